@@ -1,0 +1,91 @@
+"""The shapes every stage shares: a loaded file, its normalised text, cells and grids.
+
+Offsets are character offsets. A `Loaded` file's offsets point into the text as
+extracted from the file; a `Document`'s point into its normalised text, and its
+`offsets` map translates between the two.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from jixiao.offsets import OffsetMap
+
+Format = Literal["txt", "docx", "pdf", "image"]
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One table cell: its text as a reader sees it, and where it stands in the text.
+
+    `text` may differ from `source[start:end]`: a value split over two lines
+    (``≤207.59`` / ``万元``) reads as one string, but its span covers both lines.
+    """
+
+    text: str
+    start: int
+    end: int
+
+
+@dataclass
+class Grid:
+    """A table as rows of cells. Rows may differ in length: flattened tables lose
+    the horizontal spans of merged cells, and the table parser restores them."""
+
+    rows: list[list[Cell]]
+    start: int
+    end: int
+    # True when the file recorded the grid itself (a Word table), so that
+    # merged cells are already repeated and no cell had to be guessed.
+    from_file: bool = False
+    # Text just above the table ("单位：元", "表3-1 …"), where units are often stated.
+    caption: str = ""
+
+
+@dataclass
+class Page:
+    """A page of a PDF or an image. A page with no text layer carries its image
+    for OCR; until it is read, it has no span in the text."""
+
+    number: int
+    start: int = 0
+    end: int = 0
+    image: bytes | None = None
+
+
+@dataclass
+class Loaded:
+    """What a loader read from a file, before normalisation."""
+
+    path: Path
+    format: Format
+    text: str
+    sha256: str
+    encoding: str | None = None
+    pages: list[Page] = field(default_factory=list)
+    grids: list[Grid] = field(default_factory=list)
+
+    @property
+    def ocr_pending(self) -> list[Page]:
+        return [page for page in self.pages if page.image is not None]
+
+
+@dataclass
+class Document:
+    """A report's normalised text and everything that locates things in it."""
+
+    path: Path
+    format: Format
+    sha256: str
+    encoding: str | None
+    original: str
+    text: str
+    offsets: OffsetMap
+    pages: list[Page] = field(default_factory=list)
+    grids: list[Grid] = field(default_factory=list)
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        """Where the normalised span ``text[start:end]`` stands in the original text."""
+        return self.offsets.to_original_span(start, end)

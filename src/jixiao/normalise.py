@@ -1,0 +1,101 @@
+"""Normalise a loaded report's text, keeping a map back to the original.
+
+What changes, and why:
+
+- full-width digits, Latin letters and ASCII symbols become half-width, so that
+  ``２０２４``, ``％`` and ``＝`` read like their ASCII forms. The full-width
+  punctuation of Chinese prose (，；：！？（）) is kept: it is how the text is
+  meant to be read, and headings such as （一） are recognised in either width;
+- conversion debris (``[image: ]``, ``[bookmark: _GoBack]``), zero-width and
+  control characters, and carriage returns are removed;
+- spaces inside a number (``3 .5``, ``7, 047``), between a comparator and its
+  number (``≥ 95%``) and between a number and its unit (``207.59 万元``,
+  ``100.00 %``) are closed up.
+
+Every other character, tabs and newlines included, is left where it is: tables
+flattened from Word files are recognised by them.
+"""
+
+from __future__ import annotations
+
+import re
+
+from jixiao.document import Cell, Document, Grid, Loaded, Page
+from jixiao.offsets import OffsetMap
+
+_KEEP_FULL_WIDTH = set("，；：！？（）")
+_WIDTH_TABLE = {
+    code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F) if chr(code) not in _KEEP_FULL_WIDTH
+}
+_WIDTH_TABLE.update({0x3000: " ", 0x00A0: " ", 0x2267: "≥", 0x2266: "≤"})
+
+UNIT_WORDS = "万元|亿元|千元|元|万人次|人次|万人|人|万次|次|个|家|项|名|户|件|份|分|年|月|日|天|%|‰"
+
+_EDITS = re.compile(
+    "|".join(
+        [
+            r"\r\n?",
+            r"\[(?:image|bookmark|footnote|endnote|comment|picture|chart|shape)\b[^\]\n]{0,200}\]",
+            r"[\u200b-\u200f\u2060\ufeff\x00-\x08\x0b\x0c\x0e-\x1f\x7f]+",
+            # spaces around a decimal point or a thousands comma inside a number
+            r"(?<=\d) +(?=[.,]\d)",
+            r"(?<=\d[.,]) +(?=\d)",
+            # spaces between a comparator and its number
+            r"(?<=[≥≤<>=]) +(?=\d)",
+            # spaces between a number and its unit
+            rf"(?<=\d) +(?={UNIT_WORDS})",
+        ]
+    )
+)
+
+
+def normalise_text(text: str) -> tuple[str, OffsetMap]:
+    """Return the normalised text and the map from it to ``text``."""
+    widened = text.translate(_WIDTH_TABLE)
+    edits = []
+    pieces = []
+    position = 0
+    for match in _EDITS.finditer(widened):
+        replacement = "\n" if match.group().startswith("\r") else ""
+        edits.append((match.start(), match.end(), replacement))
+        pieces.append(widened[position : match.start()])
+        pieces.append(replacement)
+        position = match.end()
+    pieces.append(widened[position:])
+    return "".join(pieces), OffsetMap(edits, len(text))
+
+
+def normalise(loaded: Loaded) -> Document:
+    """Normalise a loaded file; its pages and grids are moved onto the new text."""
+    text, offsets = normalise_text(loaded.text)
+
+    def cell(old: Cell) -> Cell:
+        start, end = offsets.to_edited_span(old.start, old.end)
+        clean, _ = normalise_text(old.text)
+        return Cell(clean.strip(), start, end)
+
+    grids = [
+        Grid(
+            rows=[[cell(c) for c in row] for row in grid.rows],
+            start=offsets.to_edited(grid.start),
+            end=offsets.to_edited(grid.end),
+            from_file=grid.from_file,
+            caption=normalise_text(grid.caption)[0],
+        )
+        for grid in loaded.grids
+    ]
+    pages = [
+        Page(page.number, offsets.to_edited(page.start), offsets.to_edited(page.end), page.image)
+        for page in loaded.pages
+    ]
+    return Document(
+        path=loaded.path,
+        format=loaded.format,
+        sha256=loaded.sha256,
+        encoding=loaded.encoding,
+        original=loaded.text,
+        text=text,
+        offsets=offsets,
+        pages=pages,
+        grids=grids,
+    )

@@ -1,0 +1,56 @@
+"""The front half of the pipeline, end to end: a file in, its text, sections,
+tables and chunks out. Each stage lives in its own module; this one only
+strings them together in their one order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from jixiao.chunks import DEFAULT_CHUNK_TOKENS, Chunk, build_chunks
+from jixiao.document import Document
+from jixiao.load import LoadError, load
+from jixiao.normalise import normalise
+from jixiao.sections import Section, build_sections
+from jixiao.tables import Table, build_tables, find_grids
+
+
+@dataclass
+class Prepared:
+    """A report made ready for extraction."""
+
+    document: Document
+    sections: list[Section]
+    tables: list[Table]
+    chunks: list[Chunk]
+
+    def to_json(self) -> dict:
+        document = self.document
+        return {
+            "path": str(document.path),
+            "format": document.format,
+            "encoding": document.encoding,
+            "sha256": document.sha256,
+            "chars": len(document.text),
+            "pages": len(document.pages) or None,
+            "sections": [section.to_json() for section in self.sections],
+            "tables": [table.to_json() for table in self.tables],
+            "chunks": [chunk.to_json() for chunk in self.chunks],
+        }
+
+
+def prepare(path: Path, chunk_tokens: int = DEFAULT_CHUNK_TOKENS) -> Prepared:
+    """Load, normalise, split into sections and tables, and chunk one report."""
+    loaded = load(path)
+    if loaded.ocr_pending and not loaded.text.strip():
+        raise LoadError(
+            path,
+            "no text layer: the pages are scanned images",
+            "OCR is not supported yet; convert the file to text first",
+        )
+    document = normalise(loaded)
+    grids = find_grids(document)
+    tables = build_tables(grids)
+    sections = build_sections(document.text, skip=[(grid.start, grid.end) for grid in grids])
+    chunks = build_chunks(document.text, sections, tables, chunk_tokens)
+    return Prepared(document, sections, tables, chunks)

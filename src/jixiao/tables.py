@@ -1,0 +1,553 @@
+"""Rebuild a report's tables as grids, classify them, and read indicator tables.
+
+Word tables reach us flattened in two layouts:
+
+- one cell per line, each prefixed with a tab, rows separated by blank lines,
+  a cell's text wrapped onto following lines without a tab (``≤207.59`` /
+  ``万元``), merged cells left empty;
+- one row per line, cells separated by tabs.
+
+A grid may hold several tables stacked in one Word table (a budget block above
+an indicator block), so each grid is cut into segments at its header rows.
+Flattening also loses horizontal spans: a row with fewer cells than its header
+is realigned (see `_align_row`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from jixiao.document import Cell, Document, Grid
+from jixiao.numbers import Quantity, parse_quantity
+from jixiao.sections import looks_like_heading
+
+TableKind = Literal["indicators", "budget", "other"]
+
+_CAPTION = re.compile(r"^\s*(表\s*\d|单位\s*[:：]|注\s*[:：]|附表|附件|数据来源)")
+_LIST_ITEM = re.compile(r"^\s*(\d{1,2}|[一二三四五六七八九十]{1,3})\s*[、.．]")
+_SCORE_SUFFIX = re.compile(r"\s*[（(]\s*\d+(?:\.\d+)?\s*分\s*[)）]\s*$")
+_TABLE_UNIT = re.compile(r"单位\s*[:：]\s*(亿元|万元|千元|元)")
+_HEADER_UNIT = re.compile(r"[（(]\s*(亿元|万元|千元|元)\s*[)）]")
+
+_LEVEL = re.compile(r"^([一二三])级(指标)?$")
+_BUDGET_WORDS = ("年初预算", "全年预算", "调整后预算", "预算数", "执行数", "决算数", "追加", "执行率")
+
+# Column roles of an indicator table, tried in order: the first pattern that
+# matches a header cell names its column.
+_ROLES: list[tuple[str, re.Pattern[str]]] = [
+    ("group", re.compile(r"^(年度)?(绩效)?(评价)?指标(分值)?$|^绩效评价指标分值$")),
+    ("actual", re.compile(r"实际完成|完成值|实际值|实际完成情况")),
+    ("op", re.compile(r"指标性质")),
+    ("unit", re.compile(r"单位$")),
+    ("target", re.compile(r"指标值|目标值|预期值|计划值")),
+    ("weight", re.compile(r"分值|权重")),
+    ("score", re.compile(r"得分")),
+    ("note", re.compile(r"原因|备注|说明|改进措施")),
+    ("rate", re.compile(r"完成率|完成比例")),
+]
+_HEADER_WORDS = re.compile(r"指标|分值|得分|权重|完成值|预算|执行|决算|年度|项目|类别|序号|备注")
+
+# The standard template's level-2 labels under each level-1 label. A level-1
+# cell merged down over rows of another family was not filled in by the
+# source: it is left empty rather than guessed.
+_STANDARD_LEVEL2 = {
+    "产出指标": {"数量指标", "质量指标", "时效指标", "成本指标"},
+    "效益指标": {"经济效益指标", "社会效益指标", "生态效益指标", "可持续影响指标"},
+    "满意度指标": {"服务对象满意度指标"},
+    "成本指标": {"经济成本指标", "社会成本指标", "生态环境成本指标"},
+}
+_FAMILY_OF_LEVEL2 = {
+    level2: level1 for level1, names in _STANDARD_LEVEL2.items() for level2 in names
+}
+
+
+@dataclass
+class Indicator:
+    """One row of an indicator table, mapped onto the contract's fields.
+
+    `cells` says where each field was read (level labels filled down point at
+    the row that wrote them), so that every value can be shown in the source.
+    """
+
+    level1: str | None
+    level2: str | None
+    level3: str
+    target: str | None
+    actual: str | None
+    weight: float | None
+    score: float | None
+    note: str | None
+    target_quantity: Quantity | None = None
+    actual_quantity: Quantity | None = None
+    cells: dict[str, Cell] = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        def quantity(q: Quantity | None) -> tuple:
+            return (q.comparator, q.value, q.unit) if q else (None, None, None)
+
+        target_op, target_value, target_unit = quantity(self.target_quantity)
+        _, actual_value, actual_unit = quantity(self.actual_quantity)
+        return {
+            "level1": self.level1,
+            "level2": self.level2,
+            "level3": self.level3,
+            "target": self.target,
+            "target_op": target_op,
+            "target_value": target_value,
+            "target_unit": target_unit,
+            "actual": self.actual,
+            "actual_value": actual_value,
+            "actual_unit": actual_unit,
+            "weight": self.weight,
+            "score": self.score,
+            "note": self.note,
+        }
+
+
+@dataclass
+class BudgetLine:
+    """A row of a budget table: its label and the figures under each column."""
+
+    label: str
+    values: dict[str, Quantity]
+    cells: dict[str, Cell] = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return {
+            "label": self.label,
+            "values": {name: q.value for name, q in self.values.items()},
+        }
+
+
+@dataclass
+class Table:
+    kind: TableKind
+    start: int
+    end: int
+    header_rows: list[list[Cell]]
+    rows: list[list[Cell]]
+    header: list[str]
+    unit: str | None = None  # the money unit the table states (单位：元, (万元))
+    indicators: list[Indicator] = field(default_factory=list)
+    budget: list[BudgetLine] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        records = self.indicators if self.kind == "indicators" else self.budget
+        return {
+            "kind": self.kind,
+            "start": self.start,
+            "end": self.end,
+            "unit": self.unit,
+            "header": self.header,
+            "rows": [[cell.text for cell in row] for row in self.rows],
+            "records": [record.to_json() for record in records],
+        }
+
+
+# --- flattened text to grids -------------------------------------------------
+
+
+@dataclass
+class _CellParts:
+    """A cell being read from one or more lines."""
+
+    parts: list[tuple[int, str]] = field(default_factory=list)  # (offset, text)
+
+    def add(self, offset: int, text: str) -> None:
+        self.parts.append((offset, text))
+
+    def build(self, at: int) -> Cell:
+        pieces = [(offset, text) for offset, text in self.parts if text.strip()]
+        if not pieces:
+            return Cell("", at, at)
+        first_offset, first = pieces[0]
+        last_offset, last = pieces[-1]
+        start = first_offset + len(first) - len(first.lstrip())
+        end = last_offset + len(last.rstrip())
+        joined = ""
+        for _, text in pieces:
+            text = text.strip()
+            if joined and (_LIST_ITEM.match(text) or (joined[-1].isascii() and joined[-1].isalnum() and text[0].isascii() and text[0].isalnum())):
+                joined += "\n" if _LIST_ITEM.match(text) else " "
+            joined += text
+        # Multi-paragraph cells come quoted, as in CSV.
+        if len(joined) > 1 and joined[0] == '"' and joined[-1] == '"':
+            joined = joined[1:-1].replace('""', '"').strip()
+        return Cell(joined, start, end)
+
+
+def _ends_table(line: str, row: list[_CellParts], previous_width: int) -> bool:
+    """A line without a tab right after a cell either wraps that cell's text or is
+    the first paragraph after the table. It ends the table when the row is
+    already complete and the line reads like a heading or a caption."""
+    complete = previous_width > 0 and len(row) >= previous_width
+    return complete and (looks_like_heading(line) or bool(_CAPTION.match(line)))
+
+
+def find_text_grids(text: str) -> list[Grid]:
+    """Every flattened table in `text`, as grids with cell offsets."""
+    grids: list[Grid] = []
+    lines = text.split("\n")
+    starts = []
+    position = 0
+    for line in lines:
+        starts.append(position)
+        position += len(line) + 1
+    index = 0
+    while index < len(lines):
+        if "\t" not in lines[index]:
+            index += 1
+            continue
+        grid, index = _read_block(lines, starts, index)
+        if grid is not None:
+            grids.append(grid)
+    return grids
+
+
+def _row_per_line(lines: list[str], first: int) -> bool:
+    """Whether the block starting at `first` writes one row per line."""
+    tabbed = [line for line in lines[first : first + 12] if "\t" in line]
+    multi = sum(1 for line in tabbed if line.count("\t") > 1 or not line.startswith("\t"))
+    return multi * 2 > len(tabbed)
+
+
+def _read_block(lines: list[str], starts: list[int], first: int) -> tuple[Grid | None, int]:
+    row_mode = _row_per_line(lines, first)
+    rows: list[list[_CellParts]] = []
+    row: list[_CellParts] = []
+    blank_before = False
+    index = first
+    while index < len(lines):
+        line, offset = lines[index], starts[index]
+        if not line.strip():
+            if row and not row_mode:
+                rows.append(row)
+                row = []
+            blank_before = True
+            index += 1
+            continue
+        if "\t" in line:
+            if row_mode:
+                if row:
+                    rows.append(row)
+                row = []
+                position = offset
+                for piece in line.split("\t"):
+                    cell = _CellParts()
+                    cell.add(position, piece)
+                    row.append(cell)
+                    position += len(piece) + 1
+            else:
+                cell = _CellParts()
+                tab = line.index("\t")
+                cell.add(offset + tab + 1, line[tab + 1 :])
+                if tab and line[:tab].strip():
+                    # Text before the tab wraps the previous cell's text.
+                    if row:
+                        row[-1].add(offset, line[:tab])
+                row.append(cell)
+            blank_before = False
+            index += 1
+            continue
+        current = row or (rows[-1] if rows else [])
+        previous_width = len(rows[-1]) if rows and row else (len(rows[-2]) if len(rows) > 1 else 0)
+        if blank_before or not current or _ends_table(line, current, previous_width):
+            break
+        current[-1].add(offset, line)
+        index += 1
+    if row:
+        rows.append(row)
+    if len(rows) < 2:
+        return None, max(index, first + 1)
+    built = [[cell.build(starts[first]) for cell in cells] for cells in rows]
+    start = starts[first]
+    end = max(cell.end for cells in built for cell in cells)
+    caption = "\n".join(line.strip() for line in lines[max(0, first - 2) : first] if line.strip())
+    return Grid(rows=built, start=start, end=end, caption=caption), index
+
+
+# --- grids to tables ---------------------------------------------------------
+
+
+def _role(text: str) -> str | None:
+    text = re.sub(r"\s+", "", text)
+    if not text:
+        return None
+    level = _LEVEL.match(text)
+    if level:
+        return f"level{'一二三'.index(level.group(1)) + 1}"
+    for role, pattern in _ROLES:
+        if pattern.search(text):
+            return role
+    return "other"
+
+
+def _is_level_header(row: Sequence[Cell]) -> bool:
+    return sum(1 for cell in row if _LEVEL.match(re.sub(r"\s+", "", cell.text))) >= 2
+
+
+def _is_budget_header(row: Sequence[Cell]) -> bool:
+    words = {word for cell in row for word in _BUDGET_WORDS if word in cell.text}
+    return len(words) >= 2 and not any(_is_number(cell) for cell in row)
+
+
+def _is_number(cell: Cell) -> bool:
+    return parse_quantity(cell.text) is not None
+
+
+def _is_upper_header(row: Sequence[Cell]) -> bool:
+    """A row of column titles above the main header row (multi-row headers)."""
+    filled = [cell.text for cell in row if cell.text]
+    return (
+        bool(filled)
+        and all(len(text) <= 14 for text in filled)
+        and not any(_is_number(cell) for cell in row)
+        and any(_HEADER_WORDS.search(text) for text in filled)
+    )
+
+
+def _is_empty(row: Sequence[Cell]) -> bool:
+    return not any(cell.text for cell in row)
+
+
+def find_grids(document: Document) -> list[Grid]:
+    """The grids the file recorded (Word tables), or those rebuilt from its text."""
+    return document.grids or find_text_grids(document.text)
+
+
+def build_tables(grids: Sequence[Grid]) -> list[Table]:
+    """The tables of a document's grids, each grid cut into segments at its header rows."""
+    return [table for grid in grids for table in _segments(grid)]
+
+
+def _segments(grid: Grid) -> list[Table]:
+    rows = grid.rows
+    headers: list[tuple[int, int, TableKind]] = []  # (first header row, main header row, kind)
+    taken = 0
+    for index, row in enumerate(rows):
+        kind: TableKind | None = (
+            "indicators" if _is_level_header(row) else "budget" if _is_budget_header(row) else None
+        )
+        if kind is None:
+            continue
+        first = index - 1 if index - 1 >= taken and _is_upper_header(rows[index - 1]) else index
+        headers.append((first, index, kind))
+        taken = index + 1
+    unit = _stated_unit(grid.caption, rows[: headers[0][0]] if headers else rows)
+    tables = []
+    if not headers or headers[0][0] > 0:
+        end_row = headers[0][0] if headers else len(rows)
+        body = [row for row in rows[:end_row] if not _is_empty(row)]
+        if body:
+            tables.append(_table("other", [], body, unit))
+    for number, (first, main, kind) in enumerate(headers):
+        end_row = headers[number + 1][0] if number + 1 < len(headers) else len(rows)
+        header_rows = rows[first : main + 1]
+        body = [row for row in rows[main + 1 : end_row] if not _is_empty(row)]
+        table_unit = _stated_unit("", header_rows) or unit
+        table = _table(kind, header_rows, body, table_unit)
+        if kind == "indicators":
+            table.indicators = read_indicators(header_rows, body)
+        else:
+            table.budget = _read_budget(table.header, body)
+        tables.append(table)
+    return tables
+
+
+def _stated_unit(caption: str, rows: Iterable[Sequence[Cell]]) -> str | None:
+    texts = [caption] + [cell.text for row in rows for cell in row]
+    for text in texts:
+        found = _TABLE_UNIT.search(text) or _HEADER_UNIT.search(text)
+        if found:
+            return found.group(1)
+    return None
+
+
+def _table(kind: TableKind, header_rows: list[list[Cell]], body: list[list[Cell]], unit: str | None) -> Table:
+    cells = [cell for row in header_rows + body for cell in row if cell.end > cell.start]
+    width = max((len(row) for row in header_rows), default=0)
+    header = []
+    for column in range(width):
+        parts = [row[column].text for row in header_rows if column < len(row) and row[column].text]
+        header.append(" ".join(dict.fromkeys(parts)))
+    return Table(
+        kind=kind,
+        start=min((cell.start for cell in cells), default=0),
+        end=max((cell.end for cell in cells), default=0),
+        header_rows=header_rows,
+        rows=body,
+        header=header,
+        unit=unit,
+    )
+
+
+def _read_budget(header: list[str], body: list[list[Cell]]) -> list[BudgetLine]:
+    lines = []
+    for row in body:
+        label = next((cell for cell in row if cell.text and not _is_number(cell)), None)
+        values: dict[str, Quantity] = {}
+        cells: dict[str, Cell] = {}
+        for column, cell in enumerate(row):
+            quantity = parse_quantity(cell.text)
+            if quantity is None or column >= len(header) or not header[column]:
+                continue
+            values[header[column]] = quantity
+            cells[header[column]] = cell
+        if label is not None and values:
+            cells["label"] = label
+            lines.append(BudgetLine(label=label.text, values=values, cells=cells))
+    return lines
+
+
+# --- indicator tables ----------------------------------------------------------
+
+
+def column_roles(header_rows: list[list[Cell]]) -> list[str | None]:
+    """The role of each column of an indicator table, from its header rows.
+
+    The row naming the levels (一级/二级/三级) places its titles by position.
+    Titles it leaves empty come from the row above, in order, after the level
+    columns: in a two-row header the upper row's titles sit in merged cells
+    that flattening shifted (003's 评价指标 spans the three level columns).
+    """
+    level_row = header_rows[-1]
+    roles = [_role(cell.text) for cell in level_row]
+    if len(header_rows) > 1:
+        assigned = {role for role in roles if role}
+        pending = [
+            role
+            for cell in header_rows[-2]
+            if (role := _role(cell.text)) and role != "group" and (role not in assigned or role in ("other", "rate"))
+        ]
+        last_level = max(i for i, role in enumerate(roles) if role and role.startswith("level"))
+        column = last_level + 1
+        for role in pending:
+            while column < len(roles) and roles[column] is not None:
+                column += 1
+            if column == len(roles):
+                roles.append(None)
+            roles[column] = role
+    return roles
+
+
+def _align_row(row: list[Cell], roles: list[str | None], width: int) -> list[Cell]:
+    """Place the cells of a row that lost cells to horizontal merges.
+
+    The figures stand at the right of the row and keep their columns; the
+    labels at the left are short of cells because a label spanned columns, so
+    the last label stretches over the gap (``预算绩效存在问题`` over 二级 and
+    三级).
+    """
+    if len(row) >= width:
+        return row
+    label_columns = max(i for i, role in enumerate(roles) if role and role.startswith("level")) + 1
+    value_columns = width - label_columns
+    labels = len(row) - value_columns
+    if labels <= 0:
+        return []
+    left, right = row[:labels], row[labels:]
+    stretched = left + [left[-1]] * (label_columns - labels)
+    return stretched + right
+
+
+def _clean_label(cell: Cell | None) -> str | None:
+    if cell is None or not cell.text:
+        return None
+    return _SCORE_SUFFIX.sub("", cell.text).strip() or None
+
+
+def _number(cell: Cell | None) -> float | None:
+    if cell is None:
+        return None
+    quantity = parse_quantity(cell.text)
+    return quantity.value if quantity else None
+
+
+def read_indicators(header_rows: list[list[Cell]], body: list[list[Cell]]) -> list[Indicator]:
+    """The indicator records of a table, level labels filled down from merged cells."""
+    roles = column_roles(header_rows)
+    width = len(header_rows[-1])
+    rows = _merge_split_rows(body, width)
+    column = {role: index for index, role in enumerate(roles) if role}
+    records = []
+    filled: dict[str, Cell | None] = {"level1": None, "level2": None}
+    for raw_row in rows:
+        row = _align_row(raw_row, roles, width)
+
+        def at(role: str, row: list[Cell] = row) -> Cell | None:
+            index = column.get(role)
+            return row[index] if index is not None and index < len(row) else None
+
+        level1, level2 = at("level1"), at("level2")
+        if level1 is not None and level1.text:
+            filled = {"level1": level1, "level2": None}
+        if level2 is not None and level2.text:
+            filled["level2"] = level2
+            inherited = _clean_label(filled["level1"])
+            family = _FAMILY_OF_LEVEL2.get(_clean_label(level2) or "")
+            if (level1 is None or not level1.text) and inherited in _STANDARD_LEVEL2 and family and family != inherited:
+                filled["level1"] = None
+        level3 = at("level3")
+        if level3 is None or not level3.text:
+            continue
+        records.append(_indicator(at, column, filled, level3))
+    return records
+
+
+def _indicator(at, column: dict[str, int], filled: dict[str, Cell | None], level3: Cell) -> Indicator:
+    """Read one indicator; a comparator or unit written in a column of its own is
+    joined to the figure it qualifies (the unit column follows that figure)."""
+    target, actual, op, unit = at("target"), at("actual"), at("op"), at("unit")
+    unit_follows = column.get("unit", -1) - 1
+    target_text = "".join(
+        part.text
+        for part in (op, target, unit if unit_follows == column.get("target") else None)
+        if part is not None
+    ) or None
+    actual_text = "".join(
+        part.text for part in (actual, unit if unit_follows == column.get("actual") else None) if part is not None
+    ) or None
+    cells = {
+        role: cell
+        for role in ("target", "actual", "op", "unit", "weight", "score", "note")
+        if (cell := at(role)) is not None and cell.text
+    }
+    for level in ("level1", "level2"):
+        if filled[level] is not None:
+            cells[level] = filled[level]
+    cells["level3"] = level3
+    note = at("note")
+    return Indicator(
+        level1=_clean_label(filled["level1"]),
+        level2=_clean_label(filled["level2"]),
+        level3=_clean_label(level3) or level3.text,
+        target=target_text,
+        actual=actual_text,
+        weight=_number(at("weight")),
+        score=_number(at("score")),
+        note=note.text if note is not None and note.text else None,
+        target_quantity=parse_quantity(target_text) if target_text else None,
+        actual_quantity=parse_quantity(actual_text) if actual_text else None,
+        cells=cells,
+    )
+
+
+def _merge_split_rows(body: list[list[Cell]], width: int) -> list[list[Cell]]:
+    """Join a row that a blank line inside a cell cut in two (``总体绩效`` /
+    ``（56分）`` + blank + the rest of the row): two short rows that together
+    make exactly one full row."""
+    merged: list[list[Cell]] = []
+    index = 0
+    while index < len(body):
+        row = body[index]
+        following = body[index + 1] if index + 1 < len(body) else None
+        if following is not None and len(row) < width and len(following) < width and len(row) + len(following) == width:
+            merged.append(row + following)
+            index += 2
+            continue
+        merged.append(row)
+        index += 1
+    return merged
