@@ -32,13 +32,15 @@ _SCORE_SUFFIX = re.compile(r"\s*[（(]\s*\d+(?:\.\d+)?\s*分\s*[)）]\s*$")
 _TABLE_UNIT = re.compile(r"单位\s*[:：]\s*(亿元|万元|千元|元)")
 _HEADER_UNIT = re.compile(r"[（(]\s*(亿元|万元|千元|元)\s*[)）]")
 
+_FORM_LABEL = re.compile(r"[:：]\s*$")
+_SERIAL = re.compile(r"^(序号|编号)$")
 _LEVEL = re.compile(r"^([一二三])级(指标)?$")
 _BUDGET_WORDS = ("年初预算", "全年预算", "调整后预算", "预算数", "执行数", "决算数", "追加", "执行率")
 
 # Column roles of an indicator table, tried in order: the first pattern that
 # matches a header cell names its column.
 _ROLES: list[tuple[str, re.Pattern[str]]] = [
-    ("group", re.compile(r"^(年度)?(绩效)?(评价)?指标(分值)?$|^绩效评价指标分值$")),
+    ("group", re.compile(r"^(年度)?(绩效)?(评价)?指标$|^绩效评价指标分值$")),
     ("actual", re.compile(r"实际完成|完成值|实际值|实际完成情况")),
     ("op", re.compile(r"指标性质")),
     ("unit", re.compile(r"单位$")),
@@ -48,7 +50,9 @@ _ROLES: list[tuple[str, re.Pattern[str]]] = [
     ("note", re.compile(r"原因|备注|说明|改进措施")),
     ("rate", re.compile(r"完成率|完成比例")),
 ]
-_HEADER_WORDS = re.compile(r"指标|分值|得分|权重|完成值|预算|执行|决算|年度|项目|类别|序号|备注")
+_HEADER_WORDS = re.compile(
+    r"指标|分值|得分|权重|完成值|完成率|单位|预算|执行|决算|年度|项目|类别|序号|备注|原因|变动|说明"
+)
 
 # The standard template's level-2 labels under each level-1 label. A level-1
 # cell merged down over rows of another family was not filled in by the
@@ -222,7 +226,8 @@ def _read_block(lines: list[str], starts: list[int], first: int) -> tuple[Grid |
     index = first
     while index < len(lines):
         line, offset = lines[index], starts[index]
-        if not line.strip():
+        # A line holding only a tab is an empty cell, not a row break.
+        if not line.strip() and "\t" not in line:
             if row and not row_mode:
                 rows.append(row)
                 row = []
@@ -305,7 +310,8 @@ def _is_upper_header(row: Sequence[Cell]) -> bool:
         bool(filled)
         and all(len(text) <= 14 for text in filled)
         and not any(_is_number(cell) for cell in row)
-        and any(_HEADER_WORDS.search(text) for text in filled)
+        # A form row (预算部门名称 | 祁东县医疗保障事务中心) names one thing and fills it in.
+        and sum(1 for text in filled if _HEADER_WORDS.search(text)) * 3 >= len(filled) * 2
     )
 
 
@@ -347,10 +353,11 @@ def _segments(grid: Grid) -> list[Table]:
         end_row = headers[number + 1][0] if number + 1 < len(headers) else len(rows)
         header_rows = rows[first : main + 1]
         body = [row for row in rows[main + 1 : end_row] if not _is_empty(row)]
-        table_unit = _stated_unit("", header_rows) or unit
+        # A unit may stand in a header or in a row's group label (整体支出规模(元)).
+        table_unit = _stated_unit("", header_rows) or unit or _stated_unit("", body)
         table = _table(kind, header_rows, body, table_unit)
         if kind == "indicators":
-            table.indicators = read_indicators(header_rows, body)
+            table.indicators = read_indicators(table.header, body)
         else:
             table.budget = _read_budget(table.header, body)
         tables.append(table)
@@ -368,11 +375,7 @@ def _stated_unit(caption: str, rows: Iterable[Sequence[Cell]]) -> str | None:
 
 def _table(kind: TableKind, header_rows: list[list[Cell]], body: list[list[Cell]], unit: str | None) -> Table:
     cells = [cell for row in header_rows + body for cell in row if cell.end > cell.start]
-    width = max((len(row) for row in header_rows), default=0)
-    header = []
-    for column in range(width):
-        parts = [row[column].text for row in header_rows if column < len(row) and row[column].text]
-        header.append(" ".join(dict.fromkeys(parts)))
+    header = column_titles(header_rows)
     return Table(
         kind=kind,
         start=min((cell.start for cell in cells), default=0),
@@ -385,19 +388,40 @@ def _table(kind: TableKind, header_rows: list[list[Cell]], body: list[list[Cell]
 
 
 def _read_budget(header: list[str], body: list[list[Cell]]) -> list[BudgetLine]:
+    """The figures of a budget table, each under its row label and column title.
+
+    A row reads label, figures, label, figures… in forms that pair labels with
+    values across the row (001's 一般公共预算：2496.34 | 其中:基本支出：551.87):
+    a figure then belongs to the label on its left, not to the column title
+    above it. Such a label ends with a colon; other words right of a figure
+    are values in words (变动情况: 增加).
+    """
     lines = []
     for row in body:
-        label = next((cell for cell in row if cell.text and not _is_number(cell)), None)
-        values: dict[str, Quantity] = {}
-        cells: dict[str, Cell] = {}
+        runs: list[tuple[Cell, list[tuple[int, Cell, Quantity]]]] = []
         for column, cell in enumerate(row):
             quantity = parse_quantity(cell.text)
-            if quantity is None or column >= len(header) or not header[column]:
+            if quantity is None:
+                if cell.text and (not runs or (runs[-1][1] and _FORM_LABEL.search(cell.text))):
+                    runs.append((cell, []))
+                elif cell.text and not runs[-1][1]:
+                    # A group label (整体支出规模(元)) before the row's own label.
+                    runs[-1] = (cell, [])
+            elif runs and not _SERIAL.match(header[column] if column < len(header) else ""):
+                runs[-1][1].append((column, cell, quantity))
+        labelled = [label for label, figures in runs if figures]
+        paired = len(labelled) > 1 or (
+            len(row) < len(header) and any(_FORM_LABEL.search(label.text) for label in labelled)
+        )
+        for label, figures in runs:
+            if not figures:
                 continue
-            values[header[column]] = quantity
-            cells[header[column]] = cell
-        if label is not None and values:
-            cells["label"] = label
+            values: dict[str, Quantity] = {}
+            cells: dict[str, Cell] = {"label": label}
+            for column, cell, quantity in figures:
+                title = "value" if paired or column >= len(header) else header[column] or "value"
+                values[title] = quantity
+                cells[title] = cell
             lines.append(BudgetLine(label=label.text, values=values, cells=cells))
     return lines
 
@@ -405,32 +429,44 @@ def _read_budget(header: list[str], body: list[list[Cell]]) -> list[BudgetLine]:
 # --- indicator tables ----------------------------------------------------------
 
 
-def column_roles(header_rows: list[list[Cell]]) -> list[str | None]:
-    """The role of each column of an indicator table, from its header rows.
+def column_titles(header_rows: list[list[Cell]]) -> list[str]:
+    """The title of each column, from one or more header rows.
 
-    The row naming the levels (一级/二级/三级) places its titles by position.
-    Titles it leaves empty come from the row above, in order, after the level
-    columns: in a two-row header the upper row's titles sit in merged cells
-    that flattening shifted (003's 评价指标 spans the three level columns).
+    Titles stack by position, except above a row naming the levels
+    (一级/二级/三级): there the upper row's titles sat in merged cells that
+    flattening shifted (003's 评价指标 spans the three level columns, 002's
+    绩效评价指标分值 spans four), so a title the level row lacks goes, in order,
+    to the first column after the levels that the level row left untitled.
     """
-    level_row = header_rows[-1]
-    roles = [_role(cell.text) for cell in level_row]
-    if len(header_rows) > 1:
-        assigned = {role for role in roles if role}
-        pending = [
-            role
-            for cell in header_rows[-2]
-            if (role := _role(cell.text)) and role != "group" and (role not in assigned or role in ("other", "rate"))
+    if not header_rows:
+        return []
+    lower = header_rows[-1]
+    if len(header_rows) == 1 or not _is_level_header(lower):
+        width = max(len(row) for row in header_rows)
+        return [
+            " ".join(
+                dict.fromkeys(row[column].text for row in header_rows if column < len(row) and row[column].text)
+            )
+            for column in range(width)
         ]
-        last_level = max(i for i, role in enumerate(roles) if role and role.startswith("level"))
-        column = last_level + 1
-        for role in pending:
-            while column < len(roles) and roles[column] is not None:
-                column += 1
-            if column == len(roles):
-                roles.append(None)
-            roles[column] = role
-    return roles
+    titles = [cell.text for cell in lower]
+    present = {_role(title) for title in titles if title}
+    column = max(i for i, title in enumerate(titles) if (_role(title) or "").startswith("level")) + 1
+    for cell in header_rows[-2]:
+        role = _role(cell.text)
+        if not role or role == "group" or (role in present and role not in ("other", "rate")):
+            continue
+        while column < len(titles) and titles[column]:
+            column += 1
+        if column == len(titles):
+            titles.append("")
+        titles[column] = cell.text
+    return titles
+
+
+def column_roles(titles: Sequence[str]) -> list[str | None]:
+    """The contract field each indicator-table column holds."""
+    return [_role(title) for title in titles]
 
 
 def _align_row(row: list[Cell], roles: list[str | None], width: int) -> list[Cell]:
@@ -466,10 +502,12 @@ def _number(cell: Cell | None) -> float | None:
     return quantity.value if quantity else None
 
 
-def read_indicators(header_rows: list[list[Cell]], body: list[list[Cell]]) -> list[Indicator]:
+def read_indicators(header: list[str], body: list[list[Cell]]) -> list[Indicator]:
     """The indicator records of a table, level labels filled down from merged cells."""
-    roles = column_roles(header_rows)
-    width = len(header_rows[-1])
+    roles = column_roles(header)
+    # A header may title a column that no row fills (flattening drops trailing
+    # empty cells): only the columns the rows reach decide how a row aligns.
+    width = min(len(header), max((len(row) for row in body), default=0))
     rows = _merge_split_rows(body, width)
     column = {role: index for index, role in enumerate(roles) if role}
     records = []
