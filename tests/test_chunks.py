@@ -72,5 +72,6 @@ def test_a_long_table_is_split_by_rows_with_its_header_repeated():
 
 def test_token_estimate_counts_chinese_characters_and_digits():
     assert estimate_tokens("部门预算") == 5
-    assert estimate_tokens("818.93") == 6
+    assert estimate_tokens("818.93") == 7
+    assert estimate_tokens("budget report") == 5
     assert estimate_tokens("") == 1

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from functools import lru_cache
 
 import cn2an
 
@@ -120,6 +121,8 @@ def find_quantities(text: str) -> list[Quantity]:
     return [_quantity(match, text) for match in _PATTERN.finditer(text.translate(_ONE_TO_ONE))]
 
 
+# Table cells repeat (`2`, `100%`, `-`) and every stage asks again.
+@lru_cache(maxsize=8192)
 def parse_quantity(text: str) -> Quantity | None:
     """The quantity that a whole string (a table cell, a model's ``raw``) is, or None.
 

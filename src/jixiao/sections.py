@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 
 import cn2an
 
@@ -96,6 +97,7 @@ class Section:
         }
 
 
+@cache
 def _cn_value(numeral: str) -> int:
     return int(cn2an.cn2an(numeral, "normal"))
 
@@ -189,6 +191,10 @@ def _lines(text: str) -> list[_Line]:
     return lines
 
 
+# A marker, a title of MAX_TITLE_CHARS and bold markers around them.
+_LONGEST_HEADING_LINE = MAX_TITLE_CHARS + 16
+
+
 def _inside(spans: Sequence[tuple[int, int]], position: int) -> bool:
     return any(start <= position < end for start, end in spans)
 
@@ -200,10 +206,10 @@ def _plain_heading(lines: list[_Line], index: int) -> bool:
     core = lines[index].text.strip()
     if not _PLAIN_TITLE.match(core):
         return False
-    following = next((line.text.strip() for line in lines[index + 1 :] if line.text.strip()), "")
+    following = next((text for i in range(index + 1, len(lines)) if (text := lines[i].text.strip())), "")
     if len(following) < 30 or looks_like_heading(following) or "\t" in following:
         return False
-    preceding = next((line.text.strip() for line in reversed(lines[:index]) if line.text.strip()), "")
+    preceding = next((text for i in range(index - 1, -1, -1) if (text := lines[i].text.strip())), "")
     return bool(preceding) and (looks_like_heading(preceding) or preceding[-1] in "。；;")
 
 
@@ -218,6 +224,10 @@ def build_sections(text: str, skip: Sequence[tuple[int, int]] = ()) -> list[Sect
     in_body = False
     previous = ""
     for index, line in enumerate(lines):
+        # Paragraphs are far longer than any heading: most lines stop here.
+        if len(line.text) > _LONGEST_HEADING_LINE and len(line.text.strip()) > _LONGEST_HEADING_LINE:
+            previous = line.text
+            continue
         if not line.text.strip() or _inside(skip, line.start):
             if line.text.strip():
                 previous = line.text

@@ -1,0 +1,71 @@
+"""Time the front half of the pipeline on each sample, against jieba.
+
+Each stage's time is printed as a ratio to one `jieba.lcut` pass over the same
+text, so that the figures mean the same on a slow machine and a fast one. The
+last line is the worst total ratio (goal: at most 0.5).
+
+    python bench/parse.py [FILE...]
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import jieba
+
+from jixiao.chunks import build_chunks
+from jixiao.load import load
+from jixiao.normalise import normalise
+from jixiao.numbers import parse_quantity
+from jixiao.sections import build_sections
+from jixiao.tables import build_tables, find_grids
+
+ROOT = Path(__file__).resolve().parents[1]
+REPEATS = 20
+
+
+def best_of(function: Callable[[], object]) -> float:
+    """The fastest of several runs: the least disturbed by the machine."""
+    times = []
+    for _ in range(REPEATS):
+        parse_quantity.cache_clear()  # each run parses its numbers cold, as a new report would
+        started = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def main(paths: list[Path]) -> None:
+    jieba.setLogLevel(60)
+    jieba.initialize()  # its dictionary loads once, not inside the timing
+    worst = 0.0
+    print(f"{'sample':<30} {'chars':>6} {'load':>6} {'norm':>6} {'sect':>6} {'table':>6} {'chunk':>6} {'total':>6}")
+    for path in paths:
+        loaded = load(path)
+        document = normalise(loaded)
+        grids = find_grids(document)
+        tables = build_tables(grids)
+        skip = [(grid.start, grid.end) for grid in grids]
+        sections = build_sections(document.text, skip)
+        jieba_time = best_of(lambda: jieba.lcut(document.text))
+        stages = {
+            "load": best_of(lambda: load(path)),
+            "norm": best_of(lambda: normalise(loaded)),
+            "sect": best_of(lambda: build_sections(document.text, skip)),
+            "table": best_of(lambda: build_tables(find_grids(document))),
+            "chunk": best_of(lambda: build_chunks(document.text, sections, tables)),
+        }
+        ratios = {name: seconds / jieba_time for name, seconds in stages.items()}
+        total = sum(ratios.values())
+        worst = max(worst, total)
+        cells = " ".join(f"{ratios[name]:>6.3f}" for name in stages)
+        print(f"{path.name:<30} {len(document.text):>6} {cells} {total:>6.3f}")
+    print(f"worst ratio to jieba: {worst:.3f}")
+
+
+if __name__ == "__main__":
+    arguments = [Path(argument) for argument in sys.argv[1:]]
+    main(arguments or sorted((ROOT / "samples").iterdir()))
