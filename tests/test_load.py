@@ -15,6 +15,7 @@ from pathlib import Path
 import docx
 import pymupdf
 import pytest
+from docx.document import Document as WordDocument
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls
 from hypothesis import given, settings
@@ -50,31 +51,25 @@ def test_sample_loads_as_utf8_with_its_exact_text(sample: Path) -> None:
     assert loaded.pages == [] and loaded.grids == []
 
 
-# (how the bytes are written, the encoding that must be reported)
+# How the bytes are written, and the encoding that must be reported.
 ENCODINGS = [
-    (lambda text: text.encode("gb18030"), "gb18030"),
-    (lambda text: codecs.BOM_UTF16_LE + text.encode("utf-16-le"), "utf-16-le"),
-    (lambda text: codecs.BOM_UTF16_BE + text.encode("utf-16-be"), "utf-16-be"),
-    (lambda text: text.encode("utf-16-le"), "utf-16-le"),
-    (lambda text: text.encode("utf-16-be"), "utf-16-be"),
-    (lambda text: text.encode("utf-8-sig"), "utf-8-sig"),
-    (
-        lambda text: text.encode("utf-32"),
-        "utf-32-le" if codecs.BOM_UTF32 == codecs.BOM_UTF32_LE else "utf-32-be",
+    pytest.param(lambda text: text.encode("gb18030"), "gb18030", id="gb18030"),
+    pytest.param(lambda text: text.encode("utf-8-sig"), "utf-8-sig", id="utf-8-sig"),
+    pytest.param(
+        lambda text: codecs.BOM_UTF16_LE + text.encode("utf-16-le"), "utf-16-le", id="utf-16-le-bom"
+    ),
+    pytest.param(
+        lambda text: codecs.BOM_UTF16_BE + text.encode("utf-16-be"), "utf-16-be", id="utf-16-be-bom"
+    ),
+    pytest.param(lambda text: text.encode("utf-16-le"), "utf-16-le", id="utf-16-le"),
+    pytest.param(lambda text: text.encode("utf-16-be"), "utf-16-be", id="utf-16-be"),
+    pytest.param(
+        lambda text: codecs.BOM_UTF32_LE + text.encode("utf-32-le"), "utf-32-le", id="utf-32-le-bom"
     ),
 ]
-ENCODING_IDS = [
-    "gb18030",
-    "utf-16-le-bom",
-    "utf-16-be-bom",
-    "utf-16-le",
-    "utf-16-be",
-    "utf-8-sig",
-    "utf-32",
-]
 
 
-@pytest.mark.parametrize(("encode", "encoding"), ENCODINGS, ids=ENCODING_IDS)
+@pytest.mark.parametrize(("encode", "encoding"), ENCODINGS)
 @pytest.mark.parametrize("sample", SAMPLES, ids=lambda path: path.name[:3])
 def test_sample_in_other_encodings_gives_the_same_text(
     tmp_path: Path, sample: Path, encode: Callable[[str], bytes], encoding: str
@@ -148,49 +143,53 @@ def test_supported_suffixes() -> None:
     }
 
 
-# Realistic report text for the round-trip property. Detection cannot be exact
-# for every string: a short GB18030 byte string may also be valid UTF-8 (一 is
-# D2 BB in GB18030, which UTF-8 reads as һ), and UTF-8 is tried first. Every
-# report has many distinct ideographs, and twelve distinct ones make such a
-# collision vanishingly unlikely, so each text has at least that many, mixed
-# with any other GB18030 characters. Excluded: control characters (binary
-# content) and U+FEFF (indistinguishable from a BOM at the start).
+# Realistic report text for the round-trip properties. Detection cannot be
+# exact for every string: a short GB18030 byte string may also be valid UTF-8
+# (一 is D2 BB in GB18030, which UTF-8 reads as һ), and UTF-8 is tried first.
+# About 3% of GB18030 strings with one ideograph are valid UTF-8, under 1e-5
+# with five, none seen in 200,000 with eight. A report has hundreds of
+# distinct ideographs, so each text has at least twelve, mixed with any other
+# characters GB18030 can encode (all of Unicode) except control characters
+# (binary content) and U+FEFF (at the start, indistinguishable from a BOM).
 IDEOGRAPHS = st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF)
 OTHER = st.characters(codec="gb18030", exclude_categories=("Cc", "Cs"), exclude_characters="\ufeff")
 LINE_ENDS = st.sampled_from(["\n", "\r\n", "\t"])
 
 
-def _gb18030_round_trips(char: str) -> bool:
-    return char.encode("gb18030").decode("gb18030") == char
-
-
 @st.composite
 def report_texts(draw: st.DrawFn, other: st.SearchStrategy[str] = OTHER) -> str:
+    # Distinct: hypothesis likes repeating one character, and 一一一… is valid UTF-8.
     ideographs = draw(st.lists(IDEOGRAPHS, min_size=12, max_size=40, unique=True))
-    fillers = draw(st.lists(other.filter(_gb18030_round_trips) | LINE_ENDS, max_size=40))
+    fillers = draw(st.lists(other | LINE_ENDS, max_size=40))
     return "".join(draw(st.permutations(ideographs + fillers)))
+
+
+@pytest.fixture(scope="module")
+def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder for property tests: hypothesis cannot use the per-test `tmp_path`."""
+    return tmp_path_factory.mktemp("round_trip")
 
 
 ROUND_TRIPS = [
     ("utf-8", lambda text: text.encode("utf-8")),
     ("gb18030", lambda text: text.encode("gb18030")),
-    ("utf-16-le", lambda text: codecs.BOM_UTF16_LE + text.encode("utf-16-le")),
     ("utf-8-sig", lambda text: text.encode("utf-8-sig")),
+    ("utf-16-le", lambda text: codecs.BOM_UTF16_LE + text.encode("utf-16-le")),
+    ("utf-16-be", lambda text: codecs.BOM_UTF16_BE + text.encode("utf-16-be")),
 ]
 
 
 @settings(deadline=None)
 @given(text=report_texts())
-def test_any_report_text_round_trips(tmp_path_factory: pytest.TempPathFactory, text: str) -> None:
-    folder = _folder(tmp_path_factory)
+def test_report_text_round_trips(scratch: Path, text: str) -> None:
     for encoding, encode in ROUND_TRIPS:
-        loaded = load(_write(folder / f"{encoding}.txt", encode(text)))
+        loaded = load(_write(scratch / f"{encoding}.txt", encode(text)))
         assert (loaded.encoding, loaded.text) == (encoding, text)
 
 
 # Without a BOM, UTF-16 is told by the NUL bytes of ASCII characters, so the
-# text needs a line end; the byte order is told by which reading looks like
-# text, so the other characters come from those reports are written in.
+# text ends its line; the byte order is told by which reading looks more like
+# text, so the other characters are those the sample reports are written in.
 REPORT_CHARACTERS = st.sampled_from(sorted(set("".join(p.read_text("utf-8") for p in SAMPLES))))
 
 
@@ -198,28 +197,16 @@ REPORT_CHARACTERS = st.sampled_from(sorted(set("".join(p.read_text("utf-8") for 
 @given(
     text=report_texts(other=REPORT_CHARACTERS), codec=st.sampled_from(["utf-16-le", "utf-16-be"])
 )
-def test_report_text_in_utf16_without_bom_round_trips(
-    tmp_path_factory: pytest.TempPathFactory, text: str, codec: str
-) -> None:
+def test_report_text_in_utf16_without_bom_round_trips(scratch: Path, text: str, codec: str) -> None:
     text += "\n"
-    loaded = load(_write(_folder(tmp_path_factory) / "utf16.txt", text.encode(codec)))
+    loaded = load(_write(scratch / "utf16.txt", text.encode(codec)))
     assert (loaded.encoding, loaded.text) == (codec, text)
-
-
-_FOLDERS: dict[int, Path] = {}
-
-
-def _folder(factory: pytest.TempPathFactory) -> Path:
-    """One scratch folder per session: hypothesis reruns a test in one fixture scope."""
-    if id(factory) not in _FOLDERS:
-        _FOLDERS[id(factory)] = factory.mktemp("round_trip")
-    return _FOLDERS[id(factory)]
 
 
 # --- Word files ---------------------------------------------------------------------
 
 
-def _docx_bytes(document: docx.document.Document) -> bytes:
+def _docx_bytes(document: WordDocument) -> bytes:
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
@@ -291,8 +278,9 @@ def test_docx_caption_stops_at_the_previous_table_and_nested_tables_are_inline(
     assert first.caption == second.caption == ""
     [[left, right]] = second.rows
     assert left.text == "外层"
-    # The cell's own (empty) paragraph, then the nested table's row, on one line.
-    assert right.text == " 内 层"
+    # The cell's own empty paragraph, the nested table's row, and the empty
+    # paragraph Word requires after a table, all on one line.
+    assert right.text == " 内 层 "
     assert loaded.text[right.start : right.end] == right.text
 
 

@@ -401,6 +401,8 @@ def _distinct(cells: list[_Cell]) -> list[_Cell]:
 
 # --- PDF files ---------------------------------------------------------------------
 
+_REEXPORT = "re-export or re-download it, or convert it to TXT"
+
 
 def _load_pdf(path: Path, data: bytes, digest: str) -> Loaded:
     out = _TextBuilder()
@@ -429,21 +431,20 @@ def _read_pages(document: pymupdf.Document, out: _TextBuilder, pages: list[Page]
         pages.append(Page(number, *out.add(text)))
 
 
-_REEXPORT = "re-export or re-download it, or convert it to TXT"
-
-
 def _open_pdf(path: Path, data: bytes) -> pymupdf.Document:
     try:
         document = pymupdf.open(stream=data, filetype="pdf")
     except _MUPDF_ERRORS as error:
         raise LoadError(path, "not a valid PDF (damaged, or not a PDF)", _REEXPORT) from error
     if document.needs_pass:
+        document.close()
         raise LoadError(
             path,
             "the PDF is password-protected",
             "remove the password (save or print it as an unprotected PDF) and try again",
         )
     if document.page_count == 0:
+        document.close()
         raise LoadError(path, "the PDF has no pages", _REEXPORT)
     return document
 

@@ -1,0 +1,58 @@
+import json
+
+import pytest
+from conftest import SAMPLES
+from typer.testing import CliRunner
+
+from jixiao.cli import app
+
+runner = CliRunner()
+
+
+def test_inspect_json_prints_one_object_per_file():
+    result = runner.invoke(app, ["inspect", "--json", *map(str, SAMPLES[:2])])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.strip().split("\n")
+    assert len(lines) == 2
+    first = json.loads(lines[0])
+    assert first["encoding"] == "utf-8"
+    assert [s["number"] for s in first["sections"]] == list("一二三四五六七八九")
+    (table,) = [t for t in first["tables"] if t["kind"] == "indicators"]
+    assert len(table["records"]) == 11
+    assert table["records"][0]["target"] == "≤611.34万元"
+    assert all(chunk["tokens"] <= 700 for chunk in first["chunks"])
+
+
+def test_inspect_shows_tree_and_tables():
+    result = runner.invoke(app, ["inspect", str(SAMPLES[0])])
+    assert result.exit_code == 0
+    assert "九、其他需要说明的情况" in result.stdout
+    assert "table 1: indicators" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "problem"),
+    [
+        ("empty.txt", b"", "empty"),
+        ("binary.txt", bytes(range(256)) * 8, "binary"),
+        ("report.xyz", "一、基本情况".encode(), "unsupported"),
+        ("truncated.docx", b"PK\x03\x04\x14\x00\x00\x00", "DOCX"),
+    ],
+)
+def test_a_bad_file_gets_one_clear_line_and_a_failing_exit(tmp_path, name, content, problem):
+    path = tmp_path / name
+    path.write_bytes(content)
+    result = runner.invoke(app, ["inspect", str(path)])
+    assert result.exit_code == 1
+    lines = result.stderr.strip().split("\n")
+    assert len(lines) == 1
+    assert str(path) in lines[0] and problem.lower() in lines[0].lower()
+    assert "Traceback" not in result.output
+
+
+def test_missing_file_and_good_file_together(tmp_path):
+    missing = tmp_path / "nowhere.txt"
+    result = runner.invoke(app, ["inspect", "--json", str(missing), str(SAMPLES[0])])
+    assert result.exit_code == 1
+    assert str(missing) in result.stderr
+    assert json.loads(result.stdout)["chars"] > 0
