@@ -38,31 +38,37 @@ def best_of(function: Callable[[], object]) -> float:
     return min(times)
 
 
+def time_sample(path: Path) -> tuple[int, dict[str, float]]:
+    """The text's length, and each stage's time as a ratio to one jieba pass."""
+    loaded = load(path)
+    document = normalise(loaded)
+    grids = find_grids(document)
+    tables = build_tables(grids)
+    skip = [(grid.start, grid.end) for grid in grids]
+    sections = build_sections(document.text, skip)
+    jieba_time = best_of(lambda: jieba.lcut(document.text))
+    stages = {
+        "load": best_of(lambda: load(path)),
+        "norm": best_of(lambda: normalise(loaded)),
+        "sect": best_of(lambda: build_sections(document.text, skip)),
+        "table": best_of(lambda: build_tables(find_grids(document))),
+        "chunk": best_of(lambda: build_chunks(document.text, sections, tables)),
+    }
+    return len(document.text), {name: seconds / jieba_time for name, seconds in stages.items()}
+
+
 def main(paths: list[Path]) -> None:
     jieba.setLogLevel(60)
     jieba.initialize()  # its dictionary loads once, not inside the timing
     worst = 0.0
-    print(f"{'sample':<30} {'chars':>6} {'load':>6} {'norm':>6} {'sect':>6} {'table':>6} {'chunk':>6} {'total':>6}")
+    names = ["load", "norm", "sect", "table", "chunk", "total"]
+    print(f"{'sample':<30} {'chars':>6} " + " ".join(f"{name:>6}" for name in names))
     for path in paths:
-        loaded = load(path)
-        document = normalise(loaded)
-        grids = find_grids(document)
-        tables = build_tables(grids)
-        skip = [(grid.start, grid.end) for grid in grids]
-        sections = build_sections(document.text, skip)
-        jieba_time = best_of(lambda: jieba.lcut(document.text))
-        stages = {
-            "load": best_of(lambda: load(path)),
-            "norm": best_of(lambda: normalise(loaded)),
-            "sect": best_of(lambda: build_sections(document.text, skip)),
-            "table": best_of(lambda: build_tables(find_grids(document))),
-            "chunk": best_of(lambda: build_chunks(document.text, sections, tables)),
-        }
-        ratios = {name: seconds / jieba_time for name, seconds in stages.items()}
+        chars, ratios = time_sample(path)
         total = sum(ratios.values())
         worst = max(worst, total)
-        cells = " ".join(f"{ratios[name]:>6.3f}" for name in stages)
-        print(f"{path.name:<30} {len(document.text):>6} {cells} {total:>6.3f}")
+        cells = " ".join(f"{ratio:>6.3f}" for ratio in [*ratios.values(), total])
+        print(f"{path.name:<30} {chars:>6} {cells}")
     print(f"worst ratio to jieba: {worst:.3f}")
 
 

@@ -38,7 +38,24 @@ def test_every_normalised_span_shows_in_the_original():
 
 
 _pieces = st.sampled_from(
-    ["预算", "万元", " ", "  ", "\r\n", "\n", "\t", "１２", "3", ".", ",", "%", "≥", "[image: ]", "\u200b", "，"]
+    [
+        "预算",
+        "万元",
+        " ",
+        "  ",
+        "\r\n",
+        "\n",
+        "\t",
+        "１２",
+        "3",
+        ".",
+        ",",
+        "%",
+        "≥",
+        "[image: ]",
+        "\u200b",
+        "，",
+    ]
 )
 
 

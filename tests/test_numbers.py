@@ -48,7 +48,9 @@ def test_range_keeps_both_bounds():
     assert quantity.inclusive
 
 
-@pytest.mark.parametrize("text", ["-", "/", "", "合规 100%", "明显提升", "2024年12月31日前", "100%以上"])
+@pytest.mark.parametrize(
+    "text", ["-", "/", "", "合规 100%", "明显提升", "2024年12月31日前", "100%以上"]
+)
 def test_not_one_quantity(text):
     assert parse_quantity(text) is None
 
@@ -59,7 +61,7 @@ def test_surrounding_whitespace_shifts_the_span():
 
 
 def test_tolerance_follows_the_written_precision():
-    assert parse_quantity("818.93万元").tolerance == Decimal("50")  # ± 0.005 万元
+    assert parse_quantity("818.93万元").tolerance == Decimal(50)  # ± 0.005 万元
     assert parse_quantity("91.11%").tolerance == Decimal("0.005")
     assert parse_quantity("41人").tolerance == Decimal("0.5")
 

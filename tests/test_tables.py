@@ -98,7 +98,9 @@ def test_every_cell_points_at_its_text():
 
 def budget(name, header_word):
     table = next(
-        t for t in prepared(name).tables if t.kind == "budget" and any(header_word in h for h in t.header)
+        t
+        for t in prepared(name).tables
+        if t.kind == "budget" and any(header_word in h for h in t.header)
     )
     return table, {line.label: line.values for line in table.budget}
 
@@ -125,9 +127,9 @@ def test_002_spending_table_every_figure():
     assert [float(lines["总计"][c].number) for c in columns] == [
         7047418.83, 8286161.33, 15333580.16, 15333580.16,
     ]  # fmt: skip
-    assert lines["（一）人员经费"]["支出决算数"].number + lines["（二）公用经费"]["支出决算数"].number == (
-        lines["一、基本支出"]["支出决算数"].number
-    )
+    assert lines["（一）人员经费"]["支出决算数"].number + lines["（二）公用经费"][
+        "支出决算数"
+    ].number == (lines["一、基本支出"]["支出决算数"].number)
 
 
 def test_003_spending_scale_table_every_figure():

@@ -15,8 +15,8 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from itertools import accumulate
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import Literal
 
 from jixiao.sections import Section
@@ -139,11 +139,15 @@ class _Chunker:
         current: list[Span] = []
         for piece in pieces:
             if current and self.tokens(current + [piece]) > self.budget:
-                self.chunks.append(Chunk("text", current, path, self.tokens(current), sections=sections))
+                self.chunks.append(
+                    Chunk("text", current, path, self.tokens(current), sections=sections)
+                )
                 current = []
             current.append(piece)
         if current:
-            self.chunks.append(Chunk("text", current, path, self.tokens(current), sections=sections))
+            self.chunks.append(
+                Chunk("text", current, path, self.tokens(current), sections=sections)
+            )
 
     def _pieces(self, span: Span) -> list[Span]:
         """Lines, then sentences, then fixed runs: each piece under the budget."""
@@ -248,7 +252,10 @@ class _Chunker:
 
 
 def build_chunks(
-    text: str, sections: Sequence[Section], tables: Sequence[Table], budget: int = DEFAULT_CHUNK_TOKENS
+    text: str,
+    sections: Sequence[Section],
+    tables: Sequence[Table],
+    budget: int = DEFAULT_CHUNK_TOKENS,
 ) -> list[Chunk]:
     """The chunks of a document, in document order."""
     chunker = _Chunker(text, tables, budget)

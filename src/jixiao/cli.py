@@ -34,7 +34,9 @@ def main() -> None:
 @app.command()
 def inspect(
     files: Annotated[list[Path], typer.Argument(help="Reports to inspect: .txt, .docx or .pdf.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object per file.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object per file.")
+    ] = False,
     chunk_tokens: Annotated[
         int, typer.Option(min=50, help="Token budget of one chunk of model work.")
     ] = DEFAULT_CHUNK_TOKENS,
@@ -67,7 +69,10 @@ def _show(prepared: Prepared) -> None:
     def add(branch: Tree, sections: list[Section]) -> None:
         for section in sections:
             label = escape(text[section.start : section.end])
-            add(branch.add(f"{label}  [dim]{section.start}–{section.body_end}[/dim]"), section.children)
+            add(
+                branch.add(f"{label}  [dim]{section.start}–{section.body_end}[/dim]"),
+                section.children,
+            )
 
     add(tree, prepared.sections)
     console.print(tree)
@@ -83,12 +88,26 @@ def _show(prepared: Prepared) -> None:
                 summary.add_column(name)
             for record in table.indicators:
                 row = record.to_json()
-                summary.add_row(*(escape("" if row[name] is None else str(row[name])) for name in
-                                  ("level1", "level2", "level3", "target", "actual", "weight", "score")))
+                summary.add_row(
+                    *(
+                        escape("" if row[name] is None else str(row[name]))
+                        for name in (
+                            "level1",
+                            "level2",
+                            "level3",
+                            "target",
+                            "actual",
+                            "weight",
+                            "score",
+                        )
+                    )
+                )
         else:
             width = max([len(table.header)] + [len(row) for row in table.rows])
             for column in range(width):
-                summary.add_column(escape(table.header[column]) if column < len(table.header) else "")
+                summary.add_column(
+                    escape(table.header[column]) if column < len(table.header) else ""
+                )
             for row in table.rows:
                 cells = [escape(cell.text) for cell in row]
                 summary.add_row(*(cells + [""] * (width - len(cells))))

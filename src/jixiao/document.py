@@ -27,6 +27,9 @@ class Cell:
     text: str
     start: int
     end: int
+    # True where a Word file merged this cell with the one above: the file
+    # repeats the text here, a flattened table would leave the cell empty.
+    merged_above: bool = False
 
 
 @dataclass

@@ -360,19 +360,24 @@ def _blocks(element: etree._Element, parent: WordDocument) -> Iterator[Paragraph
 
 def _add_table(out: _TextBuilder, table: Table, caption: str) -> Grid | None:
     """Render `table` one row per line into `out`; its grid, or None if it has no cells."""
-    rows = [[_cell_text(cell) for cell in row.cells] for row in table.rows]
+    rows = [row.cells for row in table.rows]
     rows = [row for row in rows if row]
     if not rows:
         return None
     start = out.length
     grid_rows: list[list[Cell]] = []
-    for texts in rows:
+    above: list[_Cell] = []
+    for row in rows:
         cells = []
-        for index, text in enumerate(texts):
+        for index, cell in enumerate(row):
             if index:
                 out.add("\t")
-            cells.append(Cell(text, *out.add(text)))
+            text = _cell_text(cell)
+            # python-docx hands back the top cell of a vertical merge in every row it spans.
+            merged = index < len(above) and cell._tc is above[index]._tc
+            cells.append(Cell(text, *out.add(text), merged_above=merged))
         grid_rows.append(cells)
+        above = row
         end = out.length
         out.add("\n")
     return Grid(rows=grid_rows, start=start, end=end, from_file=True, caption=caption)

@@ -19,6 +19,7 @@ flattened from Word files are recognised by them.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from jixiao.document import Cell, Document, Grid, Loaded, Page
 from jixiao.offsets import OffsetMap
@@ -72,7 +73,7 @@ def normalise(loaded: Loaded) -> Document:
     def cell(old: Cell) -> Cell:
         start, end = offsets.to_edited_span(old.start, old.end)
         clean, _ = normalise_text(old.text)
-        return Cell(clean.strip(), start, end)
+        return replace(old, text=clean.strip(), start=start, end=end)
 
     grids = [
         Grid(

@@ -133,7 +133,9 @@ def _style_name(marker: Marker) -> str:
     sample = "一" if marker.numeral == "cn" else "1"
     if marker.family == "paren":
         return f"（{sample}）" if marker.width == "full" else f"({sample})"
-    return {"dun": f"{sample}、", "dot": f"{sample}.", "circled": "①", "di": f"第{sample}"}[marker.family]
+    return {"dun": f"{sample}、", "dot": f"{sample}.", "circled": "①", "di": f"第{sample}"}[
+        marker.family
+    ]
 
 
 def _strip_bold(line: str) -> tuple[str, int]:
@@ -206,10 +208,14 @@ def _plain_heading(lines: list[_Line], index: int) -> bool:
     core = lines[index].text.strip()
     if not _PLAIN_TITLE.match(core):
         return False
-    following = next((text for i in range(index + 1, len(lines)) if (text := lines[i].text.strip())), "")
+    following = next(
+        (text for i in range(index + 1, len(lines)) if (text := lines[i].text.strip())), ""
+    )
     if len(following) < 30 or looks_like_heading(following) or "\t" in following:
         return False
-    preceding = next((text for i in range(index - 1, -1, -1) if (text := lines[i].text.strip())), "")
+    preceding = next(
+        (text for i in range(index - 1, -1, -1) if (text := lines[i].text.strip())), ""
+    )
     return bool(preceding) and (looks_like_heading(preceding) or preceding[-1] in "。；;")
 
 
@@ -225,7 +231,10 @@ def build_sections(text: str, skip: Sequence[tuple[int, int]] = ()) -> list[Sect
     previous = ""
     for index, line in enumerate(lines):
         # Paragraphs are far longer than any heading: most lines stop here.
-        if len(line.text) > _LONGEST_HEADING_LINE and len(line.text.strip()) > _LONGEST_HEADING_LINE:
+        if (
+            len(line.text) > _LONGEST_HEADING_LINE
+            and len(line.text.strip()) > _LONGEST_HEADING_LINE
+        ):
             previous = line.text
             continue
         if not line.text.strip() or _inside(skip, line.start):
@@ -237,7 +246,9 @@ def build_sections(text: str, skip: Sequence[tuple[int, int]] = ()) -> list[Sect
         section: Section | None = None
         parent: Section | None = None
         if _APPENDIX.match(core) and len(core) <= 40:
-            section = Section(title=core, level=1, start=start, end=end, style="appendix", appendix=True)
+            section = Section(
+                title=core, level=1, start=start, end=end, style="appendix", appendix=True
+            )
             parent = root
         elif found := heading_marker(line.text):
             marker, title = found

@@ -35,7 +35,16 @@ _HEADER_UNIT = re.compile(r"[（(]\s*(亿元|万元|千元|元)\s*[)）]")
 _FORM_LABEL = re.compile(r"[:：]\s*$")
 _SERIAL = re.compile(r"^(序号|编号)$")
 _LEVEL = re.compile(r"^([一二三])级(指标)?$")
-_BUDGET_WORDS = ("年初预算", "全年预算", "调整后预算", "预算数", "执行数", "决算数", "追加", "执行率")
+_BUDGET_WORDS = (
+    "年初预算",
+    "全年预算",
+    "调整后预算",
+    "预算数",
+    "执行数",
+    "决算数",
+    "追加",
+    "执行率",
+)
 
 # Column roles of an indicator table, tried in order: the first pattern that
 # matches a header cell names its column.
@@ -174,7 +183,15 @@ class _CellParts:
         joined = ""
         for _, text in pieces:
             text = text.strip()
-            if joined and (_LIST_ITEM.match(text) or (joined[-1].isascii() and joined[-1].isalnum() and text[0].isascii() and text[0].isalnum())):
+            if joined and (
+                _LIST_ITEM.match(text)
+                or (
+                    joined[-1].isascii()
+                    and joined[-1].isalnum()
+                    and text[0].isascii()
+                    and text[0].isalnum()
+                )
+            ):
                 joined += "\n" if _LIST_ITEM.match(text) else " "
             joined += text
         # Multi-paragraph cells come quoted, as in CSV.
@@ -249,10 +266,9 @@ def _read_block(lines: list[str], starts: list[int], first: int) -> tuple[Grid |
                 cell = _CellParts()
                 tab = line.index("\t")
                 cell.add(offset + tab + 1, line[tab + 1 :])
-                if tab and line[:tab].strip():
+                if tab and line[:tab].strip() and row:
                     # Text before the tab wraps the previous cell's text.
-                    if row:
-                        row[-1].add(offset, line[:tab])
+                    row[-1].add(offset, line[:tab])
                 row.append(cell)
             blank_before = False
             index += 1
@@ -330,7 +346,12 @@ def build_tables(grids: Sequence[Grid]) -> list[Table]:
 
 
 def _segments(grid: Grid) -> list[Table]:
-    rows = grid.rows
+    # A cell merged down from the one above is read as a flattened table shows
+    # it, empty, so that labels fill down by one rule whatever the format.
+    rows = [
+        [Cell("", cell.start, cell.start) if cell.merged_above else cell for cell in row]
+        for row in grid.rows
+    ]
     headers: list[tuple[int, int, TableKind]] = []  # (first header row, main header row, kind)
     taken = 0
     for index, row in enumerate(rows):
@@ -373,7 +394,9 @@ def _stated_unit(caption: str, rows: Iterable[Sequence[Cell]]) -> str | None:
     return None
 
 
-def _table(kind: TableKind, header_rows: list[list[Cell]], body: list[list[Cell]], unit: str | None) -> Table:
+def _table(
+    kind: TableKind, header_rows: list[list[Cell]], body: list[list[Cell]], unit: str | None
+) -> Table:
     cells = [cell for row in header_rows + body for cell in row if cell.end > cell.start]
     header = column_titles(header_rows)
     return Table(
@@ -445,13 +468,19 @@ def column_titles(header_rows: list[list[Cell]]) -> list[str]:
         width = max(len(row) for row in header_rows)
         return [
             " ".join(
-                dict.fromkeys(row[column].text for row in header_rows if column < len(row) and row[column].text)
+                dict.fromkeys(
+                    row[column].text
+                    for row in header_rows
+                    if column < len(row) and row[column].text
+                )
             )
             for column in range(width)
         ]
     titles = [cell.text for cell in lower]
     present = {_role(title) for title in titles if title}
-    column = max(i for i, title in enumerate(titles) if (_role(title) or "").startswith("level")) + 1
+    column = (
+        max(i for i, title in enumerate(titles) if (_role(title) or "").startswith("level")) + 1
+    )
     for cell in header_rows[-2]:
         role = _role(cell.text)
         if not role or role == "group" or (role in present and role not in ("other", "rate")):
@@ -526,7 +555,12 @@ def read_indicators(header: list[str], body: list[list[Cell]]) -> list[Indicator
             filled["level2"] = level2
             inherited = _clean_label(filled["level1"])
             family = _FAMILY_OF_LEVEL2.get(_clean_label(level2) or "")
-            if (level1 is None or not level1.text) and inherited in _STANDARD_LEVEL2 and family and family != inherited:
+            if (
+                (level1 is None or not level1.text)
+                and inherited in _STANDARD_LEVEL2
+                and family
+                and family != inherited
+            ):
                 filled["level1"] = None
         level3 = at("level3")
         if level3 is None or not level3.text:
@@ -535,19 +569,29 @@ def read_indicators(header: list[str], body: list[list[Cell]]) -> list[Indicator
     return records
 
 
-def _indicator(at, column: dict[str, int], filled: dict[str, Cell | None], level3: Cell) -> Indicator:
+def _indicator(
+    at, column: dict[str, int], filled: dict[str, Cell | None], level3: Cell
+) -> Indicator:
     """Read one indicator; a comparator or unit written in a column of its own is
     joined to the figure it qualifies (the unit column follows that figure)."""
     target, actual, op, unit = at("target"), at("actual"), at("op"), at("unit")
     unit_follows = column.get("unit", -1) - 1
-    target_text = "".join(
-        part.text
-        for part in (op, target, unit if unit_follows == column.get("target") else None)
-        if part is not None
-    ) or None
-    actual_text = "".join(
-        part.text for part in (actual, unit if unit_follows == column.get("actual") else None) if part is not None
-    ) or None
+    target_text = (
+        "".join(
+            part.text
+            for part in (op, target, unit if unit_follows == column.get("target") else None)
+            if part is not None
+        )
+        or None
+    )
+    actual_text = (
+        "".join(
+            part.text
+            for part in (actual, unit if unit_follows == column.get("actual") else None)
+            if part is not None
+        )
+        or None
+    )
     cells = {
         role: cell
         for role in ("target", "actual", "op", "unit", "weight", "score", "note")
@@ -582,7 +626,12 @@ def _merge_split_rows(body: list[list[Cell]], width: int) -> list[list[Cell]]:
     while index < len(body):
         row = body[index]
         following = body[index + 1] if index + 1 < len(body) else None
-        if following is not None and len(row) < width and len(following) < width and len(row) + len(following) == width:
+        if (
+            following is not None
+            and len(row) < width
+            and len(following) < width
+            and len(row) + len(following) == width
+        ):
             merged.append(row + following)
             index += 2
             continue
