@@ -9,12 +9,17 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 from rich.tree import Tree
 
 from jixiao.chunks import DEFAULT_CHUNK_TOKENS
+from jixiao.evaluate import evaluate, iter_facts
+from jixiao.ingest import report_files, run_one, timed, write_record
+from jixiao.llm import ModelClient, ModelError, Settings
 from jixiao.load import LoadError
 from jixiao.pipeline import Prepared, prepare
+from jixiao.records import Usage
 from jixiao.sections import Section
 
 app = typer.Typer(
@@ -117,3 +122,164 @@ def _show(prepared: Prepared) -> None:
         f"{len(prepared.chunks)} chunks, about {tokens:,} tokens "
         f"(largest {max((c.tokens for c in prepared.chunks), default=0):,})\n"
     )
+
+
+_Replay = Annotated[
+    Path | None,
+    typer.Option(help="Replay the model traffic from the cassettes in this folder (offline)."),
+]
+_Record = Annotated[
+    Path | None,
+    typer.Option(help="Record the model traffic into cassettes in this folder."),
+]
+_NoCache = Annotated[
+    bool, typer.Option("--no-cache", help="Ask the model again, ignoring cached answers.")
+]
+_Model = Annotated[str | None, typer.Option(help="Model name (default: $JIXIAO_MODEL).")]
+_BaseUrl = Annotated[
+    str | None, typer.Option(help="OpenAI-compatible endpoint (default: $JIXIAO_BASE_URL).")
+]
+_Mode = Annotated[
+    str | None, typer.Option(help="instructor mode: json, json_schema, tools or md_json.")
+]
+
+
+def _client(
+    replay, record, no_cache, model, base_url, mode
+) -> tuple[ModelClient, Path | None, str]:
+    if replay and record:
+        raise typer.BadParameter("give --replay or --record, not both")
+    try:
+        settings = Settings.from_env(model=model, base_url=base_url, mode=mode)
+    except ModelError as error:
+        raise typer.BadParameter(str(error)) from None
+    # Cassettes hold every request: a cached answer would hide one from them.
+    client = ModelClient(settings, use_cache=not (no_cache or replay or record))
+    return client, replay or record, "record" if record else "replay"
+
+
+@app.command()
+def extract(
+    file: Annotated[Path, typer.Argument(help="The report.")],
+    replay: _Replay = None,
+    record: _Record = None,
+    no_cache: _NoCache = False,
+    model: _Model = None,
+    base_url: _BaseUrl = None,
+    mode: _Mode = None,
+) -> None:
+    """Print the report record of one report, as JSON."""
+    client, cassettes, cassette_mode = _client(replay, record, no_cache, model, base_url, mode)
+    try:
+        report = run_one(file, client, cassettes, cassette_mode)  # type: ignore[arg-type]
+    except (LoadError, ModelError) as error:
+        errors.print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
+        raise typer.Exit(code=1) from None
+    print(json.dumps(report.model_dump(mode="json"), ensure_ascii=False, indent=1))
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Report files or folders.")],
+    out: Annotated[Path, typer.Option(help="Folder for the records (one JSON per report).")],
+    replay: _Replay = None,
+    record: _Record = None,
+    no_cache: _NoCache = False,
+    model: _Model = None,
+    base_url: _BaseUrl = None,
+    mode: _Mode = None,
+) -> None:
+    """Extract every report and write one contract JSON per report into --out."""
+    client, cassettes, cassette_mode = _client(replay, record, no_cache, model, base_url, mode)
+    files = report_files(paths)
+    summary = RichTable(title="ingest", title_justify="left")
+    for column in (
+        "report",
+        "facts",
+        "indicators",
+        "rejected",
+        "calls",
+        "tokens",
+        "saved",
+        "seconds",
+    ):
+        summary.add_column(column, justify="left" if column == "report" else "right")
+    total = Usage()
+    failed = 0
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=errors,
+        transient=True,
+    ) as progress:
+        reports = progress.add_task("reports", total=len(files))
+        for path in files:
+            requests = progress.add_task(f"  {escape(path.name)}", total=None)
+            with timed() as seconds:
+                try:
+                    report = run_one(
+                        path,
+                        client,
+                        cassettes,
+                        cassette_mode,  # type: ignore[arg-type]
+                        lambda done, of, task=requests: progress.update(
+                            task, completed=done, total=of
+                        ),
+                    )
+                except (LoadError, ModelError) as error:
+                    errors.print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
+                    failed += 1
+                    report = None
+            progress.remove_task(requests)
+            progress.advance(reports)
+            if report is None:
+                summary.add_row(escape(path.name), "-", "-", "-", "-", "-", "-", f"{seconds():.1f}")
+                continue
+            write_record(report, out, path)
+            usage = report.usage
+            total.add(usage)
+            summary.add_row(
+                escape(path.name),
+                str(sum(1 for _ in iter_facts(report.model_dump(mode="json")))),
+                str(len(report.indicators)),
+                str(len(report.rejected)),
+                str(usage.calls),
+                f"{usage.prompt_tokens + usage.completion_tokens:,}",
+                f"{usage.table_tokens_saved:,}",
+                f"{seconds():.1f}",
+            )
+    console.print(summary)
+    console.print(
+        f"{len(files) - failed} of {len(files)} reports written to {escape(str(out))}; "
+        f"tokens: {total.prompt_tokens:,} prompt + {total.completion_tokens:,} completion "
+        f"in {total.calls} calls ({total.cached_calls} cached); "
+        f"table parser saved about {total.table_tokens_saved:,} prompt tokens"
+    )
+    if failed:
+        raise typer.Exit(code=1)
+
+
+@app.command("eval")
+def eval_(
+    gold_dir: Annotated[Path, typer.Argument(help="Folder of gold JSON files.")],
+    out_dir: Annotated[Path, typer.Argument(help="Folder of exported records.")],
+    show_misses: Annotated[bool, typer.Option("--misses", help="List every miss.")] = False,
+) -> None:
+    """Score exported records against gold files."""
+    for folder in (gold_dir, out_dir):
+        if not folder.is_dir():
+            errors.print(
+                f"[red]error:[/red] {escape(str(folder))}: not a folder — give the folder of JSON files"
+            )
+            raise typer.Exit(code=1)
+    score, missing = evaluate(gold_dir, out_dir)
+    for path in missing:
+        errors.print(f"[yellow]no record:[/yellow] {escape(path)}")
+    for name, ratio in score.ratios().items():
+        console.print(f"{name}: {ratio:.1%}")
+    console.print(f"facts not in source: {score.facts_not_in_source} of {score.facts}")
+    if show_misses:
+        for miss in score.misses:
+            console.print(f"  {escape(miss)}")

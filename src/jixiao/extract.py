@@ -1,0 +1,704 @@
+"""From a prepared report to a report record: tables read by code, narrative by the model.
+
+The division of labour:
+
+- indicator tables and budget tables that the table parser mapped become facts
+  with no model call;
+- every other chunk is routed to the record types it can hold (its heading
+  path and keywords tell), and only the lines that can answer are sent;
+- the model copies `raw` text; the code finds it in the chunk for offsets and
+  parses value and unit with `jixiao.numbers`. The model never converts units
+  or does arithmetic. What cannot be found or parsed is rejected field by
+  field, with the reason.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
+
+from jixiao.chunks import estimate_tokens
+from jixiao.llm import ModelClient
+from jixiao.numbers import Quantity, find_quantities, parse_quantity
+from jixiao.pipeline import Prepared
+from jixiao.records import (
+    Budget,
+    DocumentInfo,
+    Fact,
+    IndicatorRecord,
+    Project,
+    Rejected,
+    Report,
+)
+from jixiao.sections import Section, looks_like_heading
+from jixiao.tables import BudgetLine, Indicator, Table
+
+PROMPTS = Path(__file__).resolve().parents[2] / "prompts"
+
+
+# --- what the model answers --------------------------------------------------
+
+
+def _in_chunk(value: Any, info: ValidationInfo) -> Any:
+    """A quote must be in the chunk it was read from (spacing aside)."""
+    chunk = (info.context or {}).get("chunk")
+    if chunk is None or value is None:
+        return value
+    quotes = value if isinstance(value, list) else [value]
+    for quote in quotes:
+        text = quote if isinstance(quote, str) else None
+        if text is not None and locate(text, chunk) is None:
+            raise ValueError(f"“{text[:40]}”不在原文中：请逐字复制原文，或填 null")
+    return value
+
+
+def _has_number(value: str | None, info: ValidationInfo) -> str | None:
+    checking = (info.context or {}).get("chunk") is not None
+    if value is not None and checking and not find_quantities(value):
+        raise ValueError(f"“{value[:40]}”里没有数字：请复制原文中的数字和单位，或填 null")
+    return value
+
+
+class HeaderAnswer(BaseModel):
+    unit_name: str | None = Field(None, description="报告单位全称")
+    fiscal_year: str | None = Field(None, description="被评价年度，如 2024年度")
+    report_date: str | None = Field(None, description="落款日期，如 2025年5月12日")
+    doc_number: str | None = Field(None, description="文号")
+
+    _quoted = field_validator("*")(_in_chunk)
+
+
+class StaffingAnswer(BaseModel):
+    authorized: str | None = Field(None, description="编制数，如 45人")
+    actual: str | None = Field(None, description="实有人数，如 41人")
+
+    _quoted = field_validator("*")(_in_chunk)
+    _numbers = field_validator("*")(_has_number)
+
+
+class BudgetAnswer(BaseModel):
+    initial_budget: str | None = Field(None, description="年初预算数")
+    full_year_budget: str | None = Field(None, description="全年预算数")
+    total_expenditure: str | None = Field(None, description="全年支出总额")
+    basic_expenditure: str | None = Field(None, description="基本支出")
+    personnel_expenditure: str | None = Field(None, description="人员经费")
+    public_expenditure: str | None = Field(None, description="公用经费")
+    project_expenditure: str | None = Field(None, description="项目支出")
+    execution_rate: str | None = Field(None, description="预算执行率")
+
+    _quoted = field_validator("*")(_in_chunk)
+    _numbers = field_validator("*")(_has_number)
+
+
+class ThreePublicAnswer(BaseModel):
+    budget: str | None = Field(None, description="三公经费预算数")
+    actual: str | None = Field(None, description="三公经费实际支出")
+
+    _quoted = field_validator("*")(_in_chunk)
+    _numbers = field_validator("*")(_has_number)
+
+
+class ScoreAnswer(BaseModel):
+    self_score: str | None = Field(None, description="自评得分，如 94分")
+    grade: str | None = Field(None, description="评价等级")
+
+    _quoted = field_validator("*")(_in_chunk)
+
+
+class ProjectAnswer(BaseModel):
+    name: str = Field(description="项目名称")
+    budget: str | None = Field(None, description="预算数")
+    actual: str | None = Field(None, description="实际支出数")
+
+    _quoted = field_validator("*")(_in_chunk)
+
+
+class ProjectsAnswer(BaseModel):
+    items: list[ProjectAnswer] = Field(default_factory=list)
+
+
+class ListAnswer(BaseModel):
+    items: list[str] = Field(default_factory=list, description="逐字复制的原文句子")
+
+    _quoted = field_validator("items")(_in_chunk)
+
+
+# --- routing -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecordKind:
+    """A record type: its prompt, its answer model and which chunks it reads."""
+
+    name: str
+    answer: type[BaseModel]
+    # A line is sent when it matches `lines` (and holds a number, if `numbers`).
+    lines: re.Pattern[str] | None = None
+    numbers: bool = True
+    # The sections whose heading matches `sections` are read whole (their lines
+    # with a number, if `numbers`); for lists they are all that is read.
+    sections: re.Pattern[str] | None = None
+
+
+KINDS = {
+    kind.name: kind
+    for kind in [
+        RecordKind("header", HeaderAnswer),
+        RecordKind("staffing", StaffingAnswer, re.compile(r"编制|在职|实有|在编")),
+        RecordKind("budget", BudgetAnswer, re.compile(r"预算|支出|经费|决算|执行率")),
+        RecordKind(
+            "three_public", ThreePublicAnswer, re.compile(r"三公"), sections=re.compile(r"三公")
+        ),
+        RecordKind(
+            "score", ScoreAnswer, re.compile(r"自评得分|得分为|评价得分|综合得分|评价等级|等级为")
+        ),
+        RecordKind("projects", ProjectsAnswer, re.compile(r"项目.*[\d.]+\s*万?元")),
+        RecordKind(
+            "problems", ListAnswer, numbers=False, sections=re.compile(r"问题|不足|偏离.*原因")
+        ),
+        RecordKind(
+            "measures", ListAnswer, numbers=False, sections=re.compile(r"措施|建议|改进|下一步")
+        ),
+    ]
+}
+# One line is enough context for a figure; more would only slow a small model.
+_MAX_LINE_CHARS = 300
+_MAX_FOCUS_TOKENS = 600
+
+
+@cache
+def prompt(name: str) -> tuple[str, str]:
+    """The version and text of `prompts/<name>.md` (a ``version: N`` line, ``---``, the text)."""
+    head, _, body = (PROMPTS / f"{name}.md").read_text(encoding="utf-8").partition("\n---\n")
+    version = head.strip().removeprefix("version:").strip()
+    return f"{name}@{version}", body.strip()
+
+
+@dataclass
+class Request:
+    """One question to the model: a record type over some spans of the text."""
+
+    kind: RecordKind
+    spans: list[tuple[int, int]]
+    text: str
+
+
+def route(prepared: Prepared, skip: Iterable[str] = ()) -> list[Request]:
+    """The requests a report needs: per record type, the lines of the report that
+    can answer it (or the sections its heading names), packed into requests of
+    at most `_MAX_FOCUS_TOKENS`."""
+    text = prepared.document.text
+    requests = [header_request(prepared)]
+    for kind in KINDS.values():
+        if kind.name == "header" or kind.name in set(skip):
+            continue
+        spans = []
+        if kind.sections is not None:
+            spans += [
+                span
+                for span in _lines(text, _section_spans(prepared, kind.sections))
+                if not kind.numbers or find_quantities(text[span[0] : span[1]])
+            ]
+        if kind.lines is not None:
+            spans += [
+                span
+                for chunk in prepared.chunks
+                if chunk.kind == "text"
+                for span in _lines(text, chunk.spans)
+                if _answers(text[span[0] : span[1]], kind)
+            ]
+        spans = _merge(spans)
+        requests += [Request(kind, group, _join(text, group)) for group in _packed(text, spans)]
+    return requests
+
+
+def _section_spans(prepared: Prepared, title: re.Pattern[str]) -> list[tuple[int, int]]:
+    """The text of the sections whose heading names the record type, tables left out."""
+    spans = _merge(_most_specific(prepared.sections, title))
+    holes = sorted((table.start, table.end) for table in prepared.tables)
+    pieces = []
+    for start, end in spans:
+        for hole_start, hole_end in holes:
+            if hole_start < end and hole_end > start:
+                pieces.append((start, hole_start))
+                start = max(start, hole_end)
+        if start < end:
+            pieces.append((start, end))
+    return [(start, end) for start, end in pieces if start < end]
+
+
+def _most_specific(sections: list[Section], title: re.Pattern[str]) -> list[tuple[int, int]]:
+    """Spans of the matching sections, the deepest where a match holds another
+    (``四、评价结论及建议`` holds ``（三）改进建议``: only the latter answers)."""
+    spans = []
+    for section in sections:
+        inner = _most_specific(section.children, title)
+        if inner:
+            spans += inner
+        elif title.search(section.title):
+            spans.append((section.start, section.body_end))
+    return spans
+
+
+def _answers(line: str, kind: RecordKind) -> bool:
+    return bool(kind.lines and kind.lines.search(line)) and (
+        not kind.numbers or bool(find_quantities(line))
+    )
+
+
+def _lines(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The non-empty lines of some spans, a long line cut at sentence ends."""
+    lines = []
+    for start, end in spans:
+        for match in re.finditer(r"[^\n]*\S[^\n]*", text[start:end]):
+            line_start, line_end = start + match.start(), start + match.end()
+            while line_end - line_start > _MAX_LINE_CHARS:
+                window = text[line_start : line_start + _MAX_LINE_CHARS]
+                cut = max(window.rfind(mark) for mark in "。；;") + 1 or _MAX_LINE_CHARS
+                lines.append((line_start, line_start + cut))
+                line_start += cut
+            lines.append((line_start, line_end))
+    return lines
+
+
+def _packed(text: str, spans: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
+    groups: list[list[tuple[int, int]]] = []
+    tokens = 0
+    for span in spans:
+        cost = estimate_tokens(text[span[0] : span[1]])
+        if not groups or tokens + cost > _MAX_FOCUS_TOKENS:
+            groups.append([])
+            tokens = 0
+        groups[-1].append(span)
+        tokens += cost
+    return groups
+
+
+def header_request(prepared: Prepared) -> Request:
+    """The title block and the signature lines: where name, year, 文号 and date stand."""
+    text = prepared.document.text
+    first = prepared.sections[0].start if prepared.sections else min(len(text), 400)
+    spans = [(0, min(first, 400))]
+    tail = [m.span() for m in re.finditer(r"[^\n]+", text[-300:])][-3:]
+    offset = max(0, len(text) - 300)
+    spans += [(offset + start, offset + end) for start, end in tail]
+    spans = [span for span in _merge(spans) if text[span[0] : span[1]].strip()]
+    return Request(KINDS["header"], spans, _join(text, spans))
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _join(text: str, spans: list[tuple[int, int]]) -> str:
+    return "\n".join(text[start:end] for start, end in spans)
+
+
+# --- grounding ---------------------------------------------------------------
+
+
+# Models retype quotes and punctuation in the other width: “接地气” as ‘接地气’, ； as ;.
+_EQUIVALENT = ["“”‘’\"'「」『』", ";；", ":：", ",，", "(（", ")）", "!！", "?？"]
+_LOOSE = {ch: f"[{re.escape(group)}]" for group in _EQUIVALENT for ch in group}
+
+
+def locate(
+    quote: str, source: str, start: int = 0, end: int | None = None
+) -> tuple[int, int] | None:
+    """Where `quote` stands in ``source[start:end]``, spacing aside, or None."""
+    end = len(source) if end is None else end
+    quote = quote.strip()
+    if not quote:
+        return None
+    found = source.find(quote, start, end)
+    if found >= 0:
+        return found, found + len(quote)
+    pieces = [_LOOSE.get(ch, re.escape(ch)) for ch in quote if not ch.isspace()]
+    if not pieces:
+        return None
+    match = re.compile(r"\s*".join(pieces)).search(source, start, end)
+    return match.span() if match else None
+
+
+def _locate_in(quote: str, text: str, spans: list[tuple[int, int]]) -> tuple[int, int] | None:
+    """Where a quote from a request's text stands in the document. The request
+    joined its spans with line breaks, so a quote may run over several spans:
+    only over what lies between them in the document is whitespace."""
+    joined = "\n".join(text[start:end] for start, end in spans)
+    found = locate(quote, joined)
+    if found is None:
+        return None
+    starts, position = [], 0
+    for start, end in spans:
+        starts.append(position)
+        position += end - start + 1
+
+    def to_document(offset: int, closing: bool) -> tuple[int, int]:
+        index = max(i for i, s in enumerate(starts) if s < offset or (s == offset and not closing))
+        return index, spans[index][0] + offset - starts[index]
+
+    first, start = to_document(found[0], closing=False)
+    last, end = to_document(found[1], closing=True)
+    if any(text[spans[i][1] : spans[i + 1][0]].strip() for i in range(first, last)):
+        return None
+    return start, end
+
+
+class Grounding:
+    """Turns the model's quotes into facts, or into rejections with reasons."""
+
+    def __init__(self, text: str, report: Report) -> None:
+        self.text = text
+        self.report = report
+
+    def reject(self, path: str, raw: str | None, reason: str) -> None:
+        self.report.rejected.append(Rejected(path=path, raw=raw, reason=reason))
+
+    def text_fact(self, path: str, raw: str | None, spans: list[tuple[int, int]]) -> Fact | None:
+        if raw is None or not str(raw).strip():
+            return None
+        found = _locate_in(str(raw), self.text, spans)
+        if found is None:
+            self.reject(path, str(raw), "not in the source")
+            return None
+        start, end = found
+        return Fact(
+            value=self.text[start:end].strip(), raw=self.text[start:end], start=start, end=end
+        )
+
+    def number_fact(
+        self, path: str, raw: str | None, spans: list[tuple[int, int]], expect: str
+    ) -> Fact | None:
+        """A figure: found in the source, exactly one quantity, of the kind expected
+        (``money``, ``percent``, ``count``, ``score``, ``year``)."""
+        if raw is None or not str(raw).strip():
+            return None
+        found = _locate_in(str(raw), self.text, spans)
+        if found is None:
+            self.reject(path, str(raw), "not in the source")
+            return None
+        quantities = find_quantities(self.text[found[0] : found[1]])
+        if len(quantities) != 1:
+            self.reject(path, str(raw), "not one figure" if quantities else "no figure in it")
+            return None
+        quantity = _with_following_unit(self.text, quantities[0], found[0])
+        fact = quantity_fact(quantity, expect)
+        if fact is None:
+            self.reject(path, quantity.raw, f"not a {expect} figure")
+        return fact
+
+
+def _with_following_unit(text: str, quantity: Quantity, offset: int) -> Quantity:
+    """The quantity at its place in the document, taking in a unit the quote left off
+    (the model quoted ``818.93`` where the source says ``818.93万元``)."""
+    start, end = offset + quantity.start, offset + quantity.end
+    if quantity.unit is None:
+        following = find_quantities(text[start : min(len(text), end + 6)])
+        if following and following[0].start == 0 and following[0].unit is not None:
+            quantity = following[0]
+            end = start + following[0].end
+    return replace(quantity, start=start, end=end)
+
+
+_EXPECTED_UNITS = {
+    "money": {"元"},
+    "percent": {"%"},
+    "count": {"人", "名", None},
+    "score": {"分", None},
+    "year": {None},
+}
+
+
+def quantity_fact(quantity: Quantity, expect: str, table_unit: str | None = None) -> Fact | None:
+    """A fact from a parsed quantity, money in 元; None when its unit does not fit."""
+    base_unit = quantity.base_unit
+    value: Decimal = quantity.base_value
+    if expect == "money" and base_unit is None and quantity.unit is None and table_unit:
+        multiplier = {"亿元": 10**8, "万元": 10**4, "千元": 10**3, "元": 1}[table_unit]
+        value, base_unit = quantity.number * multiplier, "元"
+    if base_unit not in _EXPECTED_UNITS[expect]:
+        return None
+    if expect == "year" and not 1990 <= value <= 2100:
+        return None
+    number: float | int = int(value) if value == value.to_integral_value() else float(value)
+    unit = base_unit or ("分" if expect == "score" else None)
+    return Fact(value=number, unit=unit, raw=quantity.raw, start=quantity.start, end=quantity.end)
+
+
+# --- tables without the model -------------------------------------------------
+
+
+def indicator_records(tables: list[Table], text: str) -> list[IndicatorRecord]:
+    return [
+        _indicator(record, text)
+        for table in tables
+        if table.kind == "indicators"
+        for record in table.indicators
+    ]
+
+
+def _indicator(record: Indicator, text: str) -> IndicatorRecord:
+    def cell_fact(role: str, value: str | None) -> Fact | None:
+        cells = [record.cells[name] for name in _COMPOSED[role] if name in record.cells]
+        if value is None or not cells:
+            return None
+        start, end = min(c.start for c in cells), max(c.end for c in cells)
+        return Fact(value=value, raw=text[start:end], start=start, end=end)
+
+    def number_fact(role: str) -> Fact | None:
+        cell = record.cells.get(role)
+        quantity = parse_quantity(cell.text) if cell else None
+        if cell is None or quantity is None:
+            return None
+        return quantity_fact(replace(quantity, start=cell.start, end=cell.end), "score")
+
+    target, actual = record.target_quantity, record.actual_quantity
+    return IndicatorRecord(
+        level1=record.level1,
+        level2=record.level2,
+        level3=record.level3,
+        target=cell_fact("target", record.target),
+        target_op=target.comparator if target else None,
+        target_value=target.value if target else None,
+        target_unit=target.unit if target else None,
+        actual=cell_fact("actual", record.actual),
+        actual_value=actual.value if actual else None,
+        actual_unit=actual.unit if actual else None,
+        weight=number_fact("weight"),
+        score=number_fact("score"),
+        note=record.note,
+    )
+
+
+_COMPOSED = {"target": ("op", "target", "unit"), "actual": ("actual", "unit")}
+
+# Budget-table rows and columns, and the record field their crossing fills.
+_TOTAL_ROW = re.compile(r"^(总计|合计|年度资金总额|支出合计|支出总计)[:：]?$")
+_ROW_FIELDS = [
+    (re.compile(r"基本支出"), "basic_expenditure"),
+    (re.compile(r"人员经费"), "personnel_expenditure"),
+    (re.compile(r"公用经费"), "public_expenditure"),
+    (re.compile(r"^\W*(二、|\(二\)|（二）)?项目支出"), "project_expenditure"),
+]
+_TOTAL_COLUMNS = [
+    (re.compile(r"年初预算"), "initial_budget", "money"),
+    (re.compile(r"全年预算|调整后预算"), "full_year_budget", "money"),
+    (re.compile(r"执行数|决算数"), "total_expenditure", "money"),
+    (re.compile(r"执行率"), "execution_rate", "percent"),
+]
+# A form row pairs its label with one figure, under no column title ("value").
+_SPENT = re.compile(r"执行数|决算数|^value$")
+
+
+def budget_facts(tables: list[Table]) -> dict[str, Fact]:
+    """The budget fields a budget table states outright, first table first."""
+    facts: dict[str, Fact] = {}
+    for table in tables:
+        if table.kind != "budget":
+            continue
+        for line in table.budget:
+            label = re.sub(r"\s+", "", line.label)
+            if _TOTAL_ROW.match(label):
+                for pattern, name, expect in _TOTAL_COLUMNS:
+                    _take(facts, name, line, pattern, expect, table.unit)
+                continue
+            for pattern, name in _ROW_FIELDS:
+                if pattern.search(label):
+                    _take(facts, name, line, _SPENT, "money", table.unit)
+                    break
+    return facts
+
+
+def _take(facts, name, line: BudgetLine, column: re.Pattern[str], expect, unit) -> None:
+    if name in facts:
+        return
+    for title, quantity in line.values.items():
+        if column.search(title):
+            cell = line.cells[title]
+            fact = quantity_fact(replace(quantity, start=cell.start, end=cell.end), expect, unit)
+            if fact is not None:
+                facts[name] = fact
+            return
+
+
+# --- the whole report ------------------------------------------------------------
+
+_FIELD_KINDS = {
+    "header": {
+        "unit_name": "text",
+        "fiscal_year": "year",
+        "report_date": "date",
+        "doc_number": "text",
+    },
+    "staffing": {"authorized": "count", "actual": "count"},
+    "budget": {
+        **{name: "money" for name in Budget.model_fields if name != "execution_rate"},
+        "execution_rate": "percent",
+    },
+    "three_public": {"budget": "money", "actual": "money"},
+    "score": {"self_score": "score", "grade": "text"},
+}
+
+
+def extract(
+    prepared: Prepared,
+    client: ModelClient,
+    progress: Callable[[int, int], None] | None = None,
+) -> Report:
+    """The report record of one prepared report."""
+    document = prepared.document
+    text = document.text
+    report = Report(
+        document=DocumentInfo(
+            path=str(document.path),
+            sha256=document.sha256,
+            format=document.format,
+            encoding=document.encoding,
+            chars=len(text),
+            pages=len(document.pages) or None,
+            text=text,
+        )
+    )
+    report.indicators = indicator_records(prepared.tables, text)
+    from_tables = budget_facts(prepared.tables)
+    for name, fact in from_tables.items():
+        setattr(report.budget, name, fact)
+    report.usage.table_tokens_saved = sum(
+        chunk.tokens
+        for chunk in prepared.chunks
+        if chunk.kind == "table" and prepared.tables[chunk.table].kind in ("indicators", "budget")  # type: ignore[index]
+    )
+    complete = len(from_tables) == len(Budget.model_fields)
+    requests = route(prepared, skip=["budget"] if complete else [])
+    grounding = Grounding(text, report)
+    for done, request in enumerate(requests):
+        if progress:
+            progress(done, len(requests))
+        name, instructions = prompt(request.kind.name)
+        messages = [
+            {"role": "system", "content": instructions},
+            {"role": "user", "content": "原文：\n" + request.text},
+        ]
+        answer = client.ask(request.kind.answer, messages, name, {"chunk": request.text})
+        report.usage.calls += 1
+        report.usage.cached_calls += answer.cached
+        report.usage.prompt_tokens += answer.prompt_tokens
+        report.usage.completion_tokens += answer.completion_tokens
+        if answer.data is None:
+            report.rejected.append(
+                Rejected(
+                    path=request.kind.name, raw=None, reason=f"no usable answer: {answer.error}"
+                )
+            )
+            continue
+        _apply(report, grounding, request, answer.data)
+    if progress:
+        progress(len(requests), len(requests))
+    return report
+
+
+def _apply(report: Report, grounding: Grounding, request: Request, data: dict) -> None:
+    kind = request.kind.name
+    spans = request.spans
+    if kind in ("problems", "measures"):
+        target = getattr(report, kind)
+        seen = {fact.raw for fact in target}
+        for index, item in enumerate(_strings(data.get("items"))):
+            fact = grounding.text_fact(f"{kind}[{index}]", item, spans)
+            for line in _split_lines(fact, grounding.text) if fact else []:
+                if len(line.raw) >= 4 and line.raw not in seen and not _is_heading(line.raw):
+                    seen.add(line.raw)
+                    target.append(line)
+        return
+    if kind == "projects":
+        for index, item in enumerate(data.get("items") or []):
+            if not isinstance(item, dict):
+                continue
+            path = f"projects[{len(report.projects)}]"
+            name = grounding.text_fact(f"{path}.name", item.get("name"), spans)
+            if name is None:
+                continue
+            budget = grounding.number_fact(f"{path}.budget", item.get("budget"), spans, "money")
+            actual = grounding.number_fact(f"{path}.actual", item.get("actual"), spans, "money")
+            if budget or actual:
+                report.projects.append(Project(name=name, budget=budget, actual=actual))
+        return
+    holder = {
+        "staffing": report.staffing,
+        "budget": report.budget,
+        "three_public": report.three_public,
+    }.get(kind, report)
+    prefix = "" if holder is report else f"{kind}."
+    for field_name, expect in _FIELD_KINDS[kind].items():
+        raw = data.get(field_name)
+        if getattr(holder, field_name) is not None or not isinstance(raw, str | int | float):
+            continue
+        path = prefix + field_name
+        if expect == "text":
+            fact = grounding.text_fact(path, str(raw), spans)
+        elif expect == "date":
+            fact = _date_fact(grounding, path, str(raw), spans)
+        else:
+            fact = grounding.number_fact(path, str(raw), spans, expect)
+        if fact is not None:
+            setattr(holder, field_name, fact)
+
+
+_DATE = re.compile(
+    r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日|(\d{4})[-./](\d{1,2})[-./](\d{1,2})"
+)
+
+
+def _date_fact(grounding: Grounding, path: str, raw: str, spans) -> Fact | None:
+    fact = grounding.text_fact(path, raw, spans)
+    if fact is None:
+        return None
+    match = _DATE.search(fact.raw)
+    if match is None:
+        grounding.reject(path, raw, "not a date")
+        return None
+    year, month, day = (
+        int(g) for g in (match.groups()[:3] if match.group(1) else match.groups()[3:])
+    )
+    if not (1990 <= year <= 2100 and 1 <= month <= 12 and 1 <= day <= 31):
+        grounding.reject(path, raw, "not a plausible date")
+        return None
+    start = fact.start + match.start()
+    return Fact(
+        value=f"{year:04d}-{month:02d}-{day:02d}",
+        raw=match.group(),
+        start=start,
+        end=start + len(match.group()),
+    )
+
+
+def _split_lines(fact: Fact, text: str) -> list[Fact]:
+    """One fact per source line: a model that runs several points together
+    still gives reviewers one point at a time."""
+    facts = []
+    for match in re.finditer(r"[^\n]*\S[^\n]*", text[fact.start : fact.end]):
+        start = fact.start + match.start() + len(match.group()) - len(match.group().lstrip())
+        end = fact.start + match.end() - (len(match.group()) - len(match.group().rstrip()))
+        facts.append(Fact(value=text[start:end], raw=text[start:end], start=start, end=end))
+    return facts
+
+
+def _is_heading(line: str) -> bool:
+    return looks_like_heading(line) and len(line) <= 20
+
+
+def _strings(items: Any) -> list[str]:
+    return [item for item in items or [] if isinstance(item, str)]

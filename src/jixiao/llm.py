@@ -1,0 +1,295 @@
+"""The model client: any OpenAI-compatible endpoint, through `openai` + `instructor`.
+
+Two retry loops, kept apart on purpose:
+
+- transport failures (429 honouring Retry-After, 5xx, timeouts, dropped
+  connections) are retried here with `tenacity`, exponential backoff with
+  jitter, a bounded number of attempts; the SDK's own retries are off
+  (``max_retries=0``) so that there is exactly one such loop;
+- validation failures are re-asked by instructor, which sends the model its
+  reply and the error (``reasks`` times, default 2).
+
+Answers are cached on disk by (endpoint, model, prompt version, request), so
+that running a report again costs no tokens.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import instructor
+import openai
+from instructor.core.exceptions import InstructorRetryException
+from pydantic import BaseModel, ValidationError
+from tenacity import (
+    RetryCallState,
+    retry,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_random_exponential,
+)
+
+# instructor logs every failed attempt; our own errors say what matters, once.
+logging.getLogger("instructor").setLevel(logging.CRITICAL)
+
+MODES = {
+    "json_schema": instructor.Mode.JSON_SCHEMA,
+    "tools": instructor.Mode.TOOLS,
+    "json": instructor.Mode.JSON,
+    "md_json": instructor.Mode.MD_JSON,
+}
+LOCAL_BASE_URL = "http://127.0.0.1:8080/v1"
+LOCAL_MODEL = "qwen2.5-coder-1.5b-instruct"
+
+
+class ModelError(Exception):
+    """A model call that will not succeed by trying again: says what to do."""
+
+
+class ReplayMissing(ModelError):
+    """A request that the cassette being replayed does not hold."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How to reach the model; `from_env` reads the JIXIAO_* variables."""
+
+    base_url: str = LOCAL_BASE_URL
+    model: str = LOCAL_MODEL
+    api_key: str = field(default="", repr=False)
+    timeout: float = 180.0
+    concurrency: int = 1
+    # llama.cpp-style local servers take response_format json_object, not json_schema.
+    mode: str = "json"
+    reasks: int = 2
+    attempts: int = 5
+    max_tokens: int = 800
+    cache_dir: Path | None = None
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> Settings:
+        env = os.environ
+        values: dict[str, Any] = {
+            "base_url": env.get("JIXIAO_BASE_URL", LOCAL_BASE_URL),
+            "model": env.get("JIXIAO_MODEL", LOCAL_MODEL),
+            "api_key": env.get("JIXIAO_API_KEY") or env.get("OPENAI_API_KEY") or "",
+            "timeout": float(env.get("JIXIAO_TIMEOUT", 180)),
+            "concurrency": int(env.get("JIXIAO_CONCURRENCY", 1)),
+            "mode": env.get("JIXIAO_MODE", "json"),
+            "reasks": int(env.get("JIXIAO_REASKS", 2)),
+        }
+        cache = env.get("JIXIAO_CACHE_DIR", str(Path.home() / ".cache" / "jixiao"))
+        values["cache_dir"] = Path(cache) if cache else None
+        values.update({key: value for key, value in overrides.items() if value is not None})
+        if values["mode"] not in MODES:
+            raise ModelError(
+                f"unknown instructor mode {values['mode']!r}: use one of {', '.join(MODES)}"
+            )
+        return cls(**values)
+
+
+@dataclass
+class Answer:
+    """What one request brought back: the parsed reply (or the last raw reply when
+    it never validated, for field-by-field rejection), and what it cost."""
+
+    data: dict[str, Any] | None
+    valid: bool
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached: bool = False
+    error: str | None = None
+
+
+def _is_transient(error: BaseException) -> bool:
+    if _missing_recording(error):
+        return False
+    if isinstance(error, openai.APIStatusError):
+        return error.status_code == 429 or error.status_code >= 500
+    return isinstance(error, openai.APITimeoutError | openai.APIConnectionError)
+
+
+def _missing_recording(error: BaseException) -> bool:
+    seen: BaseException | None = error
+    while seen is not None:
+        if type(seen).__name__ == "CannotOverwriteExistingCassetteException":
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _wait(state: RetryCallState) -> float:
+    """Backoff with jitter, or as long as the server's Retry-After asks."""
+    error = state.outcome.exception() if state.outcome else None
+    if isinstance(error, openai.APIStatusError):
+        header = error.response.headers.get("retry-after")
+        if header:
+            try:
+                return min(float(header), 120.0)
+            except ValueError:
+                pass
+    return wait_random_exponential(multiplier=0.5, max=30)(state)
+
+
+class ModelClient:
+    """Asks the model for one response model at a time; retries, caches, counts."""
+
+    def __init__(self, settings: Settings, *, use_cache: bool = True) -> None:
+        self.settings = settings
+        self.use_cache = use_cache and settings.cache_dir is not None
+        raw = openai.OpenAI(
+            base_url=settings.base_url,
+            # The SDK insists on a key even for servers that need none.
+            api_key=settings.api_key or "not-needed",
+            timeout=settings.timeout,
+            max_retries=0,
+        )
+        self._client = instructor.from_openai(raw, mode=MODES[settings.mode])
+
+    def cache_key(self, prompt_version: str, messages: list[dict[str, str]], schema: str) -> str:
+        payload = json.dumps(
+            [self.settings.base_url, self.settings.model, prompt_version, schema, messages],
+            ensure_ascii=False,
+            sort_keys=True,
+        )
+        return hashlib.sha256(payload.encode()).hexdigest()
+
+    def ask(
+        self,
+        response_model: type[BaseModel],
+        messages: list[dict[str, str]],
+        prompt_version: str,
+        context: dict[str, Any],
+    ) -> Answer:
+        key = self.cache_key(prompt_version, messages, response_model.__name__)
+        cached = self._cached(key, response_model, context)
+        if cached is not None:
+            return cached
+        answer = self._ask(response_model, messages, context)
+        if answer.valid and self.use_cache:
+            self._store(key, answer)
+        return answer
+
+    def _cached(self, key: str, model: type[BaseModel], context: dict[str, Any]) -> Answer | None:
+        if not self.use_cache:
+            return None
+        path = self.settings.cache_dir / key[:2] / f"{key}.json"  # type: ignore[operator]
+        if not path.exists():
+            return None
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            model.model_validate(data, context=context)
+        except (ValueError, ValidationError):
+            return None  # a stale or damaged entry is asked again
+        return Answer(data=data, valid=True, cached=True)
+
+    def _store(self, key: str, answer: Answer) -> None:
+        path = self.settings.cache_dir / key[:2] / f"{key}.json"  # type: ignore[operator]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".tmp")
+        partial.write_text(json.dumps(answer.data, ensure_ascii=False), encoding="utf-8")
+        partial.replace(path)  # never a half-written entry
+
+    def _ask(
+        self, response_model: type[BaseModel], messages: list[dict[str, str]], context: dict
+    ) -> Answer:
+        try:
+            result, completion = self._create(response_model, messages, context)
+        except InstructorRetryException as error:
+            usage = error.total_usage
+            return Answer(
+                data=_last_reply(error.last_completion),
+                valid=False,
+                prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
+                completion_tokens=getattr(usage, "completion_tokens", 0) or 0,
+                error=str(error.__cause__ or error).splitlines()[0][:300],
+            )
+        except openai.AuthenticationError as error:
+            raise ModelError(
+                f"the endpoint {self.settings.base_url} refused the API key ({error.status_code}):"
+                " set JIXIAO_API_KEY (or OPENAI_API_KEY) to a valid key"
+            ) from None
+        except openai.BadRequestError as error:
+            raise ModelError(
+                f"the endpoint {self.settings.base_url} rejected the request ({error.status_code}):"
+                f" {_short(error)}; check JIXIAO_MODEL and JIXIAO_MODE"
+            ) from None
+        except openai.APIError as error:
+            if _missing_recording(error):
+                raise ReplayMissing(
+                    "a model request is not in the cassette (the prompt, the chunking or the"
+                    " model changed): re-record with `make record`"
+                ) from None
+            raise ModelError(
+                f"the model at {self.settings.base_url} kept failing after"
+                f" {self.settings.attempts} attempts: {_short(error)}"
+            ) from None
+        usage = completion.usage
+        return Answer(
+            data=result.model_dump(mode="json"),
+            valid=True,
+            prompt_tokens=usage.prompt_tokens if usage else 0,
+            completion_tokens=usage.completion_tokens if usage else 0,
+        )
+
+    def _create(self, response_model, messages, context):
+        @retry(
+            retry=retry_if_exception(_is_transient),
+            wait=_wait,
+            stop=stop_after_attempt(self.settings.attempts),
+            reraise=True,
+        )
+        def create():
+            try:
+                return self._client.chat.completions.create_with_completion(
+                    model=self.settings.model,
+                    response_model=response_model,
+                    messages=messages,
+                    max_retries=self.settings.reasks,
+                    context=context,
+                    temperature=0,
+                    max_tokens=self.settings.max_tokens,
+                )
+            except InstructorRetryException as error:
+                # instructor wraps transport failures too: hand them to our own
+                # retry loop (and error messages) instead of counting them as re-asks.
+                transport = _api_error(error)
+                if transport is not None:
+                    raise transport from None
+                raise
+
+        return create()
+
+
+def _api_error(error: BaseException) -> openai.APIError | None:
+    seen: BaseException | None = error.__cause__ or error.__context__
+    while seen is not None:
+        if isinstance(seen, openai.APIError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _last_reply(completion: Any) -> dict[str, Any] | None:
+    """The JSON of the model's last reply, however the mode carried it."""
+    try:
+        message = completion.choices[0].message
+        text = message.content or message.tool_calls[0].function.arguments
+    except (AttributeError, IndexError, TypeError):
+        return None
+    text = text.strip().removeprefix("```json").removeprefix("```").removesuffix("```")
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _short(error: Exception) -> str:
+    return str(error).splitlines()[0][:200]

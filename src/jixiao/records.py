@@ -1,0 +1,142 @@
+"""The report record: the exported shape of one report (see the README's field list).
+
+These models are the single source of truth for the contract: the export, the
+scorer and the README read them. Every extracted value is a `Fact` that points
+at the characters of the normalised text it was read from.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = "1"
+
+FactStatus = Literal["verified", "source_inconsistent", "unit_anomaly", "confirmed", "corrected"]
+CheckStatus = Literal[
+    "pass", "source_inconsistency", "unit_anomaly", "unverifiable", "hallucination"
+]
+
+
+class Fact(BaseModel):
+    """A value read from the source: `document.text[start:end] == raw`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    value: float | int | str
+    unit: str | None = None
+    raw: str
+    start: int
+    end: int
+    status: FactStatus = "verified"
+    note: str | None = None
+
+
+class DocumentInfo(BaseModel):
+    path: str
+    sha256: str
+    format: str
+    encoding: str | None
+    chars: int
+    pages: int | None = None
+    ocr: bool = False
+    text: str = Field(repr=False)
+
+
+class Region(BaseModel):
+    province: str | None = None
+    city: str | None = None
+    county: str | None = None
+
+
+class Staffing(BaseModel):
+    authorized: Fact | None = None
+    actual: Fact | None = None
+
+
+class Budget(BaseModel):
+    initial_budget: Fact | None = None
+    full_year_budget: Fact | None = None
+    total_expenditure: Fact | None = None
+    basic_expenditure: Fact | None = None
+    personnel_expenditure: Fact | None = None
+    public_expenditure: Fact | None = None
+    project_expenditure: Fact | None = None
+    execution_rate: Fact | None = None
+
+
+class ThreePublic(BaseModel):
+    budget: Fact | None = None
+    actual: Fact | None = None
+
+
+class Project(BaseModel):
+    name: Fact
+    budget: Fact | None = None
+    actual: Fact | None = None
+
+
+class IndicatorRecord(BaseModel):
+    level1: str | None = None
+    level2: str | None = None
+    level3: str | None = None
+    target: Fact | None = None
+    target_op: str | None = None
+    target_value: float | None = None
+    target_unit: str | None = None
+    actual: Fact | None = None
+    actual_value: float | None = None
+    actual_unit: str | None = None
+    weight: Fact | None = None
+    score: Fact | None = None
+    note: str | None = None
+
+
+class Check(BaseModel):
+    id: str
+    status: CheckStatus
+    message: str
+    facts: list[str] = Field(default_factory=list)
+
+
+class Rejected(BaseModel):
+    path: str
+    raw: str | None
+    reason: str
+
+
+class Usage(BaseModel):
+    """Tokens a report cost, and what the table parser saved."""
+
+    calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached_calls: int = 0
+    table_tokens_saved: int = 0
+
+    def add(self, other: Usage) -> None:
+        for name in type(self).model_fields:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+class Report(BaseModel):
+    schema_version: str = SCHEMA_VERSION
+    document: DocumentInfo
+    unit_name: Fact | None = None
+    region: Region = Field(default_factory=Region)
+    fiscal_year: Fact | None = None
+    report_date: Fact | None = None
+    doc_number: Fact | None = None
+    staffing: Staffing = Field(default_factory=Staffing)
+    budget: Budget = Field(default_factory=Budget)
+    three_public: ThreePublic = Field(default_factory=ThreePublic)
+    projects: list[Project] = Field(default_factory=list)
+    indicators: list[IndicatorRecord] = Field(default_factory=list)
+    self_score: Fact | None = None
+    grade: Fact | None = None
+    problems: list[Fact] = Field(default_factory=list)
+    measures: list[Fact] = Field(default_factory=list)
+    checks: list[Check] = Field(default_factory=list)
+    rejected: list[Rejected] = Field(default_factory=list)
+    usage: Usage = Field(default_factory=Usage)
