@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install samples test bench lint
+.PHONY: install samples record test bench lint
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,8 +13,16 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
+# The main job, offline: the samples through the whole pipeline, the model's
+# answers replayed from the recorded cassettes, one record per report in out/.
 samples: install
-	$(BIN)/jixiao inspect samples/*
+	$(BIN)/jixiao ingest samples --out out --replay cassettes
+
+# Re-record the cassettes from a real model (the local one by default; see the
+# README for JIXIAO_BASE_URL and JIXIAO_MODEL), after a prompt or chunking change.
+record: install
+	../shared/tools/local-llm start
+	$(BIN)/jixiao ingest samples --out out --record cassettes
 
 test: install
 	$(BIN)/pytest

@@ -150,7 +150,19 @@ def _client(
     if replay and record:
         raise typer.BadParameter("give --replay or --record, not both")
     try:
-        settings = Settings.from_env(model=model, base_url=base_url, mode=mode)
+        # A replay must ask what was recorded: the recording's settings, not the
+        # environment's (a user's JIXIAO_BASE_URL would miss every request).
+        settings = (
+            Settings(
+                **{
+                    k: v
+                    for k, v in {"model": model, "base_url": base_url, "mode": mode}.items()
+                    if v
+                }
+            )
+            if replay
+            else Settings.from_env(model=model, base_url=base_url, mode=mode)
+        )
     except ModelError as error:
         raise typer.BadParameter(str(error)) from None
     # Cassettes hold every request: a cached answer would hide one from them.

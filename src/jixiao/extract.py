@@ -159,7 +159,12 @@ KINDS = {
         RecordKind(
             "score", ScoreAnswer, re.compile(r"自评得分|得分为|评价得分|综合得分|评价等级|等级为")
         ),
-        RecordKind("projects", ProjectsAnswer, re.compile(r"项目.*[\d.]+\s*万?元")),
+        RecordKind(
+            "projects",
+            ProjectsAnswer,
+            re.compile(r"项目.*[\d.]+\s*万?元"),
+            sections=re.compile(r"项目"),
+        ),
         RecordKind(
             "problems", ListAnswer, numbers=False, sections=re.compile(r"问题|不足|偏离.*原因")
         ),
@@ -169,7 +174,7 @@ KINDS = {
     ]
 }
 # One line is enough context for a figure; more would only slow a small model.
-_MAX_LINE_CHARS = 300
+_MAX_LINE_CHARS = 400
 _MAX_FOCUS_TOKENS = 600
 
 
@@ -281,14 +286,20 @@ def _packed(text: str, spans: list[tuple[int, int]]) -> list[list[tuple[int, int
     return groups
 
 
+_DATE_LINE = re.compile(r"(?m)^[ \t]*\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日[ \t]*$")
+
+
 def header_request(prepared: Prepared) -> Request:
     """The title block and the signature lines: where name, year, 文号 and date stand."""
     text = prepared.document.text
     first = prepared.sections[0].start if prepared.sections else min(len(text), 400)
     spans = [(0, min(first, 400))]
-    tail = [m.span() for m in re.finditer(r"[^\n]+", text[-300:])][-3:]
-    offset = max(0, len(text) - 300)
-    spans += [(offset + start, offset + end) for start, end in tail]
+    # The signature closes the main text, before any annex.
+    appendix = next((s.start for s in prepared.sections if s.appendix), len(text))
+    for end in sorted({appendix, len(text)}):
+        spans += [m.span() for m in re.finditer(r"[^\n]*\S[^\n]*", text[:end])][-3:]
+    # A line that is only a date is a signature date wherever it stands.
+    spans += [m.span() for m in _DATE_LINE.finditer(text)]
     spans = [span for span in _merge(spans) if text[span[0] : span[1]].strip()]
     return Request(KINDS["header"], spans, _join(text, spans))
 
@@ -311,7 +322,7 @@ def _join(text: str, spans: list[tuple[int, int]]) -> str:
 
 
 # Models retype quotes and punctuation in the other width: “接地气” as ‘接地气’, ； as ;.
-_EQUIVALENT = ["“”‘’\"'「」『』", ";；", ":：", ",，", "(（", ")）", "!！", "?？"]
+_EQUIVALENT = ["“”‘’\"'「」『』", ";；。", ":：", ",，、", "(（", ")）", "!！", "?？"]
 _LOOSE = {ch: f"[{re.escape(group)}]" for group in _EQUIVALENT for ch in group}
 
 
@@ -581,12 +592,15 @@ def extract(
         for chunk in prepared.chunks
         if chunk.kind == "table" and prepared.tables[chunk.table].kind in ("indicators", "budget")  # type: ignore[index]
     )
-    complete = len(from_tables) == len(Budget.model_fields)
-    requests = route(prepared, skip=["budget"] if complete else [])
+    requests = route(prepared)
     grounding = Grounding(text, report)
     for done, request in enumerate(requests):
         if progress:
             progress(done, len(requests))
+        if request.kind.name == "three_public":
+            _three_public_from_tables(report, prepared.tables)
+        if _answered(report, request.kind.name):
+            continue
         name, instructions = prompt(request.kind.name)
         messages = [
             {"role": "system", "content": instructions},
@@ -610,6 +624,51 @@ def extract(
     return report
 
 
+# Spending categories and totals that a model lists among projects.
+_NOT_A_PROJECT = re.compile(
+    r"^(\d{4}年度?)?(部门)?(整体支出|基本支出|项目支出|人员经费|公用经费|合计|总计)$"
+)
+
+
+def _answered(report: Report, kind: str) -> bool:
+    """Whether every field a record type fills is filled already (by a table)."""
+    holder = {"budget": report.budget, "three_public": report.three_public}.get(kind)
+    return holder is not None and all(
+        getattr(holder, name) is not None for name in type(holder).model_fields
+    )
+
+
+_THREE_PUBLIC_ROW = re.compile(r"三公")
+_THREE_PUBLIC_COLUMNS = {
+    "budget": re.compile(r"预算数"),
+    "actual": re.compile(r"执行数|决算数|实际支出"),
+}
+
+
+def _three_public_from_tables(report: Report, tables: list[Table]) -> None:
+    """“三公”经费 from a table row, in the columns of the year evaluated where the
+    table compares years (002's 2023年度 / 2024年度)."""
+    year = str(report.fiscal_year.value) if report.fiscal_year else None
+    for table in tables:
+        for line in table.budget:
+            if not _THREE_PUBLIC_ROW.search(line.label):
+                continue
+            titles = list(line.values)
+            years = {m for title in titles for m in re.findall(r"20\d\d", title)}
+            for name, column in _THREE_PUBLIC_COLUMNS.items():
+                if getattr(report.three_public, name) is not None:
+                    continue
+                chosen = [
+                    t
+                    for t in titles
+                    if column.search(t) and (len(years) < 2 or (year and year in t))
+                ]
+                if len(chosen) == 1:
+                    cell = line.cells[chosen[0]]
+                    quantity = replace(line.values[chosen[0]], start=cell.start, end=cell.end)
+                    setattr(report.three_public, name, quantity_fact(quantity, "money", table.unit))
+
+
 def _apply(report: Report, grounding: Grounding, request: Request, data: dict) -> None:
     kind = request.kind.name
     spans = request.spans
@@ -629,7 +688,7 @@ def _apply(report: Report, grounding: Grounding, request: Request, data: dict) -
                 continue
             path = f"projects[{len(report.projects)}]"
             name = grounding.text_fact(f"{path}.name", item.get("name"), spans)
-            if name is None:
+            if name is None or _NOT_A_PROJECT.search(name.raw):
                 continue
             budget = grounding.number_fact(f"{path}.budget", item.get("budget"), spans, "money")
             actual = grounding.number_fact(f"{path}.actual", item.get("actual"), spans, "money")

@@ -19,6 +19,7 @@ import hashlib
 import json
 import logging
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -69,6 +70,7 @@ class Settings:
     mode: str = "json"
     reasks: int = 2
     attempts: int = 5
+    backoff: float = 0.5  # seconds before the first retry; doubles, with jitter, up to 30
     max_tokens: int = 800
     cache_dir: Path | None = None
 
@@ -115,26 +117,39 @@ def _is_transient(error: BaseException) -> bool:
     return isinstance(error, openai.APITimeoutError | openai.APIConnectionError)
 
 
+def _chain(error: BaseException) -> Iterator[BaseException]:
+    """An exception and the ones it came from (chains may loop: re-raising an
+    inner error from a handler makes the outer one its context)."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
 def _missing_recording(error: BaseException) -> bool:
-    seen: BaseException | None = error
-    while seen is not None:
-        if type(seen).__name__ == "CannotOverwriteExistingCassetteException":
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
+    return any(
+        type(e).__name__ == "CannotOverwriteExistingCassetteException" for e in _chain(error)
+    )
 
 
-def _wait(state: RetryCallState) -> float:
-    """Backoff with jitter, or as long as the server's Retry-After asks."""
-    error = state.outcome.exception() if state.outcome else None
-    if isinstance(error, openai.APIStatusError):
-        header = error.response.headers.get("retry-after")
-        if header:
-            try:
-                return min(float(header), 120.0)
-            except ValueError:
-                pass
-    return wait_random_exponential(multiplier=0.5, max=30)(state)
+def _waiter(backoff: float):
+    backoff_wait = wait_random_exponential(multiplier=backoff, max=30)
+
+    def wait(state: RetryCallState) -> float:
+        """Backoff with jitter, or as long as the server's Retry-After asks."""
+        error = state.outcome.exception() if state.outcome else None
+        if isinstance(error, openai.APIStatusError):
+            header = error.response.headers.get("retry-after")
+            if header:
+                try:
+                    return min(float(header), 120.0)
+                except ValueError:
+                    pass
+        return backoff_wait(state)
+
+    return wait
 
 
 class ModelClient:
@@ -241,7 +256,7 @@ class ModelClient:
     def _create(self, response_model, messages, context):
         @retry(
             retry=retry_if_exception(_is_transient),
-            wait=_wait,
+            wait=_waiter(self.settings.backoff),
             stop=stop_after_attempt(self.settings.attempts),
             reraise=True,
         )
@@ -268,12 +283,7 @@ class ModelClient:
 
 
 def _api_error(error: BaseException) -> openai.APIError | None:
-    seen: BaseException | None = error.__cause__ or error.__context__
-    while seen is not None:
-        if isinstance(seen, openai.APIError):
-            return seen
-        seen = seen.__cause__ or seen.__context__
-    return None
+    return next((e for e in _chain(error) if isinstance(e, openai.APIError)), None)
 
 
 def _last_reply(completion: Any) -> dict[str, Any] | None:

@@ -1,0 +1,118 @@
+"""Grounding and table facts: the parts of extraction that need no model."""
+
+import pytest
+from conftest import gold, prepared
+
+from jixiao.evaluate import iter_facts
+from jixiao.extract import (
+    Grounding,
+    _locate_in,
+    budget_facts,
+    indicator_records,
+    locate,
+    route,
+)
+from jixiao.records import DocumentInfo, Report
+
+
+def empty_report(text):
+    info = DocumentInfo(
+        path="x", sha256="0", format="txt", encoding="utf-8", chars=len(text), text=text
+    )
+    return Report(document=info)
+
+
+def test_locate_forgives_spacing_quotes_and_punctuation_width():
+    source = "政策解读 “接地气” 不够；\n预算 818.93 万元"
+    assert locate("政策解读‘接地气’不够;", source) == (0, 14)
+    start, end = locate("818.93万元", source)
+    assert source[start:end] == "818.93 万元"
+    assert locate("819.93万元", source) is None
+
+
+def test_a_quote_may_run_over_lines_but_not_over_text_left_out():
+    text = "第一行问题；\n第二行问题；\n中间一段没有发送。\n第三行问题；"
+    lines = [(0, 6), (7, 13), (24, 30)]
+    assert _locate_in("第一行问题；第二行问题；", text, lines) == (0, 13)
+    assert _locate_in("第二行问题；第三行问题；", text, lines) is None
+
+
+def test_number_facts_take_their_unit_from_the_source():
+    text = "全年支出818.93万元，执行率100%，在职41人。"
+    report = empty_report(text)
+    grounding = Grounding(text, report)
+    spans = [(0, len(text))]
+    money = grounding.number_fact("budget.total_expenditure", "818.93", spans, "money")
+    assert (money.value, money.unit, money.raw) == (8189300, "元", "818.93万元")
+    assert text[money.start : money.end] == money.raw
+    rate = grounding.number_fact("budget.execution_rate", "100%", spans, "percent")
+    assert (rate.value, rate.unit) == (100, "%")
+    assert grounding.number_fact("staffing.actual", "41人", spans, "count").value == 41
+
+
+@pytest.mark.parametrize(
+    ("raw", "expect", "reason"),
+    [
+        ("900万元", "money", "not in the source"),
+        ("41人", "money", "not a money figure"),
+        ("执行率", "percent", "no figure in it"),
+    ],
+)
+def test_what_the_source_does_not_support_is_rejected_with_a_reason(raw, expect, reason):
+    text = "全年支出818.93万元，执行率100%，在职41人。"
+    report = empty_report(text)
+    assert Grounding(text, report).number_fact("f", raw, [(0, len(text))], expect) is None
+    assert [(r.path, r.raw, r.reason) for r in report.rejected] == [("f", raw, reason)]
+
+
+@pytest.mark.parametrize("name", ["000", "001", "002", "003"])
+def test_indicator_facts_come_from_the_table_at_their_offsets(name):
+    report = prepared(name)
+    text = report.document.text
+    records = [r.model_dump() for r in indicator_records(report.tables, text)]
+    assert len(records) == sum(len(t.indicators) for t in report.tables)
+    facts = list(iter_facts(records))
+    assert facts
+    assert all(text[f["start"] : f["end"]] == f["raw"] for f in facts)
+
+
+@pytest.mark.parametrize("name", ["002", "003"])
+def test_budget_tables_fill_the_budget_without_the_model(name):
+    facts = budget_facts(prepared(name).tables)
+    expected = gold(name)["budget"]
+    for field, fact in facts.items():
+        assert fact.value == pytest.approx(expected[field]), field
+
+
+def test_routing_sends_only_lines_that_can_answer():
+    report = prepared("000")
+    requests = {r.kind.name: r for r in route(report)}
+    assert "45" in requests["staffing"].text and "41" in requests["staffing"].text
+    assert len(requests["staffing"].text) < 200
+    assert "1020" in requests["three_public"].text
+    assert requests["problems"].text.startswith("七、存在的问题及原因分析")
+    assert "参保扩面攻坚" not in requests["problems"].text
+    assert "2025年5月12日" in requests["header"].text
+
+
+def test_three_public_from_the_column_of_the_year_evaluated():
+    from jixiao.extract import _three_public_from_tables
+    from jixiao.records import Fact
+
+    report = prepared("002")
+    record = empty_report(report.document.text)
+    record.fiscal_year = Fact(value=2024, raw="2024", start=0, end=4)
+    _three_public_from_tables(record, report.tables)
+    assert (record.three_public.budget.value, record.three_public.actual.value) == (17000, 14600)
+    text = report.document.text
+    assert text[record.three_public.actual.start : record.three_public.actual.end] == "1.46"
+
+    unknown_year = empty_report(report.document.text)
+    _three_public_from_tables(unknown_year, report.tables)
+    assert unknown_year.three_public.budget is None  # two years, none chosen
+
+
+def test_signature_date_before_an_annex_is_sent():
+    from jixiao.extract import header_request
+
+    assert "2025年6月11日" in header_request(prepared("002")).text
