@@ -56,3 +56,27 @@ def test_missing_file_and_good_file_together(tmp_path):
     assert result.exit_code == 1
     assert str(missing) in result.stderr
     assert json.loads(result.stdout)["chars"] > 0
+
+
+def test_ingest_goes_on_past_a_bad_report(tmp_path):
+    from conftest import ROOT
+
+    bad = tmp_path / "broken.docx"
+    bad.write_bytes(b"not a zip")
+    out = tmp_path / "out"
+    result = runner.invoke(
+        app, ["ingest", str(bad), str(SAMPLES[0]), "--out", str(out), "--replay", str(ROOT / "cassettes")]
+    )
+    assert result.exit_code == 1
+    assert str(bad) in result.stderr and "not a valid DOCX" in result.stderr
+    record = json.loads((out / f"{SAMPLES[0].stem}.json").read_text(encoding="utf-8"))
+    assert record["schema_version"] == "1" and record["indicators"]
+    assert "1 of 2 reports written" in result.stdout
+
+
+def test_replay_and_record_together_are_refused(tmp_path):
+    result = runner.invoke(
+        app, ["extract", str(SAMPLES[0]), "--replay", str(tmp_path), "--record", str(tmp_path)]
+    )
+    assert result.exit_code != 0
+    assert "not both" in result.output

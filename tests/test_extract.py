@@ -116,3 +116,29 @@ def test_signature_date_before_an_annex_is_sent():
     from jixiao.extract import header_request
 
     assert "2025年6月11日" in header_request(prepared("002")).text
+
+
+def test_a_request_too_long_for_the_context_is_split_and_asked_again():
+    from fake_openai import FakeServer, Step, reply
+
+    from jixiao.extract import KINDS, Request, _asked
+    from jixiao.llm import ModelClient, Settings
+
+    text = "核定人员编制45名。\n实际在职人数41人。"
+    report = empty_report(text)
+    request = Request(KINDS["staffing"], [(0, 10), (11, 21)], text)
+    too_long = Step(
+        status=400, body='{"error": {"message": "maximum context length is 2048 tokens"}}'
+    )
+    steps = [too_long, reply('{"authorized": "45名"}'), reply('{"actual": "41人"}')]
+    with FakeServer(steps) as server:
+        client = ModelClient(
+            Settings(base_url=server.url, model="fake", backoff=0.01), use_cache=False
+        )
+        parts = _asked(client, request, report)
+    assert [part.answer for part in parts] == [
+        {"authorized": "45名", "actual": None},
+        {"authorized": None, "actual": "41人"},
+    ]
+    assert [part.text for part in parts] == ["核定人员编制45名。", "实际在职人数41人。"]
+    assert report.usage.calls == 2

@@ -14,6 +14,7 @@ from typing import Literal
 
 import vcr
 import yaml
+from vcr.cassette import Cassette
 
 try:
     from yaml import CDumper as Dumper
@@ -60,11 +61,11 @@ def cassette_path(directory: Path, report: Path) -> Path:
 
 
 @contextlib.contextmanager
-def cassette(directory: Path, report: Path, mode: CassetteMode) -> Iterator[None]:
+def cassette(directory: Path, report: Path, mode: CassetteMode) -> Iterator[Cassette]:
     """Replay (or record) the model traffic of one report."""
     path = cassette_path(directory, report)
     if mode == "record":
         directory.mkdir(parents=True, exist_ok=True)
         path.unlink(missing_ok=True)  # a recording is made whole, never patched
-    with _recorder(mode).use_cassette(str(path)):
-        yield
+    with _recorder(mode).use_cassette(str(path)) as recording:
+        yield recording

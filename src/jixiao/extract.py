@@ -15,8 +15,10 @@ The division of labour:
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -25,7 +27,7 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from jixiao.chunks import estimate_tokens
-from jixiao.llm import ModelClient
+from jixiao.llm import ContextTooLong, ModelClient
 from jixiao.numbers import Quantity, find_quantities, parse_quantity
 from jixiao.pipeline import Prepared
 from jixiao.records import (
@@ -66,24 +68,31 @@ def _has_number(value: str | None, info: ValidationInfo) -> str | None:
     return value
 
 
-class HeaderAnswer(BaseModel):
+class _Quotes(BaseModel):
+    """An answer whose every string is a quote from the chunk."""
+
+    _quoted = field_validator("*")(_in_chunk)
+
+
+class _Figures(_Quotes):
+    """An answer whose every string is a quoted figure."""
+
+    _numbers = field_validator("*")(_has_number)
+
+
+class HeaderAnswer(_Quotes):
     unit_name: str | None = Field(None, description="报告单位全称")
     fiscal_year: str | None = Field(None, description="被评价年度，如 2024年度")
     report_date: str | None = Field(None, description="落款日期，如 2025年5月12日")
     doc_number: str | None = Field(None, description="文号")
 
-    _quoted = field_validator("*")(_in_chunk)
 
-
-class StaffingAnswer(BaseModel):
+class StaffingAnswer(_Figures):
     authorized: str | None = Field(None, description="编制数，如 45人")
     actual: str | None = Field(None, description="实有人数，如 41人")
 
-    _quoted = field_validator("*")(_in_chunk)
-    _numbers = field_validator("*")(_has_number)
 
-
-class BudgetAnswer(BaseModel):
+class BudgetAnswer(_Figures):
     initial_budget: str | None = Field(None, description="年初预算数")
     full_year_budget: str | None = Field(None, description="全年预算数")
     total_expenditure: str | None = Field(None, description="全年支出总额")
@@ -93,31 +102,21 @@ class BudgetAnswer(BaseModel):
     project_expenditure: str | None = Field(None, description="项目支出")
     execution_rate: str | None = Field(None, description="预算执行率")
 
-    _quoted = field_validator("*")(_in_chunk)
-    _numbers = field_validator("*")(_has_number)
 
-
-class ThreePublicAnswer(BaseModel):
+class ThreePublicAnswer(_Figures):
     budget: str | None = Field(None, description="三公经费预算数")
     actual: str | None = Field(None, description="三公经费实际支出")
 
-    _quoted = field_validator("*")(_in_chunk)
-    _numbers = field_validator("*")(_has_number)
 
-
-class ScoreAnswer(BaseModel):
+class ScoreAnswer(_Quotes):
     self_score: str | None = Field(None, description="自评得分，如 94分")
     grade: str | None = Field(None, description="评价等级")
 
-    _quoted = field_validator("*")(_in_chunk)
 
-
-class ProjectAnswer(BaseModel):
+class ProjectAnswer(_Quotes):
     name: str = Field(description="项目名称")
     budget: str | None = Field(None, description="预算数")
     actual: str | None = Field(None, description="实际支出数")
-
-    _quoted = field_validator("*")(_in_chunk)
 
 
 class ProjectsAnswer(BaseModel):
@@ -376,7 +375,8 @@ class Grounding:
         self.report = report
 
     def reject(self, path: str, raw: str | None, reason: str) -> None:
-        self.report.rejected.append(Rejected(path=path, raw=raw, reason=reason))
+        with _COUNTING:
+            self.report.rejected.append(Rejected(path=path, raw=raw, reason=reason))
 
     def text_fact(self, path: str, raw: str | None, spans: list[tuple[int, int]]) -> Fact | None:
         if raw is None or not str(raw).strip():
@@ -592,35 +592,24 @@ def extract(
         for chunk in prepared.chunks
         if chunk.kind == "table" and prepared.tables[chunk.table].kind in ("indicators", "budget")  # type: ignore[index]
     )
-    requests = route(prepared)
+    header, *requests = route(prepared)
     grounding = Grounding(text, report)
-    for done, request in enumerate(requests):
-        if progress:
-            progress(done, len(requests))
-        if request.kind.name == "three_public":
-            _three_public_from_tables(report, prepared.tables)
-        if _answered(report, request.kind.name):
-            continue
-        name, instructions = prompt(request.kind.name)
-        messages = [
-            {"role": "system", "content": instructions},
-            {"role": "user", "content": "原文：\n" + request.text},
-        ]
-        answer = client.ask(request.kind.answer, messages, name, {"chunk": request.text})
-        report.usage.calls += 1
-        report.usage.cached_calls += answer.cached
-        report.usage.prompt_tokens += answer.prompt_tokens
-        report.usage.completion_tokens += answer.completion_tokens
-        if answer.data is None:
-            report.rejected.append(
-                Rejected(
-                    path=request.kind.name, raw=None, reason=f"no usable answer: {answer.error}"
-                )
-            )
-            continue
-        _apply(report, grounding, request, answer.data)
+    # The title block first: the year it names picks a table's year column.
+    for part in _asked(client, header, report):
+        _apply(report, grounding, part, part.answer)
+    _three_public_from_tables(report, prepared.tables)
+    pending = [request for request in requests if not _answered(report, request.kind.name)]
     if progress:
-        progress(len(requests), len(requests))
+        progress(0, len(pending))
+    # Requests run side by side (up to the configured concurrency); their answers
+    # apply in document order, so the record is the same whatever finished first.
+    with ThreadPoolExecutor(max_workers=max(1, client.settings.concurrency)) as pool:
+        asked = pool.map(lambda request: _asked(client, request, report), pending)
+        for done, parts in enumerate(asked, 1):
+            for part in parts:
+                _apply(report, grounding, part, part.answer)
+            if progress:
+                progress(done, len(pending))
     return report
 
 
@@ -628,6 +617,51 @@ def extract(
 _NOT_A_PROJECT = re.compile(
     r"^(\d{4}年度?)?(部门)?(整体支出|基本支出|项目支出|人员经费|公用经费|合计|总计)$"
 )
+
+
+# Requests run in threads; counts and rejections are added under this lock.
+_COUNTING = threading.Lock()
+
+
+@dataclass
+class _Answered(Request):
+    answer: dict = field(default_factory=dict)
+
+
+def _asked(client: ModelClient, request: Request, report: Report) -> list[_Answered]:
+    """The model's answers to a request: one, or one per half of a request too
+    long for the model's context."""
+    name, instructions = prompt(request.kind.name)
+    messages = [
+        {"role": "system", "content": instructions},
+        {"role": "user", "content": "原文：\n" + request.text},
+    ]
+    try:
+        answer = client.ask(request.kind.answer, messages, name, {"chunk": request.text})
+    except ContextTooLong:
+        if len(request.spans) < 2:
+            reason = "a line longer than the model's context"
+            with _COUNTING:
+                report.rejected.append(Rejected(path=request.kind.name, raw=None, reason=reason))
+            return []
+        half = len(request.spans) // 2
+        text = report.document.text
+        return [
+            answered
+            for spans in (request.spans[:half], request.spans[half:])
+            for answered in _asked(client, Request(request.kind, spans, _join(text, spans)), report)
+        ]
+    with _COUNTING:
+        report.usage.calls += 1
+        report.usage.cached_calls += answer.cached
+        report.usage.prompt_tokens += answer.prompt_tokens
+        report.usage.completion_tokens += answer.completion_tokens
+    if answer.data is None:
+        reason = f"no usable answer: {answer.error}"
+        with _COUNTING:
+            report.rejected.append(Rejected(path=request.kind.name, raw=None, reason=reason))
+        return []
+    return [_Answered(request.kind, request.spans, request.text, answer.data)]
 
 
 def _answered(report: Report, kind: str) -> bool:

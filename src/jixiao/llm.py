@@ -19,6 +19,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,8 +50,18 @@ LOCAL_BASE_URL = "http://127.0.0.1:8080/v1"
 LOCAL_MODEL = "qwen2.5-coder-1.5b-instruct"
 
 
+# How OpenAI, vLLM, llama.cpp and others word a prompt longer than the context.
+_CONTEXT_EXCEEDED = re.compile(
+    r"context.{0,20}(length|window|size)|too long|maximum.{0,30}tokens", re.IGNORECASE
+)
+
+
 class ModelError(Exception):
     """A model call that will not succeed by trying again: says what to do."""
+
+
+class ContextTooLong(ModelError):
+    """A request longer than the model's context: split it and ask again."""
 
 
 class ReplayMissing(ModelError):
@@ -231,6 +242,8 @@ class ModelClient:
                 " set JIXIAO_API_KEY (or OPENAI_API_KEY) to a valid key"
             ) from None
         except openai.BadRequestError as error:
+            if _CONTEXT_EXCEEDED.search(str(error)):
+                raise ContextTooLong(_short(error)) from None
             raise ModelError(
                 f"the endpoint {self.settings.base_url} rejected the request ({error.status_code}):"
                 f" {_short(error)}; check JIXIAO_MODEL and JIXIAO_MODE"
