@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -194,14 +194,14 @@ class Request:
     text: str
 
 
-def route(prepared: Prepared, skip: Iterable[str] = ()) -> list[Request]:
+def route(prepared: Prepared) -> list[Request]:
     """The requests a report needs: per record type, the lines of the report that
     can answer it (or the sections its heading names), packed into requests of
     at most `_MAX_FOCUS_TOKENS`."""
     text = prepared.document.text
     requests = [header_request(prepared)]
     for kind in KINDS.values():
-        if kind.name == "header" or kind.name in set(skip):
+        if kind.name == "header":
             continue
         spans = []
         if kind.sections is not None:
@@ -295,8 +295,14 @@ def header_request(prepared: Prepared) -> Request:
     spans = [(0, min(first, 400))]
     # The signature closes the main text, before any annex.
     appendix = next((s.start for s in prepared.sections if s.appendix), len(text))
+    tables = [(table.start, table.end) for table in prepared.tables]
     for end in sorted({appendix, len(text)}):
-        spans += [m.span() for m in re.finditer(r"[^\n]*\S[^\n]*", text[:end])][-3:]
+        prose = [
+            (start, stop)
+            for start, stop in _lines(text, [(0, end)])
+            if "\t" not in text[start:stop] and not any(a <= start < b for a, b in tables)
+        ]
+        spans += prose[-3:]
     # A line that is only a date is a signature date wherever it stands.
     spans += [m.span() for m in _DATE_LINE.finditer(text)]
     spans = [span for span in _merge(spans) if text[span[0] : span[1]].strip()]
@@ -424,6 +430,7 @@ def _with_following_unit(text: str, quantity: Quantity, offset: int) -> Quantity
     return replace(quantity, start=start, end=end)
 
 
+_MONEY_UNITS = {"亿元": 10**8, "万元": 10**4, "千元": 10**3, "元": 1}
 _EXPECTED_UNITS = {
     "money": {"元"},
     "percent": {"%"},
@@ -437,9 +444,12 @@ def quantity_fact(quantity: Quantity, expect: str, table_unit: str | None = None
     """A fact from a parsed quantity, money in 元; None when its unit does not fit."""
     base_unit = quantity.base_unit
     value: Decimal = quantity.base_value
-    if expect == "money" and base_unit is None and quantity.unit is None and table_unit:
-        multiplier = {"亿元": 10**8, "万元": 10**4, "千元": 10**3, "元": 1}[table_unit]
-        value, base_unit = quantity.number * multiplier, "元"
+    if quantity.unit is None and table_unit:
+        # A bare figure under a table's stated unit, or in a column of rates.
+        if expect == "money" and table_unit in _MONEY_UNITS:
+            value, base_unit = quantity.number * _MONEY_UNITS[table_unit], "元"
+        elif expect == "percent" and table_unit == "%":
+            base_unit = "%"
     if base_unit not in _EXPECTED_UNITS[expect]:
         return None
     if expect == "year" and not 1990 <= value <= 2100:
@@ -539,7 +549,8 @@ def _take(facts, name, line: BudgetLine, column: re.Pattern[str], expect, unit) 
     for title, quantity in line.values.items():
         if column.search(title):
             cell = line.cells[title]
-            fact = quantity_fact(replace(quantity, start=cell.start, end=cell.end), expect, unit)
+            located = replace(quantity, start=cell.start, end=cell.end)
+            fact = quantity_fact(located, expect, "%" if expect == "percent" else unit)
             if fact is not None:
                 facts[name] = fact
             return
@@ -633,7 +644,9 @@ def _asked(client: ModelClient, request: Request, report: Report) -> list[_Answe
     long for the model's context."""
     name, instructions = prompt(request.kind.name)
     messages = [
-        {"role": "system", "content": instructions},
+        # The version leads the request, so that a cassette or a cache entry of
+        # another prompt version never answers it.
+        {"role": "system", "content": f"[{name}]\n{instructions}"},
         {"role": "user", "content": "原文：\n" + request.text},
     ]
     try:
