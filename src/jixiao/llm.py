@@ -289,7 +289,7 @@ class ModelClient:
                 # retry loop (and error messages) instead of counting them as re-asks.
                 transport = _api_error(error)
                 if transport is not None:
-                    raise transport from None
+                    raise transport  # its __cause__ tells a missing recording apart
                 raise
 
         return create()
