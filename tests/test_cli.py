@@ -65,7 +65,16 @@ def test_ingest_goes_on_past_a_bad_report(tmp_path):
     bad.write_bytes(b"not a zip")
     out = tmp_path / "out"
     result = runner.invoke(
-        app, ["ingest", str(bad), str(SAMPLES[0]), "--out", str(out), "--replay", str(ROOT / "cassettes")]
+        app,
+        [
+            "ingest",
+            str(bad),
+            str(SAMPLES[0]),
+            "--out",
+            str(out),
+            "--replay",
+            str(ROOT / "cassettes"),
+        ],
     )
     assert result.exit_code == 1
     assert str(bad) in result.stderr and "not a valid DOCX" in result.stderr
