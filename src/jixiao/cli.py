@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 from typing import Annotated
 
@@ -13,13 +14,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table as RichTable
 from rich.tree import Tree
 
+from jixiao.check import run_checks
 from jixiao.chunks import DEFAULT_CHUNK_TOKENS
 from jixiao.evaluate import evaluate, iter_facts
 from jixiao.ingest import report_files, run_one, timed, write_record
 from jixiao.llm import ModelClient, ModelError, Settings
 from jixiao.load import LoadError
 from jixiao.pipeline import Prepared, prepare
-from jixiao.records import Usage
+from jixiao.records import Report, Usage
 from jixiao.sections import Section
 
 app = typer.Typer(
@@ -205,6 +207,7 @@ def ingest(
     client, cassettes, cassette_mode = _client(replay, record, no_cache, model, base_url, mode)
     files = report_files(paths)
     summary = RichTable(title="ingest", title_justify="left")
+    verdicts: Counter[str] = Counter()
     for column in (
         "report",
         "facts",
@@ -250,6 +253,7 @@ def ingest(
                 summary.add_row(escape(path.name), "-", "-", "-", "-", "-", "-", f"{seconds():.1f}")
                 continue
             write_record(report, out, path)
+            verdicts.update(check.status for check in report.checks)
             usage = report.usage
             total.add(usage)
             summary.add_row(
@@ -269,6 +273,47 @@ def ingest(
         f"in {total.calls} calls ({total.cached_calls} cached); "
         f"table parser saved about {total.table_tokens_saved:,} prompt tokens"
     )
+    console.print(
+        "checks: "
+        + (", ".join(f"{n} {status}" for status, n in sorted(verdicts.items())) or "none")
+    )
+    if failed:
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def check(
+    records: Annotated[list[Path], typer.Argument(help="Exported record JSON files.")],
+    write: Annotated[
+        bool, typer.Option("--write", help="Save the re-checked records in place.")
+    ] = False,
+) -> None:
+    """Re-run the cross-checks on exported records and show every verdict but pass."""
+    failed = 0
+    for path in records:
+        try:
+            report = Report.model_validate_json(path.read_bytes())
+        except (OSError, ValueError) as error:
+            first = str(error).splitlines()[0]
+            errors.print(
+                f"[red]error:[/red] {escape(str(path))}: not a report record ({escape(first)}) — give a JSON file written by `jixiao ingest`"
+            )
+            failed += 1
+            continue
+        results = run_checks(report)
+        counts = Counter(result.status for result in results)
+        console.print(
+            f"[bold]{escape(str(path))}[/bold]: "
+            + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+        )
+        for result in results:
+            if result.status != "pass":
+                console.print(f"  {result.status}: {escape(result.message)}")
+        if write:
+            path.write_text(
+                json.dumps(report.model_dump(mode="json"), ensure_ascii=False, indent=1),
+                encoding="utf-8",
+            )
     if failed:
         raise typer.Exit(code=1)
 

@@ -26,6 +26,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
+from jixiao.check import INJECTION
 from jixiao.chunks import estimate_tokens
 from jixiao.llm import ContextTooLong, ModelClient
 from jixiao.numbers import Quantity, find_quantities, parse_quantity
@@ -258,10 +259,13 @@ def _answers(line: str, kind: RecordKind) -> bool:
 
 
 def _lines(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """The non-empty lines of some spans, a long line cut at sentence ends."""
+    """The non-empty lines of some spans, a long line cut at sentence ends; a line
+    that gives the model orders (prompt injection) is never sent."""
     lines = []
     for start, end in spans:
         for match in re.finditer(r"[^\n]*\S[^\n]*", text[start:end]):
+            if INJECTION.search(match.group()):
+                continue
             line_start, line_end = start + match.start(), start + match.end()
             while line_end - line_start > _MAX_LINE_CHARS:
                 window = text[line_start : line_start + _MAX_LINE_CHARS]

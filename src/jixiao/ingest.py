@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jixiao.cassettes import CassetteMode, cassette
+from jixiao.check import run_checks
 from jixiao.extract import extract
 from jixiao.llm import ModelClient
 from jixiao.load import SUPPORTED_SUFFIXES
@@ -55,7 +56,9 @@ def run_one(
     prepared = prepare(path)
     recording = cassette(cassettes, path, mode) if cassettes else contextlib.nullcontext()
     with recording:
-        return extract(prepared, client, progress)
+        report = extract(prepared, client, progress)
+    run_checks(report)
+    return report
 
 
 def write_record(report: Report, out_dir: Path, source: Path) -> Path:

@@ -1,0 +1,547 @@
+"""Deterministic cross-checks: every figure against the source, and the source
+against itself.
+
+Each check is a small function that reads facts by their JSON paths and
+returns `Check` results with the arithmetic in the message. Tolerances come
+from the precision the source wrote (``818.93万元`` is ± 0.005 万元). The
+verdicts act on the record:
+
+- ``hallucination``: the value is not what the source says where it says it;
+  the fact leaves the record for `rejected`;
+- ``source_inconsistency``: the figures are all in the source and disagree;
+  they stay, flagged ``source_inconsistent`` with the arithmetic;
+- ``unit_anomaly``: they agree only with a unit ×10⁴ off; flagged;
+- ``unverifiable``: not enough figures to tell; ``pass``: they agree.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+
+from pydantic import BaseModel
+
+from jixiao.numbers import Quantity, find_quantities, parse_quantity
+from jixiao.records import Check, Fact, Rejected, Report
+from jixiao.tables import Table, build_tables, find_text_grids
+
+_UNIT_SLIPS = (Decimal(10) ** 4, Decimal(10) ** -4)
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A fact's value with the tolerance its written precision allows."""
+
+    path: str
+    value: Decimal
+    tolerance: Decimal
+    fact: Fact
+
+    def __str__(self) -> str:
+        """The figure as written, with its value where the unit came from elsewhere."""
+        written = _quantity(self.fact.raw)
+        if written is not None and written.unit is None and self.fact.unit == "元":
+            return f"{self.fact.raw} ({_plain(self.value)}元)"
+        return self.fact.raw
+
+
+def figure(path: str, fact: Fact | None) -> Figure | None:
+    if fact is None or isinstance(fact.value, str):
+        return None
+    value = Decimal(str(fact.value))
+    written = _quantity(fact.raw)
+    if written is None or written.number == 0:
+        return Figure(path, value, Decimal("0.5"), fact)
+    scale = abs(value / written.number) if written.number else Decimal(1)
+    return Figure(path, value, Decimal(5).scaleb(-written.decimals - 1) * scale, fact)
+
+
+def _quantity(raw: str) -> Quantity | None:
+    quantity = parse_quantity(raw)
+    if quantity is None:
+        found = find_quantities(raw)
+        quantity = found[0] if len(found) == 1 else None
+    return quantity
+
+
+# --- facts by path ------------------------------------------------------------
+
+
+def facts_of(value: BaseModel | list, prefix: str = "") -> Iterator[tuple[str, Fact]]:
+    """Every fact of a record, with its JSON path (``budget.total_expenditure``,
+    ``indicators[3].score``)."""
+    if isinstance(value, Fact):
+        yield prefix, value
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from facts_of(item, f"{prefix}[{index}]")
+    elif isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            if name in ("document", "checks", "rejected", "usage"):
+                continue
+            inner = getattr(value, name)
+            if isinstance(inner, BaseModel | list):
+                yield from facts_of(inner, f"{prefix}.{name}" if prefix else name)
+
+
+def get(report: Report, path: str) -> Fact | None:
+    return dict(facts_of(report)).get(path)
+
+
+def _drop(report: Report, path: str) -> None:
+    """Take a fact out of the record: a field becomes null, a list item goes."""
+    parts = re.findall(r"[^.\[\]]+|\[\d+\]", path)
+    holder: object = report
+    for part in parts[:-1]:
+        holder = holder[int(part[1:-1])] if part.startswith("[") else getattr(holder, part)  # type: ignore[index]
+    last = parts[-1]
+    if last.startswith("["):
+        del holder[int(last[1:-1])]  # type: ignore[attr-defined]
+    else:
+        setattr(holder, last, None)
+
+
+# --- the checks ---------------------------------------------------------------
+
+
+@dataclass
+class Context:
+    report: Report
+    text: str
+    tables: list[Table]
+
+    def figure(self, path: str) -> Figure | None:
+        return figure(path, get(self.report, path))
+
+
+def check_grounding(context: Context) -> list[Check]:
+    """Each fact's raw is at its offsets, and re-reading it gives its value."""
+    results = []
+    for path, fact in facts_of(context.report):
+        if context.text[fact.start : fact.end] != fact.raw:
+            results.append(
+                _check(
+                    "grounding",
+                    "hallucination",
+                    f"“{fact.raw}” is not at {fact.start}–{fact.end} in the source",
+                    [path],
+                )
+            )
+            continue
+        if isinstance(fact.value, str):
+            continue
+        written = _quantity(fact.raw)
+        if written is None:
+            results.append(
+                _check("grounding", "hallucination", f"“{fact.raw}” holds no single figure", [path])
+            )
+            continue
+        value = Decimal(str(fact.value))
+        candidates = {written.number, written.base_value} | {
+            written.number * m for m in (10**4, 10**8, 1000)
+        }
+        if value not in candidates:
+            results.append(
+                _check(
+                    "grounding",
+                    "hallucination",
+                    f"{fact.value} is not what “{fact.raw}” says",
+                    [path],
+                )
+            )
+    return results
+
+
+def _sum_check(
+    context: Context, check_id: str, parts: list[str], whole: str, label: str
+) -> list[Check]:
+    figures = [context.figure(path) for path in parts]
+    total = context.figure(whole)
+    if total is None or any(f is None for f in figures):
+        return []
+    known = [f for f in figures if f is not None]
+    added = sum((f.value for f in known), Decimal(0))
+    tolerance = sum((f.tolerance for f in known), total.tolerance)
+    unit = total.fact.unit or ""
+    arithmetic = " + ".join(str(f) for f in known) + f" = {_plain(added)}{unit}"
+    paths = [*parts, whole]
+    if abs(added - total.value) <= tolerance:
+        return [_check(check_id, "pass", f"{label}: {arithmetic} = {total}", paths)]
+    if any(
+        abs(added * slip - total.value) <= tolerance * slip + total.tolerance
+        for slip in _UNIT_SLIPS
+    ):
+        return [
+            _check(
+                check_id,
+                "unit_anomaly",
+                f"{label}: {arithmetic}, stated {total}: a unit ×10⁴ off",
+                paths,
+            )
+        ]
+    return [
+        _check(
+            check_id,
+            "source_inconsistency",
+            f"{label}: {arithmetic}, but the source states {total}",
+            paths,
+        )
+    ]
+
+
+def check_budget_identities(context: Context) -> list[Check]:
+    """personnel + public = basic; basic + project = total; total ÷ budget = rate."""
+    results = _sum_check(
+        context,
+        "budget.basic_parts",
+        ["budget.personnel_expenditure", "budget.public_expenditure"],
+        "budget.basic_expenditure",
+        "personnel + public = basic",
+    )
+    results += _sum_check(
+        context,
+        "budget.total_parts",
+        ["budget.basic_expenditure", "budget.project_expenditure"],
+        "budget.total_expenditure",
+        "basic + project = total",
+    )
+    spent, budget, rate = (
+        context.figure(f"budget.{name}")
+        for name in ("total_expenditure", "full_year_budget", "execution_rate")
+    )
+    if spent and budget and rate and budget.value:
+        results.append(
+            _ratio_check("budget.execution_rate", spent, budget, rate, "total ÷ full-year budget")
+        )
+    return results
+
+
+def _ratio_check(check_id: str, part: Figure, whole: Figure, share: Figure, label: str) -> Check:
+    computed = part.value / whole.value * 100
+    # The rounding of both figures, carried into the ratio, plus the share's own.
+    tolerance = share.tolerance + computed * (
+        part.tolerance / max(part.value, Decimal("1e-9")) + whole.tolerance / whole.value
+    )
+    arithmetic = f"{part} ÷ {whole} = {computed:.2f}%"
+    paths = [part.path, whole.path, share.path]
+    if abs(computed - share.value) <= tolerance:
+        return _check(check_id, "pass", f"{label}: {arithmetic} = {share}", paths)
+    for slip in _UNIT_SLIPS:
+        if abs(computed * slip - share.value) <= tolerance * slip:
+            return _check(
+                check_id,
+                "unit_anomaly",
+                f"{label}: {arithmetic}, stated {share}: a unit ×10⁴ off",
+                paths,
+            )
+    return _check(
+        check_id,
+        "source_inconsistency",
+        f"{label}: {arithmetic}, but the source states {share}",
+        paths,
+    )
+
+
+def check_indicators(context: Context) -> list[Check]:
+    """Score ≤ weight per row; scores against the self-score."""
+    report = context.report
+    results = []
+    weights, scores = Decimal(0), Decimal(0)
+    for index, row in enumerate(report.indicators):
+        weight = figure(f"indicators[{index}].weight", row.weight)
+        score = figure(f"indicators[{index}].score", row.score)
+        if score:  # a table of targets only (002's annex) adds no weight
+            weights += weight.value if weight else 0
+            scores += score.value
+        if weight and score and score.value > weight.value + weight.tolerance + score.tolerance:
+            results.append(
+                _check(
+                    "indicator.score_le_weight",
+                    "source_inconsistency",
+                    f"{row.level3}: score {score} above its weight {weight}",
+                    [score.path, weight.path],
+                )
+            )
+    stated = context.figure("self_score")
+    if stated is None or not report.indicators:
+        return results
+    paths = ["self_score", "indicators[*].score"]
+    listed = f"the indicator scores add up to {_plain(scores)} of a weight of {_plain(weights)}"
+    if abs(scores - stated.value) <= Decimal("0.05"):
+        return [*results, _check("indicator.self_score", "pass", f"{listed} = {stated}", paths)]
+    elsewhere = _scored_elsewhere(context.tables)
+    for label, extra in elsewhere:
+        if abs(scores + extra - stated.value) <= Decimal("0.05"):
+            message = f"{listed}; with {label} scored {_plain(extra)} elsewhere: {_plain(scores + extra)} = {stated}"
+            return [*results, _check("indicator.self_score", "pass", message, paths)]
+    missing = Decimal(100) - weights
+    if missing > 0 and abs(stated.value - scores) <= missing:
+        message = f"{listed}, self-score {stated}: the {_plain(missing)} points not listed may explain it, but nothing shows them"
+        return [*results, _check("indicator.self_score", "unverifiable", message, paths)]
+    return [
+        *results,
+        _check(
+            "indicator.self_score",
+            "source_inconsistency",
+            f"{listed}, but the self-score is {stated}",
+            paths,
+        ),
+    ]
+
+
+def _scored_elsewhere(tables: list[Table]) -> list[tuple[str, Decimal]]:
+    """Scores that budget tables give (the 得分 of budget execution)."""
+    found = []
+    for table in tables:
+        for line in table.budget:
+            for title, quantity in line.values.items():
+                if "得分" in title:
+                    found.append((f"{line.label} (得分)", quantity.number))
+    return found
+
+
+_SHARE = re.compile(
+    r"(?P<denominator>占(?P<whole>总支出|支出总额|全年支出|预[算收])?[^，。；%\d]{0,6}?)(?:比例?)?(?:为|的)?\s*(?P<share>\d+(?:\.\d+)?%)"
+)
+
+
+def check_stated_shares(context: Context) -> list[Check]:
+    """`X，占 Y 的 p%` wherever the text states it, and 人员控制率."""
+    text = context.text
+    results = []
+    for sentence in re.finditer(r"[^。\n]+", text):
+        body = sentence.group()
+        for match in _SHARE.finditer(body):
+            part = _last_money(body[: match.start()], sentence.start())
+            whole = _whole(context, body, match, sentence.start(), part)
+            share = _quantity_at(match.group("share"), sentence.start() + match.start("share"))
+            if part is None or whole is None or not whole.value:
+                continue
+            results.append(_ratio_check("text.stated_share", part, whole, share, "stated share"))
+    authorized, actual = context.figure("staffing.authorized"), context.figure("staffing.actual")
+    control = re.search(r"人员控制率\s*(?:为)?\s*(\d+(?:\.\d+)?%)", text)
+    if authorized and actual and control and authorized.value:
+        share = _quantity_at(control.group(1), control.start(1))
+        results.append(
+            _ratio_check("staffing.control_rate", actual, authorized, share, "人员控制率")
+        )
+    return results
+
+
+def _quantity_at(raw: str, start: int) -> Figure:
+    quantity = parse_quantity(raw)
+    assert quantity is not None
+    fact = Fact(
+        value=float(quantity.number),
+        unit=quantity.base_unit,
+        raw=raw,
+        start=start,
+        end=start + len(raw),
+    )
+    return figure(f"text@{start}", fact)  # type: ignore[return-value]
+
+
+def _money_figures(segment: str, offset: int) -> list[Figure]:
+    figures = []
+    for quantity in find_quantities(segment):
+        if quantity.base_unit == "元":
+            fact = Fact(
+                value=float(quantity.base_value),
+                unit="元",
+                raw=quantity.raw,
+                start=offset + quantity.start,
+                end=offset + quantity.end,
+            )
+            figures.append(figure(f"text@{offset + quantity.start}", fact))
+    return [f for f in figures if f is not None]
+
+
+def _last_money(segment: str, offset: int) -> Figure | None:
+    """The amount a share refers to: the last one before 占, not one inside a
+    parenthesis that breaks it down (基本支出 476.21 万元（包括…36.96 万元），占…)."""
+    figures = [
+        f
+        for f in _money_figures(segment[-80:], offset + max(0, len(segment) - 80))
+        if not _inside_parentheses(segment, f.fact.start - offset)
+    ]
+    return figures[-1] if figures else None
+
+
+def _inside_parentheses(segment: str, position: int) -> bool:
+    before = segment[:position]
+    return before.count("（") + before.count("(") > before.count("）") + before.count(")")
+
+
+def _whole(
+    context: Context, body: str, match: re.Match[str], offset: int, part: Figure | None
+) -> Figure | None:
+    whole = match.group("whole")
+    if whole and whole.startswith("预"):
+        return context.figure("three_public.budget")
+    if whole:
+        return context.figure("budget.total_expenditure")
+    # 占比: the amount the sentence opened with, the one its parts come from.
+    figures = _money_figures(body[: match.start()], offset)
+    return (
+        figures[0]
+        if figures and part is not None and figures[0].fact.start != part.fact.start
+        else None
+    )
+
+
+_TOP_ROW = re.compile(r"^\s*[一二三四五六七八九十]+、")
+_SUB_ROW = re.compile(r"^\s*(其中|[（(][一二三四五六七八九十\d]+[)）]|\d+\.)")
+
+
+def check_budget_tables(context: Context) -> list[Check]:
+    """A budget table's rows add up to its 总计/合计, column by column: the rows
+    numbered 一、二、 where there are such, else every row but sub-rows (（一）, 其中)."""
+    results = []
+    for table in context.tables:
+        lines = table.budget
+        total = next(
+            (line for line in lines if re.fullmatch(r"(总计|合计)[:：]?", line.label.strip())), None
+        )
+        if total is None:
+            continue
+        others = [line for line in lines if line is not total]
+        numbered = [line for line in others if _TOP_ROW.match(line.label)]
+        parts = numbered or [line for line in others if not _SUB_ROW.match(line.label)]
+        if not parts:
+            continue
+        for column, stated in total.values.items():
+            if "率" in column or "得分" in column:
+                continue
+            values = [line.values[column] for line in parts if column in line.values]
+            added = sum((q.number for q in values), Decimal(0))
+            tolerance = sum((q.tolerance for q in values), stated.tolerance)
+            message = f"{column}: {len(values)} rows add up to {_plain(added)}"
+            status = "pass" if abs(added - stated.number) <= tolerance else "source_inconsistency"
+            message += (
+                f" = {stated.raw}" if status == "pass" else f", but the table states {stated.raw}"
+            )
+            results.append(
+                _check("table.column_total", status, message, [f"text@{total.cells[column].start}"])
+            )
+    return results
+
+
+def check_unit_slips(context: Context) -> list[Check]:
+    """Figures whose stated unit is off by ×10⁴: an amount in 元 that is a record
+    figure in 万元 (003's `298.58 元`), and a table headed 万元 whose figures are
+    far beyond the report's whole budget unless they are 元 (002's annex)."""
+    money = [
+        f
+        for path, fact in facts_of(context.report)
+        if fact.unit == "元" and (f := figure(path, fact)) is not None and f.value > 0
+    ]
+    results = []
+    for quantity in find_quantities(context.text):
+        if quantity.unit != "元" or quantity.number <= 0:
+            continue
+        slipped = quantity.number * 10**4
+        for known in money:
+            tolerance = known.tolerance + quantity.tolerance * 10**4
+            if abs(slipped - known.value) <= tolerance and known.fact.start != quantity.start:
+                message = f"“{quantity.raw}” is {known} ({known.path}) read in 万元: the source's unit is off"
+                results.append(
+                    _check("unit.text", "unit_anomaly", message, [f"text@{quantity.start}"])
+                )
+                break
+    largest = max((f.value for f in money), default=Decimal(0))
+    for table in context.tables:
+        if table.unit not in ("万元", "亿元") or not largest:
+            continue
+        multiplier = 10**4 if table.unit == "万元" else 10**8
+        cells = [
+            c for row in table.rows for c in row if (q := parse_quantity(c.text)) and q.unit is None
+        ]
+        huge = [c for c in cells if parse_quantity(c.text).number * multiplier > largest * 100]  # type: ignore[union-attr]
+        if huge:
+            message = (
+                f"the table at {table.start} is headed 单位：{table.unit}, but {huge[0].text} {table.unit} "
+                f"would be more than 100 times the report's largest figure ({_plain(largest)}元): "
+                "its figures read as 元"
+            )
+            results.append(_check("unit.table", "unit_anomaly", message, [f"text@{huge[0].start}"]))
+    return results
+
+
+# Text that speaks to the model instead of reporting: a figure there is bait.
+INJECTION = re.compile(
+    r"ignore\s+(all\s+|the\s+|any\s+|previous\s+|above\s+)*(instructions|prompts?|rules)"
+    r"|disregard\s+(all\s+|the\s+|previous\s+)*instructions|system\s+prompt|you\s+are\s+now"
+    r"|忽略.{0,8}(指令|指示|说明|要求|规则|提示)|无视.{0,8}(指令|要求|规则)|你现在是|系统提示|请(直接)?(报告|输出|填写).{0,10}(总|合计)",
+    re.IGNORECASE,
+)
+
+
+def injection_lines(text: str) -> list[tuple[int, int]]:
+    """The spans of lines that address a model (prompt injection)."""
+    return [m.span() for m in re.finditer(r"[^\n]+", text) if INJECTION.search(m.group())]
+
+
+def check_injection(context: Context) -> list[Check]:
+    """A fact read from a line that gives the model orders is rejected, whatever it says."""
+    lines = injection_lines(context.text)
+    results = []
+    for path, fact in facts_of(context.report):
+        if any(start <= fact.start < end for start, end in lines):
+            message = f"“{fact.raw}” stands in a line that addresses the model (prompt injection)"
+            results.append(_check("grounding.injection", "hallucination", message, [path]))
+    return results
+
+
+CHECKS: list[Callable[[Context], list[Check]]] = [
+    check_injection,
+    check_grounding,
+    check_budget_identities,
+    check_stated_shares,
+    check_indicators,
+    check_budget_tables,
+    check_unit_slips,
+]
+
+
+def run_checks(report: Report) -> list[Check]:
+    """Run every check on a record and act on the verdicts; the results are also
+    stored in `report.checks`."""
+    text = report.document.text
+    context = Context(report, text, build_tables(find_text_grids(text)))
+    results = [result for check in CHECKS for result in check(context)]
+    facts = dict(facts_of(report))
+    dropped: dict[str, str] = {}
+    for result in results:
+        if result.status == "hallucination":
+            dropped.update({path: result.message for path in result.facts if path in facts})
+            continue
+        status = _FLAGS.get(result.status)
+        for path in result.facts if status else []:
+            fact = facts.get(path)
+            if fact is not None and fact.status == "verified":
+                fact.status = status  # type: ignore[assignment]
+                fact.note = result.message
+    # Last item first, so that taking one out leaves the paths of the others right.
+    for path in sorted(dropped, key=_path_key, reverse=True):
+        report.rejected.append(Rejected(path=path, raw=facts[path].raw, reason=dropped[path]))
+        _drop(report, path)
+    report.checks = results
+    return results
+
+
+_FLAGS = {"source_inconsistency": "source_inconsistent", "unit_anomaly": "unit_anomaly"}
+
+
+def _path_key(path: str) -> list:
+    return [int(part) if part.isdigit() else part for part in re.findall(r"\d+|[^.\[\]\d]+", path)]
+
+
+def _check(check_id: str, status: str, message: str, facts: list[str]) -> Check:
+    return Check(id=check_id, status=status, message=message, facts=facts)  # type: ignore[arg-type]
+
+
+def _plain(value: Decimal) -> str:
+    text = f"{value:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
