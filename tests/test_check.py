@@ -70,13 +70,13 @@ def test_checks_keep_every_fact_grounded(checked):
 TEXT = "基本支出611.34万元，其中人员经费500.00万元，公用经费111.34万元。项目支出207.59万元。全年支出818.93万元。"
 
 
-def report_with(**budget):
+def report_with(text=TEXT, **budget):
     info = DocumentInfo(
-        path="x", sha256="0", format="txt", encoding="utf-8", chars=len(TEXT), text=TEXT
+        path="x", sha256="0", format="txt", encoding="utf-8", chars=len(text), text=text
     )
     report = Report(document=info)
     for name, raw in budget.items():
-        start = TEXT.index(raw)
+        start = text.index(raw)
         value = round(float(raw.removesuffix("万元")) * 10**4, 2)
         setattr(
             report.budget,
@@ -119,20 +119,33 @@ def test_a_raw_not_at_its_offsets_is_rejected():
     assert report.rejected[0].raw == "999万元"
 
 
-def test_figures_from_the_wrong_place_are_flagged():
+def test_the_right_number_in_the_wrong_field_is_rejected():
     swapped = {
         **CONSISTENT,
         "personnel_expenditure": "207.59万元",
         "project_expenditure": "500.00万元",
     }
     report = report_with(**swapped)
+    run_checks(report)
+    assert report.budget.personnel_expenditure is None and report.budget.project_expenditure is None
+    reasons = {r.path: r.reason for r in report.rejected}
+    assert "labels “207.59万元” as “项目支出”" in reasons["budget.personnel_expenditure"]
+
+
+def test_figures_that_disagree_are_kept_and_flagged():
+    text = "基本支出611.34万元，其中人员经费500.00万元，公用经费207.59万元。"
+    report = report_with(
+        text,
+        basic_expenditure="611.34万元",
+        personnel_expenditure="500.00万元",
+        public_expenditure="207.59万元",
+    )
     results = run_checks(report)
-    assert {c.id for c in results if c.status == "source_inconsistency"} == {
-        "budget.basic_parts",
-        "budget.total_parts",
-    }
-    assert report.budget.personnel_expenditure.status == "source_inconsistent"
-    assert "207.59万元 + 111.34万元" in report.budget.personnel_expenditure.note
+    assert [(c.id, c.status) for c in results if c.id.startswith("budget")] == [
+        ("budget.basic_parts", "source_inconsistency")
+    ]
+    assert report.budget.public_expenditure.status == "source_inconsistent"
+    assert "500.00万元 + 207.59万元 = 7075900元" in report.budget.public_expenditure.note
 
 
 def test_prompt_injection_gets_no_number_accepted(tmp_path):

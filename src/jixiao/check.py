@@ -27,6 +27,7 @@ from jixiao.numbers import Quantity, find_quantities, parse_quantity
 from jixiao.records import Check, Fact, Rejected, Report
 from jixiao.tables import Table, build_tables, find_text_grids
 
+_MONEY_UNITS = {"亿元": 10**8, "万元": 10**4, "千元": 10**3, "元": 1}
 _UNIT_SLIPS = (Decimal(10) ** 4, Decimal(10) ** -4)
 
 
@@ -115,6 +116,14 @@ class Context:
     def figure(self, path: str) -> Figure | None:
         return figure(path, get(self.report, path))
 
+    def table_at(self, position: int) -> Table | None:
+        return next((t for t in self.tables if t.start <= position < t.end), None)
+
+    def multiplier_at(self, position: int) -> int:
+        """What a bare figure at `position` is worth in 元: its table's stated unit."""
+        table = self.table_at(position)
+        return _MONEY_UNITS.get(table.unit, 1) if table and table.unit else 1
+
 
 def check_grounding(context: Context) -> list[Check]:
     """Each fact's raw is at its offsets, and re-reading it gives its value."""
@@ -139,9 +148,12 @@ def check_grounding(context: Context) -> list[Check]:
             )
             continue
         value = Decimal(str(fact.value))
-        candidates = {written.number, written.base_value} | {
-            written.number * m for m in (10**4, 10**8, 1000)
-        }
+        # A written unit fixes the value; a bare figure takes its table's unit.
+        candidates = (
+            {written.base_value}
+            if written.unit is not None
+            else {written.number, written.number * context.multiplier_at(fact.start)}
+        )
         if value not in candidates:
             results.append(
                 _check(
@@ -469,6 +481,80 @@ def check_unit_slips(context: Context) -> list[Check]:
     return results
 
 
+def check_indicator_cells(context: Context) -> list[Check]:
+    """An indicator's figures are the cells of its own row and column: the right
+    number in the wrong row or column is no figure of this indicator."""
+    rows: dict[str, list] = {}
+    for table in context.tables:
+        for indicator in table.indicators:
+            rows.setdefault(indicator.level3, []).append(indicator)
+    results = []
+    for index, record in enumerate(context.report.indicators):
+        candidates = rows.get(record.level3 or "", [])
+        for role in ("target", "actual", "weight", "score"):
+            fact = getattr(record, role)
+            if fact is None:
+                continue
+            if (fact.start, fact.end) not in [c.spans.get(role) for c in candidates]:
+                path = f"indicators[{index}].{role}"
+                message = f"“{fact.raw}” is not in the {role} cell of the row “{record.level3}”"
+                results.append(_check("indicator.cell", "hallucination", message, [path]))
+    return results
+
+
+# Words a source puts next to a figure of each field (in its clause, or in its
+# table row and column).
+FIELD_LABELS = {
+    "budget.initial_budget": "年初预算|年初",
+    "budget.full_year_budget": "预算",
+    "budget.total_expenditure": "支出|决算|执行数|总额|合计|总计",
+    "budget.basic_expenditure": "基本支出",
+    "budget.personnel_expenditure": "人员经费|人员支出|工资",
+    "budget.public_expenditure": "公用经费|公用支出",
+    "budget.project_expenditure": "项目",
+    "budget.execution_rate": "执行率",
+    "three_public.budget": "预算|预收",
+    "three_public.actual": "支出|实际|执行|决算",
+    "staffing.authorized": "编制",
+    "staffing.actual": "在职|实有|在编|实际|现有",
+}
+
+
+def check_labels(context: Context) -> list[Check]:
+    """A figure is what the source says it is: its clause (or its table row and
+    column) names the field. The right number under another label is rejected."""
+    results = []
+    for path, pattern in FIELD_LABELS.items():
+        fact = get(context.report, path)
+        if fact is None:
+            continue
+        label = _label_of(context, fact)
+        if not re.search(pattern, label):
+            message = f"the source labels “{fact.raw}” as “{label.strip()[-20:]}”, not as {path}"
+            results.append(_check("grounding.label", "hallucination", message, [path]))
+    return results
+
+
+def _label_of(context: Context, fact: Fact) -> str:
+    table = context.table_at(fact.start)
+    if table is not None:
+        for line in table.budget:
+            for title, cell in line.cells.items():
+                if cell.start == fact.start and title != "label":
+                    return f"{line.label} {title}"
+        row = next((r for r in table.rows if any(c.start <= fact.start < c.end for c in r)), [])
+        return " ".join(c.text for c in row if c.end <= fact.start) + " " + " ".join(table.header)
+    return clause_before(context.text, fact.start)
+
+
+def clause_before(text: str, position: int) -> str:
+    """The words of the clause that a figure at `position` closes (back to the
+    last comma-like break on its line): where a source names a figure."""
+    before = text[text.rfind("\n", 0, position) + 1 : position]
+    clause = re.split(r"[，,；;。]", before)[-1]
+    return clause if clause.strip() else before[-30:]
+
+
 # Text that speaks to the model instead of reporting: a figure there is bait.
 INJECTION = re.compile(
     r"ignore\s+(all\s+|the\s+|any\s+|previous\s+|above\s+)*(instructions|prompts?|rules)"
@@ -496,6 +582,8 @@ def check_injection(context: Context) -> list[Check]:
 
 CHECKS: list[Callable[[Context], list[Check]]] = [
     check_injection,
+    check_indicator_cells,
+    check_labels,
     check_grounding,
     check_budget_identities,
     check_stated_shares,

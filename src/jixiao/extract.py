@@ -26,7 +26,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
-from jixiao.check import INJECTION
+from jixiao.check import FIELD_LABELS, INJECTION, clause_before
 from jixiao.chunks import estimate_tokens
 from jixiao.llm import ContextTooLong, ModelClient
 from jixiao.numbers import Quantity, find_quantities, parse_quantity
@@ -353,14 +353,14 @@ def locate(
     return match.span() if match else None
 
 
-def _locate_in(quote: str, text: str, spans: list[tuple[int, int]]) -> tuple[int, int] | None:
+def _locate_in(
+    quote: str, text: str, spans: list[tuple[int, int]], label: re.Pattern[str] | None = None
+) -> tuple[int, int] | None:
     """Where a quote from a request's text stands in the document. The request
     joined its spans with line breaks, so a quote may run over several spans:
-    only over what lies between them in the document is whitespace."""
+    only over what lies between them in the document is whitespace. Of several
+    places, the first whose clause carries `label` (the field's own words)."""
     joined = "\n".join(text[start:end] for start, end in spans)
-    found = locate(quote, joined)
-    if found is None:
-        return None
     starts, position = [], 0
     for start, end in spans:
         starts.append(position)
@@ -370,11 +370,16 @@ def _locate_in(quote: str, text: str, spans: list[tuple[int, int]]) -> tuple[int
         index = max(i for i, s in enumerate(starts) if s < offset or (s == offset and not closing))
         return index, spans[index][0] + offset - starts[index]
 
-    first, start = to_document(found[0], closing=False)
-    last, end = to_document(found[1], closing=True)
-    if any(text[spans[i][1] : spans[i + 1][0]].strip() for i in range(first, last)):
-        return None
-    return start, end
+    places = []
+    found = locate(quote, joined)
+    while found is not None:
+        first, start = to_document(found[0], closing=False)
+        last, end = to_document(found[1], closing=True)
+        if not any(text[spans[i][1] : spans[i + 1][0]].strip() for i in range(first, last)):
+            places.append((start, end))
+        found = locate(quote, joined, found[0] + 1)
+    labelled = [p for p in places if label is not None and label.search(clause_before(text, p[0]))]
+    return (labelled or places or [None])[0]
 
 
 class Grounding:
@@ -407,7 +412,8 @@ class Grounding:
         (``money``, ``percent``, ``count``, ``score``, ``year``)."""
         if raw is None or not str(raw).strip():
             return None
-        found = _locate_in(str(raw), self.text, spans)
+        label = FIELD_LABELS.get(path)
+        found = _locate_in(str(raw), self.text, spans, re.compile(label) if label else None)
         if found is None:
             self.reject(path, str(raw), "not in the source")
             return None
@@ -477,10 +483,9 @@ def indicator_records(tables: list[Table], text: str) -> list[IndicatorRecord]:
 
 def _indicator(record: Indicator, text: str) -> IndicatorRecord:
     def cell_fact(role: str, value: str | None) -> Fact | None:
-        cells = [record.cells[name] for name in _COMPOSED[role] if name in record.cells]
-        if value is None or not cells:
+        if value is None or role not in record.spans:
             return None
-        start, end = min(c.start for c in cells), max(c.end for c in cells)
+        start, end = record.spans[role]
         return Fact(value=value, raw=text[start:end], start=start, end=end)
 
     def number_fact(role: str) -> Fact | None:
@@ -507,8 +512,6 @@ def _indicator(record: Indicator, text: str) -> IndicatorRecord:
         note=record.note,
     )
 
-
-_COMPOSED = {"target": ("op", "target", "unit"), "actual": ("actual", "unit")}
 
 # Budget-table rows and columns, and the record field their crossing fills.
 _TOTAL_ROW = re.compile(r"^(总计|合计|年度资金总额|支出合计|支出总计)[:：]?$")

@@ -96,6 +96,9 @@ class Indicator:
     target_quantity: Quantity | None = None
     actual_quantity: Quantity | None = None
     cells: dict[str, Cell] = field(default_factory=dict)
+    # Where each figure stands: a target composed of 指标性质, 指标值 and 单位
+    # columns spans all three cells.
+    spans: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     def to_json(self) -> dict:
         def quantity(q: Quantity | None) -> tuple:
@@ -576,22 +579,15 @@ def _indicator(
     joined to the figure it qualifies (the unit column follows that figure)."""
     target, actual, op, unit = at("target"), at("actual"), at("op"), at("unit")
     unit_follows = column.get("unit", -1) - 1
-    target_text = (
-        "".join(
-            part.text
-            for part in (op, target, unit if unit_follows == column.get("target") else None)
-            if part is not None
-        )
-        or None
-    )
-    actual_text = (
-        "".join(
-            part.text
-            for part in (actual, unit if unit_follows == column.get("actual") else None)
-            if part is not None
-        )
-        or None
-    )
+    parts = {
+        "target": [op, target, unit if unit_follows == column.get("target") else None],
+        "actual": [actual, unit if unit_follows == column.get("actual") else None],
+    }
+    written = {
+        role: [p for p in cells if p is not None and p.text] for role, cells in parts.items()
+    }
+    target_text = "".join(part.text for part in written["target"]) or None
+    actual_text = "".join(part.text for part in written["actual"]) or None
     cells = {
         role: cell
         for role in ("target", "actual", "op", "unit", "weight", "score", "note")
@@ -601,6 +597,14 @@ def _indicator(
         if filled[level] is not None:
             cells[level] = filled[level]
     cells["level3"] = level3
+    spans = {
+        role: (min(c.start for c in got), max(c.end for c in got))
+        for role, got in written.items()
+        if got
+    }
+    for role in ("weight", "score"):
+        if role in cells:
+            spans[role] = (cells[role].start, cells[role].end)
     note = at("note")
     return Indicator(
         level1=_clean_label(filled["level1"]),
@@ -611,6 +615,7 @@ def _indicator(
         weight=_number(at("weight")),
         score=_number(at("score")),
         note=note.text if note is not None and note.text else None,
+        spans=spans,
         target_quantity=parse_quantity(target_text) if target_text else None,
         actual_quantity=parse_quantity(actual_text) if actual_text else None,
         cells=cells,
