@@ -29,6 +29,7 @@ test: install
 
 bench: install
 	$(BIN)/python bench/parse.py
+	$(BIN)/python bench/mutations.py
 
 lint: install
 	$(BIN)/ruff check src tests bench

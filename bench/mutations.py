@@ -17,15 +17,22 @@ from collections import Counter, defaultdict
 from decimal import Decimal
 from pathlib import Path
 
-from jixiao.check import facts_of, run_checks
+from jixiao.check import drop_fact, facts_of, run_checks
 from jixiao.ingest import run_one
 from jixiao.llm import ModelClient, Settings
 from jixiao.numbers import find_quantities
 from jixiao.records import Fact, Report
 
 ROOT = Path(__file__).resolve().parents[1]
-KINDS = ["not-in-source", "wrong-field", "digit-changed", "decimal-moved", "unit-slip", "swapped-pair"]
-PER_KIND_AND_REPORT = 25
+KINDS = [
+    "not-in-source",
+    "wrong-field",
+    "digit-changed",
+    "decimal-moved",
+    "unit-slip",
+    "swapped-pair",
+]
+PER_KIND_AND_REPORT = 30
 NUMERIC_FIELDS = ("budget.", "staffing.", "three_public.", "self_score", "indicators[")
 
 
@@ -43,10 +50,8 @@ def correct_records() -> list[Report]:
 
 
 def _set(report: Report, path: str, fact: Fact | None) -> None:
-    from jixiao.check import _drop
-
     if fact is None:
-        _drop(report, path)
+        drop_fact(report, path)
         return
     parts = path.replace("]", "").replace("[", ".").split(".")
     holder: object = report
@@ -88,7 +93,11 @@ def plant(kind: str, report: Report, rng: random.Random) -> tuple[str, str] | No
         quantity = find_quantities(changed)
         if not quantity:
             return None
-        new_value = value * quantity[0].number / find_quantities(fact.raw)[0].number if find_quantities(fact.raw)[0].number else quantity[0].number
+        new_value = (
+            value * quantity[0].number / find_quantities(fact.raw)[0].number
+            if find_quantities(fact.raw)[0].number
+            else quantity[0].number
+        )
         _set(report, path, fact.model_copy(update={"value": float(new_value)}))
         return path, f"{fact.raw}: value {fact.value} → {float(new_value)}"
     if kind == "decimal-moved":
@@ -116,7 +125,9 @@ def plant(kind: str, report: Report, rng: random.Random) -> tuple[str, str] | No
         _set(report, path, new)
         return path, f"{fact.raw} → {q.raw} from offset {q.start}"
     if kind == "swapped-pair":
-        partners = [(p, f) for p, f in facts if p != path and f.unit == fact.unit and f.value != fact.value]
+        partners = [
+            (p, f) for p, f in facts if p != path and f.unit == fact.unit and f.value != fact.value
+        ]
         if not partners:
             return None
         other_path, other = rng.choice(partners)
@@ -141,7 +152,16 @@ def caught(report: Report, path: str) -> bool:
 
 
 def why_not(report: Report, path: str) -> str:
-    reading = [c for c in report.checks if path in c.facts or (path.startswith("indicators[") and "indicators[*].score" in c.facts and path.endswith("score"))]
+    reading = [
+        c
+        for c in report.checks
+        if path in c.facts
+        or (
+            path.startswith("indicators[")
+            and "indicators[*].score" in c.facts
+            and path.endswith("score")
+        )
+    ]
     if not reading:
         return f"no stated total or share involves {_field(path)}"
     return f"the checks on {_field(path)} still pass: the planted value fits within what the source states"

@@ -25,6 +25,7 @@ from pydantic import BaseModel
 
 from jixiao.numbers import Quantity, find_quantities, parse_quantity
 from jixiao.records import Check, Fact, Rejected, Report
+from jixiao.sections import Section, build_sections, flatten
 from jixiao.tables import Table, build_tables, find_text_grids
 
 _MONEY_UNITS = {"亿元": 10**8, "万元": 10**4, "千元": 10**3, "元": 1}
@@ -91,7 +92,7 @@ def get(report: Report, path: str) -> Fact | None:
     return dict(facts_of(report)).get(path)
 
 
-def _drop(report: Report, path: str) -> None:
+def drop_fact(report: Report, path: str) -> None:
     """Take a fact out of the record: a field becomes null, a list item goes."""
     parts = re.findall(r"[^.\[\]]+|\[\d+\]", path)
     holder: object = report
@@ -112,9 +113,17 @@ class Context:
     report: Report
     text: str
     tables: list[Table]
+    _sections: list[Section] | None = None
 
     def figure(self, path: str) -> Figure | None:
         return figure(path, get(self.report, path))
+
+    def heading_at(self, position: int) -> str:
+        """The headings of the sections that hold `position`."""
+        if self._sections is None:
+            skip = [(t.start, t.end) for t in self.tables]
+            self._sections = flatten(build_sections(self.text, skip))
+        return " ".join(s.title for s in self._sections if s.start <= position < s.body_end)
 
     def table_at(self, position: int) -> Table | None:
         return next((t for t in self.tables if t.start <= position < t.end), None)
@@ -148,12 +157,11 @@ def check_grounding(context: Context) -> list[Check]:
             )
             continue
         value = Decimal(str(fact.value))
-        # A written unit fixes the value; a bare figure takes its table's unit.
-        candidates = (
-            {written.base_value}
-            if written.unit is not None
-            else {written.number, written.number * context.multiplier_at(fact.start)}
-        )
+        # A written unit fixes the value; a bare sum of money takes its table's unit.
+        multiplier = context.multiplier_at(fact.start) if fact.unit == "元" else 1
+        candidates = {
+            written.base_value if written.unit is not None else written.number * multiplier
+        }
         if value not in candidates:
             results.append(
                 _check(
@@ -518,6 +526,8 @@ FIELD_LABELS = {
     "staffing.authorized": "编制",
     "staffing.actual": "在职|实有|在编|实际|现有",
 }
+# Fields whose figure must also stand under a heading, row or sentence naming them.
+FIELD_CONTEXT = {"three_public.budget": "三公", "three_public.actual": "三公"}
 
 
 def check_labels(context: Context) -> list[Check]:
@@ -529,7 +539,11 @@ def check_labels(context: Context) -> list[Check]:
         if fact is None:
             continue
         label = _label_of(context, fact)
-        if not re.search(pattern, label):
+        surroundings = (
+            label + " " + context.heading_at(fact.start) + " " + _sentence(context.text, fact.start)
+        )
+        wider = FIELD_CONTEXT.get(path)
+        if not re.search(pattern, label) or (wider and not re.search(wider, surroundings)):
             message = f"the source labels “{fact.raw}” as “{label.strip()[-20:]}”, not as {path}"
             results.append(_check("grounding.label", "hallucination", message, [path]))
     return results
@@ -545,6 +559,11 @@ def _label_of(context: Context, fact: Fact) -> str:
         row = next((r for r in table.rows if any(c.start <= fact.start < c.end for c in r)), [])
         return " ".join(c.text for c in row if c.end <= fact.start) + " " + " ".join(table.header)
     return clause_before(context.text, fact.start)
+
+
+def _sentence(text: str, position: int) -> str:
+    start = max(text.rfind(mark, 0, position) for mark in "。\n") + 1
+    return text[start:position]
 
 
 def clause_before(text: str, position: int) -> str:
@@ -614,7 +633,7 @@ def run_checks(report: Report) -> list[Check]:
     # Last item first, so that taking one out leaves the paths of the others right.
     for path in sorted(dropped, key=_path_key, reverse=True):
         report.rejected.append(Rejected(path=path, raw=facts[path].raw, reason=dropped[path]))
-        _drop(report, path)
+        drop_fact(report, path)
     report.checks = results
     return results
 
