@@ -1,5 +1,7 @@
 """Cross-checks: on the samples (replayed), and on records with planted faults."""
 
+from decimal import Decimal
+
 import pytest
 from conftest import ROOT, SAMPLES
 from fake_openai import FakeServer, reply
@@ -169,3 +171,48 @@ def test_prompt_injection_gets_no_number_accepted(tmp_path):
     accepted = [fact.raw for _, fact in facts_of(report)]
     assert not any("9,999" in raw for raw in accepted)
     assert report.budget.basic_expenditure.value == 6113400
+
+
+def test_002_written_arithmetic_and_sentence_rates(checked):
+    report = checked["002"]
+    ((status, message),) = [
+        v for v in verdicts(report, "text.expression") if "0.23" in v[1] and "-21.73" in v[1]
+    ]
+    assert status == "source_inconsistency" and "21.739" in message
+    rates = [m for s, m in verdicts(report, "text.execution_rate") if s == "source_inconsistency"]
+    assert any("48.77万元 ÷ 48.77万元 = 100.00%" in m and "96.62%" in m for m in rates)
+
+
+def test_003_breakdown_that_does_not_add_up(checked):
+    breakdowns = verdicts(checked["003"], "text.breakdown")
+    assert (
+        "source_inconsistency",
+        "其中: 476.21万元 + 298.58万元 = 774.79万元, but the sentence states 1585.9万元",
+    ) in breakdowns
+
+
+def test_001_breakdowns_and_fund_lists_add_up(checked):
+    breakdowns = verdicts(checked["001"], "text.breakdown")
+    assert len(breakdowns) >= 3 and {s for s, _ in breakdowns} == {"pass"}
+
+
+@pytest.mark.parametrize(
+    ("expression", "value"),
+    [
+        ("9.38/33", "0.2842"),
+        ("（0.28-0.23）/0.23×100.00%", "21.7391"),
+        ("2+3×4", "14"),
+        ("(1+2)÷3", "1"),
+    ],
+)
+def test_written_arithmetic_is_evaluated(expression, value):
+    from jixiao.check import _evaluate
+
+    assert round(_evaluate(expression), 4) == Decimal(value)
+
+
+def test_anything_but_arithmetic_is_not_evaluated():
+    from jixiao.check import _evaluate
+
+    assert _evaluate("__import__('os')") is None
+    assert _evaluate("2**10") is None

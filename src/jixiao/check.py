@@ -574,6 +574,179 @@ def clause_before(text: str, position: int) -> str:
     return clause if clause.strip() else before[-30:]
 
 
+_COMPARATIVE = re.compile(r"较|增加|减少|同比|上年|增长|下降")
+
+
+def check_breakdowns(context: Context) -> list[Check]:
+    """`合计 X，其中 A a、B b` in one sentence: the parts add up to the whole
+    (amounts in parentheses, and comparisons with last year, are no parts)."""
+    results = []
+    for sentence in re.finditer(r"[^。\n]+", context.text):
+        body, offset = sentence.group(), sentence.start()
+        splits = list(re.finditer(r"其中[:：，,]?", body))
+        for number, split in enumerate(splits):
+            before = _money_figures(body[: split.start()], offset)
+            if not before:
+                continue
+            whole = before[-1]
+            # The parts run to the next 其中, whose own whole is no part, and stop
+            # where a finer list (包括, ①) begins.
+            following = splits[number + 1].start() if number + 1 < len(splits) else len(body)
+            tail = body[split.end() : following]
+            base = offset + split.end()
+            parts = []
+            for figure_ in _money_figures(tail, base):
+                position = figure_.fact.start - base
+                clause = re.split(r"[，,；;、]", tail[:position])[-1]
+                if _inside_parentheses(tail, position) or _COMPARATIVE.search(clause):
+                    continue
+                parts.append(figure_)
+            if number + 1 < len(splits) and parts:
+                parts.pop()
+            finer = next(
+                (
+                    m.start()
+                    for m in re.finditer(r"包括|①", tail)
+                    if not _inside_parentheses(tail, m.start())
+                ),
+                None,
+            )
+            if finer is not None:
+                parts = [f for f in parts if f.fact.start - base < finer]
+            results += _breakdown(whole, parts)
+    return results
+
+
+def _breakdown(whole: Figure, parts: list[Figure]) -> list[Check]:
+    """The parts add up to the whole; a list may go on past its parts (基金滚存结余
+    after the spending items), so a run of at least two from the first will do."""
+    if len(parts) < 2:
+        return []
+    paths = [whole.path, *(f.path for f in parts)]
+    for count in range(2, len(parts) + 1):
+        run = parts[:count]
+        added = sum((f.value for f in run), Decimal(0))
+        if abs(added - whole.value) <= sum((f.tolerance for f in run), whole.tolerance):
+            arithmetic = " + ".join(str(f) for f in run)
+            return [
+                _check(
+                    "text.breakdown", "pass", f"其中: {arithmetic} = {whole}", paths[: count + 1]
+                )
+            ]
+    added = sum((f.value for f in parts), Decimal(0))
+    arithmetic = " + ".join(str(f) for f in parts) + f" = {_plain(added / 10**4)}万元"
+    message = f"其中: {arithmetic}, but the sentence states {whole}"
+    return [_check("text.breakdown", "source_inconsistency", message, paths)]
+
+
+_EXPRESSION = re.compile(
+    r"(?P<expression>[（(]?\d[\d.]*(?:\s*[-+×*/÷]\s*[（(]?\d[\d.]*[)）]?%?|[)）])+)"
+    r"\s*=\s*(?P<result>-?\d[\d.]*%?)"
+)
+
+
+def check_expressions(context: Context) -> list[Check]:
+    """Arithmetic the source writes out (`9.38/33=0.28`, `（0.28-0.23）/0.23×100.00%=-21.73%`)
+    gives the result it states."""
+    results = []
+    for match in _EXPRESSION.finditer(context.text):
+        expression, stated = match.group("expression"), match.group("result")
+        computed = _evaluate(expression)
+        if computed is None:
+            continue
+        percent = stated.endswith("%")
+        value = Decimal(stated.rstrip("%"))
+        decimals = len(stated.rstrip("%").partition(".")[2])
+        tolerance = Decimal(5).scaleb(-decimals - 1) + abs(computed) * Decimal("0.005")
+        message = f"{expression} = {_plain(round(computed, decimals + 2))}{'%' if percent else ''}"
+        start = match.start()
+        if abs(computed - value) <= tolerance:
+            results.append(
+                _check("text.expression", "pass", f"{message} = {stated}", [f"text@{start}"])
+            )
+        else:
+            message = f"{message}, but the source writes {stated}"
+            results.append(
+                _check("text.expression", "source_inconsistency", message, [f"text@{start}"])
+            )
+    return results
+
+
+def _evaluate(expression: str) -> Decimal | None:
+    """A written-out calculation, in Decimal; None unless it is only numbers,
+    + - × ÷ and parentheses. `×100%` multiplies by 100 (the result is in %)."""
+    cleaned = expression.replace("（", "(").replace("）", ")").replace("×", "*").replace("÷", "/")
+    cleaned = re.sub(r"(\d[\d.]*)%", r"\1", cleaned)
+    tokens = re.findall(r"\d+(?:\.\d+)?|[-+*/()]", cleaned)
+    if "".join(tokens) != cleaned.replace(" ", ""):
+        return None
+    position = 0
+
+    def number() -> Decimal:
+        nonlocal position
+        token = tokens[position]
+        position += 1
+        if token == "(":
+            value = sum_()
+            position += 1  # ")"
+            return value
+        if token == "-":
+            return -number()
+        return Decimal(token)
+
+    def product() -> Decimal:
+        nonlocal position
+        value = number()
+        while position < len(tokens) and tokens[position] in "*/":
+            operator = tokens[position]
+            position += 1
+            right = number()
+            value = value * right if operator == "*" else value / right
+        return value
+
+    def sum_() -> Decimal:
+        nonlocal position
+        value = product()
+        while position < len(tokens) and tokens[position] in "+-":
+            operator = tokens[position]
+            position += 1
+            right = product()
+            value = value + right if operator == "+" else value - right
+        return value
+
+    try:
+        return sum_()
+    except (ArithmeticError, IndexError, ValueError):
+        return None
+
+
+_RATE_SENTENCE = re.compile(r"执行率\s*(?:为|达)?\s*(?P<rate>\d+(?:\.\d+)?%)")
+
+
+def check_sentence_rates(context: Context) -> list[Check]:
+    """`预算数 A … 决算数/支出 B … 执行率 p%` in one sentence: B ÷ A = p."""
+    results = []
+    for sentence in re.finditer(r"[^。\n]+", context.text):
+        body, offset = sentence.group(), sentence.start()
+        rate = _RATE_SENTENCE.search(body)
+        if rate is None:
+            continue
+        budget = spent = None
+        for figure_ in _money_figures(body[: rate.start()], offset):
+            clause = re.split(r"[，,；;]", body[: figure_.fact.start - offset])[-1]
+            if re.search(r"决算|执行数|支出|支付|使用", clause):
+                spent = figure_
+            elif re.search(r"预算|拨款|下达", clause):
+                budget = figure_
+        if budget is None or spent is None or not budget.value:
+            continue
+        share = _quantity_at(rate.group("rate"), offset + rate.start("rate"))
+        results.append(
+            _ratio_check("text.execution_rate", spent, budget, share, "stated execution rate")
+        )
+    return results
+
+
 # Text that speaks to the model instead of reporting: a figure there is bait.
 INJECTION = re.compile(
     r"ignore\s+(all\s+|the\s+|any\s+|previous\s+|above\s+)*(instructions|prompts?|rules)"
@@ -609,6 +782,9 @@ CHECKS: list[Callable[[Context], list[Check]]] = [
     check_indicators,
     check_budget_tables,
     check_unit_slips,
+    check_breakdowns,
+    check_expressions,
+    check_sentence_rates,
 ]
 
 
