@@ -216,3 +216,9 @@ def test_anything_but_arithmetic_is_not_evaluated():
 
     assert _evaluate("__import__('os')") is None
     assert _evaluate("2**10") is None
+
+
+def test_a_doc_number_cited_in_a_sentence_is_not_the_reports(checked):
+    assert checked["002"].doc_number is None
+    assert any(r.path == "doc_number" and "cited" in r.reason for r in checked["002"].rejected)
+    assert checked["003"].doc_number.value == "合医保发〔2025〕54号"

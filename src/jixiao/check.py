@@ -549,6 +549,23 @@ def check_labels(context: Context) -> list[Check]:
     return results
 
 
+def check_title_block(context: Context) -> list[Check]:
+    """This report's 文号 stands on a line of its own in the title block; a 文号
+    inside a sentence is another document's, cited."""
+    fact = context.report.doc_number
+    if fact is None:
+        return []
+    text = context.text
+    end = text.find("\n", fact.end)
+    line = text[text.rfind("\n", 0, fact.start) + 1 : end if end >= 0 else len(text)]
+    if line.strip() == fact.raw.strip():
+        return [
+            _check("grounding.doc_number", "pass", f"“{fact.raw}” heads the report", ["doc_number"])
+        ]
+    message = f"“{fact.raw}” is cited inside a sentence, not this report's own 文号"
+    return [_check("grounding.doc_number", "hallucination", message, ["doc_number"])]
+
+
 def _label_of(context: Context, fact: Fact) -> str:
     table = context.table_at(fact.start)
     if table is not None:
@@ -776,6 +793,7 @@ CHECKS: list[Callable[[Context], list[Check]]] = [
     check_injection,
     check_indicator_cells,
     check_labels,
+    check_title_block,
     check_grounding,
     check_budget_identities,
     check_stated_shares,
