@@ -806,12 +806,17 @@ CHECKS: list[Callable[[Context], list[Check]]] = [
 ]
 
 
+def evaluate_checks(report: Report) -> list[Check]:
+    """Every check's results on a record, without acting on them."""
+    text = report.document.text
+    context = Context(report, text, build_tables(find_text_grids(text)))
+    return [result for check in CHECKS for result in check(context)]
+
+
 def run_checks(report: Report) -> list[Check]:
     """Run every check on a record and act on the verdicts; the results are also
     stored in `report.checks`."""
-    text = report.document.text
-    context = Context(report, text, build_tables(find_text_grids(text)))
-    results = [result for check in CHECKS for result in check(context)]
+    results = evaluate_checks(report)
     facts = dict(facts_of(report))
     dropped: dict[str, str] = {}
     for result in results:

@@ -26,7 +26,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
-from jixiao.check import FIELD_LABELS, INJECTION, clause_before
+from jixiao.check import FIELD_LABELS, INJECTION, clause_before, drop_fact, evaluate_checks, get
 from jixiao.chunks import estimate_tokens
 from jixiao.llm import ContextTooLong, ModelClient
 from jixiao.numbers import Quantity, find_quantities, parse_quantity
@@ -388,6 +388,8 @@ class Grounding:
     def __init__(self, text: str, report: Report) -> None:
         self.text = text
         self.report = report
+        # The request and the answer each model-read field came from, for a re-ask.
+        self.sources: dict[str, tuple[Request, dict]] = {}
 
     def reject(self, path: str, raw: str | None, reason: str) -> None:
         with _COUNTING:
@@ -628,7 +630,44 @@ def extract(
                 _apply(report, grounding, part, part.answer)
             if progress:
                 progress(done, len(pending))
+    _reask_hallucinations(report, grounding, client)
     return report
+
+
+def _reask_hallucinations(report: Report, grounding: Grounding, client: ModelClient) -> None:
+    """A figure the checks would reject is asked about once more, with the check's
+    message; the new answer replaces it if it is grounded. What stays wrong, the
+    checks reject when they run on the finished record."""
+    for result in evaluate_checks(report):
+        if result.status != "hallucination":
+            continue
+        for path in result.facts:
+            source = grounding.sources.pop(path, None)
+            fact = get(report, path)
+            if source is None or fact is None:
+                continue
+            request, _ = source
+            field_name = path.rsplit(".", 1)[-1]
+            name, instructions = prompt(request.kind.name)
+            version, template = prompt("reask")
+            follow_up = template.format(raw=fact.raw, field=field_name, reason=result.message)
+            messages = [
+                {"role": "system", "content": f"[{name}]\n{instructions}"},
+                {"role": "user", "content": "原文：\n" + request.text},
+                {"role": "user", "content": f"[{version}]\n{follow_up}"},
+            ]
+            answer = client.ask(
+                request.kind.answer, messages, f"{name}+{version}", {"chunk": request.text}
+            )
+            with _COUNTING:
+                report.usage.calls += 1
+                report.usage.prompt_tokens += answer.prompt_tokens
+                report.usage.completion_tokens += answer.completion_tokens
+            raw = (answer.data or {}).get(field_name)
+            if not isinstance(raw, str) or raw.strip() == fact.raw.strip():
+                continue
+            drop_fact(report, path)
+            _apply(report, grounding, request, {field_name: raw})
 
 
 # Spending categories and totals that a model lists among projects.
@@ -768,6 +807,7 @@ def _apply(report: Report, grounding: Grounding, request: Request, data: dict) -
             fact = grounding.number_fact(path, str(raw), spans, expect)
         if fact is not None:
             setattr(holder, field_name, fact)
+            grounding.sources[path] = (request, data)
 
 
 _DATE = re.compile(
