@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Self
@@ -46,8 +47,12 @@ def completion(content: str) -> str:
 
 
 class FakeServer:
-    def __init__(self, steps: list[Step]) -> None:
-        self.steps = list(steps)
+    """Answers with the next of `steps`, or, given a function, with what it
+    returns for each request body."""
+
+    def __init__(self, steps: list[Step] | Callable[[dict], Step]) -> None:
+        self.responder = steps if callable(steps) else None
+        self.steps = [] if callable(steps) else list(steps)
         self.requests: list[tuple[float, dict]] = []
         server = self
 
@@ -57,8 +62,12 @@ class FakeServer:
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length", 0))
-                server.requests.append((time.monotonic(), json.loads(self.rfile.read(length))))
-                step = server.steps.pop(0) if server.steps else Step(status=500, body="{}")
+                body = json.loads(self.rfile.read(length))
+                server.requests.append((time.monotonic(), body))
+                if server.responder is not None:
+                    step = server.responder(body)
+                else:
+                    step = server.steps.pop(0) if server.steps else Step(status=500, body="{}")
                 if step.delay:
                     time.sleep(step.delay)
                 if step.drop:

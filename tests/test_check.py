@@ -222,3 +222,40 @@ def test_a_doc_number_cited_in_a_sentence_is_not_the_reports(checked):
     assert checked["002"].doc_number is None
     assert any(r.path == "doc_number" and "cited" in r.reason for r in checked["002"].rejected)
     assert checked["003"].doc_number.value == "合医保发〔2025〕54号"
+
+
+@pytest.mark.parametrize(
+    ("second", "expected"), [('{"budget": "4万元"}', 40000), ('{"budget": "1020元"}', None)]
+)
+def test_a_rejected_figure_is_asked_about_once_more(tmp_path, second, expected):
+    from fake_openai import Step
+
+    path = tmp_path / "report.txt"
+    path.write_text(
+        "某县医疗保障局2024年度部门整体支出绩效自评报告\n"
+        "一、预算执行情况\n"
+        "2024年总支出818.93万元，其中基本支出611.34万元，项目支出207.59万元。\n"
+        "二、“三公”经费情况\n"
+        "“三公”经费预算4万元，实际支出1020元。\n",
+        encoding="utf-8",
+    )
+
+    def model(body) -> Step:
+        text = " ".join(m["content"] for m in body["messages"])
+        if "[three_public@" not in text:
+            return reply("{}")
+        if "[reask@" in text:
+            assert "没有通过核对" in text and "1020元" in text
+            return reply(second)
+        return reply('{"budget": "1020元", "actual": "1020元"}')  # the right number, wrong field
+
+    with FakeServer(model) as server:
+        client = ModelClient(
+            Settings(base_url=server.url, model="fake", backoff=0.01), use_cache=False
+        )
+        report = run_one(path, client)
+    budget = report.three_public.budget
+    assert (budget.value if budget else None, report.three_public.actual.value) == (expected, 1020)
+    if expected is None:
+        assert [r.path for r in report.rejected] == ["three_public.budget"]
+    assert sum("[reask@" in str(body) for _, body in server.requests) == 1
