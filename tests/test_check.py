@@ -259,3 +259,10 @@ def test_a_rejected_figure_is_asked_about_once_more(tmp_path, second, expected):
     if expected is None:
         assert [r.path for r in report.rejected] == ["three_public.budget"]
     assert sum("[reask@" in str(body) for _, body in server.requests) == 1
+
+
+def test_a_figure_stated_twice(checked):
+    ((status, message),) = verdicts(checked["001"], "text.stated_twice")
+    assert status == "pass" and "105.2万元" in message and "1839.27万元" in message
+    ((status, message),) = verdicts(checked["003"], "text.stated_twice")
+    assert status == "source_inconsistency" and "346.63万元" in message

@@ -656,6 +656,56 @@ def _breakdown(whole: Figure, parts: list[Figure]) -> list[Check]:
     return [_check("text.breakdown", "source_inconsistency", message, paths)]
 
 
+_STATED_AS = {
+    "budget.basic_expenditure": "基本支出",
+    "budget.project_expenditure": "项目支出",
+    "budget.personnel_expenditure": "人员经费",
+    "budget.public_expenditure": "公用经费",
+}
+
+
+def check_stated_twice(context: Context) -> list[Check]:
+    """A field the text states with another figure elsewhere (`基本支出 346.63 万元`
+    here, `476.21 万元` there) disagrees with itself, unless a figure the source
+    states makes up the difference (001's 105.2 + 1839.27 = 1944.47)."""
+    results = []
+    money = _money_figures(context.text, 0)
+    explaining = [
+        f for f in money if not _COMPARATIVE.search(clause_before(context.text, f.fact.start))
+    ]
+    for path, label in _STATED_AS.items():
+        known = context.figure(path)
+        if known is None:
+            continue
+        for other in money:
+            clause = clause_before(context.text, other.fact.start)
+            if not re.search(rf"{label}\s*(为|是|共|合计)?\s*$", clause) or re.search(
+                r"其中|包括|占|预算", clause
+            ):
+                continue
+            difference = abs(other.value - known.value)
+            if difference <= other.tolerance + known.tolerance:
+                continue
+            through = next(
+                (
+                    f
+                    for f in explaining
+                    if abs(f.value - difference) <= f.tolerance + other.tolerance + known.tolerance
+                ),
+                None,
+            )
+            paths = [path, other.path]
+            if through is not None:
+                message = (
+                    f"{label} {known} and {other} differ by {through}, which the source states"
+                )
+                results.append(_check("text.stated_twice", "pass", message, paths))
+            else:
+                message = f"{label} is {known} for {path}, but the source also states {other}"
+                results.append(_check("text.stated_twice", "source_inconsistency", message, paths))
+    return results
+
+
 _EXPRESSION = re.compile(
     r"(?P<expression>[（(]?\d[\d.]*(?:\s*[-+×*/÷]\s*[（(]?\d[\d.]*[)）]?%?|[)）])+)"
     r"\s*=\s*(?P<result>-?\d[\d.]*%?)"
@@ -803,6 +853,7 @@ CHECKS: list[Callable[[Context], list[Check]]] = [
     check_breakdowns,
     check_expressions,
     check_sentence_rates,
+    check_stated_twice,
 ]
 
 
