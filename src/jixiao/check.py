@@ -16,6 +16,7 @@ verdicts act on the record:
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -739,6 +740,9 @@ def check_expressions(context: Context) -> list[Check]:
     return results
 
 
+_OPERATIONS = {"*": operator.mul, "/": operator.truediv, "+": operator.add, "-": operator.sub}
+
+
 def _evaluate(expression: str) -> Decimal | None:
     """A written-out calculation, in Decimal; None unless it is only numbers,
     + - × ÷ and parentheses. `×100%` multiplies by 100 (the result is in %)."""
@@ -761,25 +765,22 @@ def _evaluate(expression: str) -> Decimal | None:
             return -number()
         return Decimal(token)
 
-    def product() -> Decimal:
-        nonlocal position
-        value = number()
-        while position < len(tokens) and tokens[position] in "*/":
-            operator = tokens[position]
-            position += 1
-            right = number()
-            value = value * right if operator == "*" else value / right
-        return value
+    def chain(operand: Callable[[], Decimal], symbols: str) -> Callable[[], Decimal]:
+        """Operands joined by operators of one precedence, left to right."""
 
-    def sum_() -> Decimal:
-        nonlocal position
-        value = product()
-        while position < len(tokens) and tokens[position] in "+-":
-            operator = tokens[position]
-            position += 1
-            right = product()
-            value = value + right if operator == "+" else value - right
-        return value
+        def parse() -> Decimal:
+            nonlocal position
+            value = operand()
+            while position < len(tokens) and tokens[position] in symbols:
+                operation = _OPERATIONS[tokens[position]]
+                position += 1
+                value = operation(value, operand())
+            return value
+
+        return parse
+
+    product = chain(number, "*/")
+    sum_ = chain(product, "+-")
 
     try:
         return sum_()
