@@ -264,5 +264,26 @@ def test_a_rejected_figure_is_asked_about_once_more(tmp_path, second, expected):
 def test_a_figure_stated_twice(checked):
     ((status, message),) = verdicts(checked["001"], "text.stated_twice")
     assert status == "pass" and "105.2万元" in message and "1839.27万元" in message
-    ((status, message),) = verdicts(checked["003"], "text.stated_twice")
-    assert status == "source_inconsistency" and "346.63万元" in message
+    stated = verdicts(checked["003"], "text.stated_twice")
+    assert any(s == "source_inconsistency" and "346.63万元" in m for s, m in stated)
+    assert any(s == "source_inconsistency" and "1585.9万元" in m for s, m in stated)
+
+
+def test_project_totals(checked):
+    ((status, message),) = verdicts(checked["001"], "projects.total")
+    assert status == "pass" and "105.2万元" in message
+    found = dict(verdicts(checked["003"], "projects.total"))
+    assert (
+        "348.48万元" in found["source_inconsistency"]
+        and "351.25万元" in found["source_inconsistency"]
+    )
+    assert "298.58元" in found["unit_anomaly"]
+
+
+def test_002_execution_figure_against_the_income_table(checked):
+    stated = [
+        m for s, m in verdicts(checked["002"], "text.stated_twice") if s == "source_inconsistency"
+    ]
+    assert stated == [
+        "budget.total_expenditure is 15,333,580.16 (15333580.16元), but the source also states 3694.83万元"
+    ]

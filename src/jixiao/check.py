@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
+import cn2an
 from pydantic import BaseModel
 
 from jixiao.numbers import Quantity, find_quantities, parse_quantity
@@ -658,11 +659,17 @@ def _breakdown(whole: Figure, parts: list[Figure]) -> list[Check]:
 
 
 _STATED_AS = {
+    "budget.total_expenditure": "预算执行数|总支出|支出总额|支出合计",
     "budget.basic_expenditure": "基本支出",
     "budget.project_expenditure": "项目支出",
     "budget.personnel_expenditure": "人员经费",
     "budget.public_expenditure": "公用经费",
 }
+
+
+# Words that make an expenditure figure part of the whole (a project's, a
+# category's: 资产配置预算执行数, 政府采购预算执行数).
+_NOT_THE_WHOLE = r"项目|类|资产|采购|配置|预警|经费"
 
 
 def check_stated_twice(context: Context) -> list[Check]:
@@ -680,9 +687,11 @@ def check_stated_twice(context: Context) -> list[Check]:
             continue
         for other in money:
             clause = clause_before(context.text, other.fact.start)
-            if not re.search(rf"{label}\s*(为|是|共|合计)?\s*$", clause) or re.search(
-                r"其中|包括|占|预算", clause
-            ):
+            # A part, a share, a month's or last year's figure is another quantity.
+            partial = re.search(r"其中|包括|占|月|上年|较", clause) or (
+                path == "budget.total_expenditure" and re.search(_NOT_THE_WHOLE, clause)
+            )
+            if partial or not re.search(rf"({label})\s*(为|是|共|合计)?\s*$", clause):
                 continue
             difference = abs(other.value - known.value)
             if difference <= other.tolerance + known.tolerance:
@@ -698,13 +707,67 @@ def check_stated_twice(context: Context) -> list[Check]:
             paths = [path, other.path]
             if through is not None:
                 message = (
-                    f"{label} {known} and {other} differ by {through}, which the source states"
+                    f"{path}: {known} and {other} differ by {through}, which the source states"
                 )
                 results.append(_check("text.stated_twice", "pass", message, paths))
             else:
-                message = f"{label} is {known} for {path}, but the source also states {other}"
+                message = f"{path} is {known}, but the source also states {other}"
                 results.append(_check("text.stated_twice", "source_inconsistency", message, paths))
     return results
+
+
+_PROJECT_COUNT = re.compile(
+    r"项目\s*(?:共)?\s*(\d+|[一二三四五六七八九十]+)\s*个|(\d+|[一二三四五六七八九十]+)\s*个项目"
+)
+
+
+def check_project_totals(context: Context) -> list[Check]:
+    """Where a sentence counts the projects (`项目 4 个，当年财政拨款 351.25 万元`), the
+    projects' budgets and spending add up to the amounts it states."""
+    projects = context.report.projects
+    results = []
+    for sentence in re.finditer(r"[^。\n]+", context.text):
+        body, offset = sentence.group(), sentence.start()
+        counted = _PROJECT_COUNT.search(body)
+        if counted is None or not projects:
+            continue
+        number = counted.group(1) or counted.group(2)
+        count = int(number) if number.isdigit() else int(cn2an.cn2an(number, "smart"))
+        if count != len(projects):
+            continue
+        for stated in _money_figures(body, offset):
+            clause = clause_before(context.text, stated.fact.start)
+            role = (
+                "actual"
+                if re.search(r"支出|执行|决算|支付", clause)
+                else "budget"
+                if re.search(r"拨款|预算|下达", clause)
+                else None
+            )
+            if role is None:
+                continue
+            figures = [
+                figure(f"projects[{i}].{role}", getattr(p, role)) for i, p in enumerate(projects)
+            ]
+            if any(f is None for f in figures):
+                continue
+            results += _project_sum(role, [f for f in figures if f is not None], stated)
+    return results
+
+
+def _project_sum(role: str, figures: list[Figure], stated: Figure) -> list[Check]:
+    added = sum((f.value for f in figures), Decimal(0))
+    tolerance = sum((f.tolerance for f in figures), stated.tolerance)
+    arithmetic = " + ".join(str(f) for f in figures) + f" = {_plain(added / 10**4)}万元"
+    paths = [f.path for f in figures]
+    label = f"the {len(figures)} projects' {role}"
+    if abs(added - stated.value) <= tolerance:
+        return [_check("projects.total", "pass", f"{label}: {arithmetic} = {stated}", paths)]
+    if any(abs(added - stated.value * slip) <= tolerance * slip for slip in _UNIT_SLIPS):
+        message = f"{label}: {arithmetic}, stated {stated}: a unit ×10⁴ off"
+        return [_check("projects.total", "unit_anomaly", message, paths)]
+    message = f"{label}: {arithmetic}, but the source states {stated}"
+    return [_check("projects.total", "source_inconsistency", message, paths)]
 
 
 _EXPRESSION = re.compile(
@@ -855,6 +918,7 @@ CHECKS: list[Callable[[Context], list[Check]]] = [
     check_expressions,
     check_sentence_rates,
     check_stated_twice,
+    check_project_totals,
 ]
 
 
