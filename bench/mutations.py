@@ -101,6 +101,8 @@ def plant(kind: str, report: Report, rng: random.Random) -> tuple[str, str] | No
         _set(report, path, fact.model_copy(update={"value": float(new_value)}))
         return path, f"{fact.raw}: value {fact.value} → {float(new_value)}"
     if kind == "decimal-moved":
+        if not value:
+            return None  # moving the point of a zero changes nothing
         factor = rng.choice([Decimal(10), Decimal("0.1"), Decimal(100), Decimal("0.01")])
         _set(report, path, fact.model_copy(update={"value": float(value * factor)}))
         return path, f"{fact.raw}: value ×{factor}"
