@@ -287,3 +287,11 @@ def test_002_execution_figure_against_the_income_table(checked):
     assert stated == [
         "budget.total_expenditure is 15,333,580.16 (15333580.16元), but the source also states 3694.83万元"
     ]
+
+
+def test_003_shares_called_execution_rates(checked):
+    called = [
+        m for s, m in verdicts(checked["003"], "text.execution_rate") if s == "source_inconsistency"
+    ]
+    assert any("61.46%" in m and "share of the total" in m for m in called)
+    assert any("38.54%" in m and "share of the total" in m for m in called)

@@ -855,26 +855,47 @@ _RATE_SENTENCE = re.compile(r"执行率\s*(?:为|达)?\s*(?P<rate>\d+(?:\.\d+)?%
 
 
 def check_sentence_rates(context: Context) -> list[Check]:
-    """`预算数 A … 决算数/支出 B … 执行率 p%` in one sentence: B ÷ A = p."""
+    """`预算数 A … 决算数/支出 B … 执行率 p%` in one sentence: B ÷ A = p. Where no
+    budget stands beside B, a rate that is B's share of the total spending is a
+    share called an execution rate (003's 476.21 ÷ 774.79 = 61.46%)."""
     results = []
+    total = context.figure("budget.total_expenditure")
     for sentence in re.finditer(r"[^。\n]+", context.text):
         body, offset = sentence.group(), sentence.start()
-        rate = _RATE_SENTENCE.search(body)
-        if rate is None:
-            continue
-        budget = spent = None
-        for figure_ in _money_figures(body[: rate.start()], offset):
-            clause = re.split(r"[，,；;]", body[: figure_.fact.start - offset])[-1]
-            if re.search(r"决算|执行数|支出|支付|使用", clause):
-                spent = figure_
-            elif re.search(r"预算|拨款|下达", clause):
-                budget = figure_
-        if budget is None or spent is None or not budget.value:
-            continue
-        share = _quantity_at(rate.group("rate"), offset + rate.start("rate"))
-        results.append(
-            _ratio_check("text.execution_rate", spent, budget, share, "stated execution rate")
-        )
+        segment_start = 0
+        for rate in _RATE_SENTENCE.finditer(body):
+            budget = spent = None
+            for figure_ in _money_figures(
+                body[segment_start : rate.start()], offset + segment_start
+            ):
+                clause = re.split(r"[，,；;]", body[: figure_.fact.start - offset])[-1]
+                if re.search(r"决算|执行数|支出|支付|使用", clause):
+                    spent = figure_
+                elif re.search(r"预算|拨款|下达", clause):
+                    budget = figure_
+            segment_start = rate.end()
+            share = _quantity_at(rate.group("rate"), offset + rate.start("rate"))
+            if spent is not None and budget is not None and budget.value:
+                check = _ratio_check(
+                    "text.execution_rate", spent, budget, share, "stated execution rate"
+                )
+                results.append(check)
+            elif (
+                spent is not None
+                and total is not None
+                and total.value
+                and spent.value < total.value
+            ):
+                computed = spent.value / total.value * 100
+                if abs(computed - share.value) <= share.tolerance + Decimal("0.01"):
+                    message = (
+                        f"execution rate {share} is {spent} ÷ {total} = {computed:.2f}%, "
+                        "a share of the total spending, not spending ÷ budget"
+                    )
+                    paths = [spent.path, total.path, share.path]
+                    results.append(
+                        _check("text.execution_rate", "source_inconsistency", message, paths)
+                    )
     return results
 
 
