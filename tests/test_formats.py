@@ -92,3 +92,14 @@ def test_word_file_reads_like_the_text_file(tmp_path, path):
     expected_sections, expected_records, _ = shape(prepared(path.name[:3]))
     assert sections == expected_sections
     assert records == expected_records
+
+
+def test_a_span_of_the_normalised_text_shows_in_the_original(tmp_path):
+    path = tmp_path / "report.txt"
+    path.write_text(
+        "一、预算执行\n全年支出 ８１８.９３ 万元[image: ]，执行率１００％。\n", encoding="utf-8"
+    )
+    document = prepare(path).document
+    start = document.text.index("818.93万元")
+    original_start, original_end = document.original_span(start, start + len("818.93万元"))
+    assert document.original[original_start:original_end] == "８１８.９３ 万元"

@@ -141,10 +141,6 @@ class Quantity:
         return float(self.number)
 
     @property
-    def value_to(self) -> float | None:
-        return None if self.number_to is None else float(self.number_to)
-
-    @property
     def base_value(self) -> Decimal:
         """The value in the base unit: ``818.93万元`` → ``8189300`` 元."""
         return self.number * self.multiplier

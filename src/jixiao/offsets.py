@@ -85,7 +85,3 @@ class OffsetMap:
 
     def to_edited_span(self, start: int, end: int) -> tuple[int, int]:
         return self.to_edited(start), self.to_edited(end)
-
-    @classmethod
-    def identity(cls, length: int) -> OffsetMap:
-        return cls((), length)
