@@ -17,11 +17,12 @@ from collections import Counter, defaultdict
 from decimal import Decimal
 from pathlib import Path
 
-from jixiao.check import drop_fact, facts_of, run_checks
+from jixiao.check import drop_fact, facts_of, run_checks, set_fact
 from jixiao.ingest import run_one
 from jixiao.llm import ModelClient, Settings
 from jixiao.numbers import find_quantities
 from jixiao.records import Fact, Report
+from jixiao.tables import Table, build_tables, find_text_grids
 
 ROOT = Path(__file__).resolve().parents[1]
 KINDS = [
@@ -52,12 +53,8 @@ def correct_records() -> list[Report]:
 def _set(report: Report, path: str, fact: Fact | None) -> None:
     if fact is None:
         drop_fact(report, path)
-        return
-    parts = path.replace("]", "").replace("[", ".").split(".")
-    holder: object = report
-    for part in parts[:-1]:
-        holder = holder[int(part)] if part.isdigit() else getattr(holder, part)  # type: ignore[index]
-    setattr(holder, parts[-1], fact)
+    else:
+        set_fact(report, path, fact)
 
 
 def numeric_facts(report: Report) -> list[tuple[str, Fact]]:
@@ -143,8 +140,8 @@ def _same_kind(base_unit: str | None, unit: str | None) -> bool:
     return base_unit == unit or (unit in (None, "分") and base_unit in (None, "分"))
 
 
-def caught(report: Report, path: str) -> bool:
-    checks = run_checks(report)
+def caught(report: Report, path: str, tables: list[Table]) -> bool:
+    checks = run_checks(report, tables)
     if any(r.path == path for r in report.rejected):
         return True
     fact = dict(facts_of(report)).get(path)
@@ -181,8 +178,10 @@ def main() -> None:
     planted: Counter[str] = Counter()
     found: Counter[str] = Counter()
     reasons: dict[str, Counter[str]] = defaultdict(Counter)
+    # A record's tables are the same in every copy: read them once.
+    tables = [build_tables(find_text_grids(record.document.text)) for record in records]
     for kind in KINDS:
-        for record in records:
+        for record, record_tables in zip(records, tables, strict=True):
             for _ in range(PER_KIND_AND_REPORT):
                 copy = record.model_copy(deep=True)
                 copy.rejected, copy.checks = [], []
@@ -191,7 +190,7 @@ def main() -> None:
                     continue
                 path, _ = fault
                 planted[kind] += 1
-                if caught(copy, path):
+                if caught(copy, path, record_tables):
                     found[kind] += 1
                 else:
                     reasons[kind][why_not(copy, path)] += 1

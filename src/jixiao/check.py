@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import operator
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -94,17 +94,30 @@ def get(report: Report, path: str) -> Fact | None:
     return dict(facts_of(report)).get(path)
 
 
-def drop_fact(report: Report, path: str) -> None:
-    """Take a fact out of the record: a field becomes null, a list item goes."""
+def _place(report: Report, path: str) -> tuple[object, str]:
+    """The object that holds the fact at `path`, and the field or ``[index]`` in it."""
     parts = re.findall(r"[^.\[\]]+|\[\d+\]", path)
     holder: object = report
     for part in parts[:-1]:
         holder = holder[int(part[1:-1])] if part.startswith("[") else getattr(holder, part)  # type: ignore[index]
-    last = parts[-1]
+    return holder, parts[-1]
+
+
+def drop_fact(report: Report, path: str) -> None:
+    """Take a fact out of the record: a field becomes null, a list item goes."""
+    holder, last = _place(report, path)
     if last.startswith("["):
         del holder[int(last[1:-1])]  # type: ignore[attr-defined]
     else:
         setattr(holder, last, None)
+
+
+def set_fact(report: Report, path: str, fact: Fact) -> None:
+    holder, last = _place(report, path)
+    if last.startswith("["):
+        holder[int(last[1:-1])] = fact  # type: ignore[index]
+    else:
+        setattr(holder, last, fact)
 
 
 # --- the checks ---------------------------------------------------------------
@@ -943,17 +956,20 @@ CHECKS: list[Callable[[Context], list[Check]]] = [
 ]
 
 
-def evaluate_checks(report: Report) -> list[Check]:
-    """Every check's results on a record, without acting on them."""
+def evaluate_checks(report: Report, tables: Sequence[Table] | None = None) -> list[Check]:
+    """Every check's results on a record, without acting on them. `tables` are the
+    report's tables when the pipeline has them; an exported record's are rebuilt
+    from its text."""
     text = report.document.text
-    context = Context(report, text, build_tables(find_text_grids(text)))
+    found = list(tables) if tables is not None else build_tables(find_text_grids(text))
+    context = Context(report, text, found)
     return [result for check in CHECKS for result in check(context)]
 
 
-def run_checks(report: Report) -> list[Check]:
+def run_checks(report: Report, tables: Sequence[Table] | None = None) -> list[Check]:
     """Run every check on a record and act on the verdicts; the results are also
     stored in `report.checks`."""
-    results = evaluate_checks(report)
+    results = evaluate_checks(report, tables)
     facts = dict(facts_of(report))
     dropped: dict[str, str] = {}
     for result in results:

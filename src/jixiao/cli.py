@@ -17,7 +17,7 @@ from rich.tree import Tree
 from jixiao.check import run_checks
 from jixiao.chunks import DEFAULT_CHUNK_TOKENS
 from jixiao.evaluate import evaluate, iter_facts
-from jixiao.ingest import report_files, run_one, timed, write_record
+from jixiao.ingest import report_files, run_one, save_record, timed, write_record
 from jixiao.llm import ModelClient, ModelError, Settings
 from jixiao.load import LoadError
 from jixiao.pipeline import Prepared, prepare
@@ -31,6 +31,11 @@ app = typer.Typer(
 )
 console = Console()
 errors = Console(stderr=True)
+
+
+def _error(message: str) -> None:
+    """One line on standard error: the file, what is wrong, what to do."""
+    errors.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True)
 
 
 @app.callback()
@@ -54,7 +59,7 @@ def inspect(
         try:
             prepared = prepare(path, chunk_tokens)
         except LoadError as error:
-            errors.print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
+            _error(str(error))
             failed += 1
             continue
         if as_json:
@@ -187,7 +192,7 @@ def extract(
     try:
         report = run_one(file, client, cassettes, cassette_mode)  # type: ignore[arg-type]
     except (LoadError, ModelError) as error:
-        errors.print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
+        _error(str(error))
         raise typer.Exit(code=1) from None
     print(json.dumps(report.model_dump(mode="json"), ensure_ascii=False, indent=1))
 
@@ -244,7 +249,7 @@ def ingest(
                         ),
                     )
                 except (LoadError, ModelError) as error:
-                    errors.print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
+                    _error(str(error))
                     failed += 1
                     report = None
             progress.remove_task(requests)
@@ -295,8 +300,8 @@ def check(
             report = Report.model_validate_json(path.read_bytes())
         except (OSError, ValueError) as error:
             first = str(error).splitlines()[0]
-            errors.print(
-                f"[red]error:[/red] {escape(str(path))}: not a report record ({escape(first)}) — give a JSON file written by `jixiao ingest`"
+            _error(
+                f"{path}: not a report record ({first}) — give a JSON file written by `jixiao ingest`"
             )
             failed += 1
             continue
@@ -310,10 +315,7 @@ def check(
             if result.status != "pass":
                 console.print(f"  {result.status}: {escape(result.message)}")
         if write:
-            path.write_text(
-                json.dumps(report.model_dump(mode="json"), ensure_ascii=False, indent=1),
-                encoding="utf-8",
-            )
+            save_record(report, path)
     if failed:
         raise typer.Exit(code=1)
 
@@ -327,9 +329,7 @@ def eval_(
     """Score exported records against gold files."""
     for folder in (gold_dir, out_dir):
         if not folder.is_dir():
-            errors.print(
-                f"[red]error:[/red] {escape(str(folder))}: not a folder — give the folder of JSON files"
-            )
+            _error(f"{folder}: not a folder — give the folder of JSON files")
             raise typer.Exit(code=1)
     score, missing = evaluate(gold_dir, out_dir)
     for path in missing:

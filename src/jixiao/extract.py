@@ -630,15 +630,17 @@ def extract(
                 _apply(report, grounding, part, part.answer)
             if progress:
                 progress(done, len(pending))
-    _reask_hallucinations(report, grounding, client)
+    _reask_hallucinations(report, grounding, client, prepared.tables)
     return report
 
 
-def _reask_hallucinations(report: Report, grounding: Grounding, client: ModelClient) -> None:
+def _reask_hallucinations(
+    report: Report, grounding: Grounding, client: ModelClient, tables: list[Table]
+) -> None:
     """A figure the checks would reject is asked about once more, with the check's
     message; the new answer replaces it if it is grounded. What stays wrong, the
     checks reject when they run on the finished record."""
-    for result in evaluate_checks(report):
+    for result in evaluate_checks(report, tables):
         if result.status != "hallucination":
             continue
         for path in result.facts:

@@ -57,20 +57,25 @@ def run_one(
     recording = cassette(cassettes, path, mode) if cassettes else contextlib.nullcontext()
     with recording:
         report = extract(prepared, client, progress)
-    run_checks(report)
+    run_checks(report, prepared.tables)
     return report
 
 
 def write_record(report: Report, out_dir: Path, source: Path) -> Path:
-    """Write a record whole or not at all: a crash never leaves half a file."""
+    """Write the record of `source` into `out_dir`, as `<stem>.json`."""
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / f"{source.stem}.json"
+    save_record(report, target)
+    return target
+
+
+def save_record(report: Report, target: Path) -> None:
+    """Write a record whole or not at all: a crash never leaves half a file."""
     partial = target.with_suffix(".json.partial")
     partial.write_text(
         json.dumps(report.model_dump(mode="json"), ensure_ascii=False, indent=1), encoding="utf-8"
     )
     partial.replace(target)
-    return target
 
 
 @contextlib.contextmanager
