@@ -16,7 +16,7 @@ install: $(VENV)/.installed
 # The main job, offline: the samples through the whole pipeline, the model's
 # answers replayed from the recorded cassettes, one record per report in out/.
 samples: install
-	$(BIN)/jixiao ingest samples --out out --replay cassettes
+	$(BIN)/jixiao ingest samples --db out/jixiao.db --out out --replay cassettes
 
 # Re-record the cassettes from a real model (the local one by default; see the
 # README for JIXIAO_BASE_URL and JIXIAO_MODEL), after a prompt or chunking change.

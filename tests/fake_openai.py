@@ -10,7 +10,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Self
+
+import yaml
 
 
 @dataclass
@@ -97,3 +100,43 @@ class FakeServer:
     def __exit__(self, *exc) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+def _canonical(body: dict) -> str:
+    return json.dumps(body, ensure_ascii=False, sort_keys=True)
+
+
+class Recorded:
+    """Answers each request as the real model did when the cassettes were
+    recorded, after a fixed `delay`: the latency of a hosted model, with answers
+    a real model gave. A request that was never recorded gets a 400, so that the
+    report fails as it would against a model that refuses it.
+
+    `key` says which requests count as the same (the exact body by default);
+    `adapt` may rewrite a recorded answer for the request at hand."""
+
+    def __init__(
+        self,
+        cassettes: Path,
+        delay: float = 0.0,
+        key: Callable[[dict], str] = _canonical,
+        adapt: Callable[[dict, dict, str], str] | None = None,
+    ) -> None:
+        self.delay = delay
+        self.key = key
+        self.adapt = adapt
+        self.answers: dict[str, tuple[dict, str]] = {}
+        for path in sorted(cassettes.glob("*.yaml")):
+            for interaction in yaml.safe_load(path.read_text(encoding="utf-8"))["interactions"]:
+                request = json.loads(interaction["request"]["body"])
+                response = interaction["response"]["body"]["string"]
+                self.answers.setdefault(self.key(request), (request, response))
+
+    def __call__(self, body: dict) -> Step:
+        found = self.answers.get(self.key(body))
+        if found is None:
+            return Step(status=400, body='{"error": {"message": "not in the recording"}}')
+        request, response = found
+        if self.adapt is not None:
+            response = self.adapt(body, request, response)
+        return Step(body=response, delay=self.delay)

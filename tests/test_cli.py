@@ -80,7 +80,7 @@ def test_ingest_goes_on_past_a_bad_report(tmp_path):
     assert str(bad) in result.stderr and "not a valid DOCX" in result.stderr
     record = json.loads((out / f"{SAMPLES[0].stem}.json").read_text(encoding="utf-8"))
     assert record["schema_version"] == "1" and record["indicators"]
-    assert "1 of 2 reports written" in result.stdout
+    assert "1 ingested, 0 skipped, 1 failed" in result.stdout
 
 
 def test_replay_and_record_together_are_refused(tmp_path):

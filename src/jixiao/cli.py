@@ -5,24 +5,34 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, get_args
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table as RichTable
 from rich.tree import Tree
 
 from jixiao.check import run_checks
 from jixiao.chunks import DEFAULT_CHUNK_TOKENS
 from jixiao.evaluate import evaluate, iter_facts
-from jixiao.ingest import report_files, run_one, save_record, timed, write_record
+from jixiao.export import FORMATS, exported_reports
+from jixiao.export import export as write_export
+from jixiao.ingest import Batch, Outcome, report_files, run_one, save_record
 from jixiao.llm import ModelClient, ModelError, Settings
 from jixiao.load import LoadError
 from jixiao.pipeline import Prepared, prepare
-from jixiao.records import Report, Usage
+from jixiao.records import FactStatus, Report, Usage
 from jixiao.sections import Section
+from jixiao.store import Store, StoreError, safe_url
 
 app = typer.Typer(
     help="Turn budget-performance self-evaluation reports (绩效自评报告) into verified records.",
@@ -152,23 +162,18 @@ _Mode = Annotated[
 
 
 def _client(
-    replay, record, no_cache, model, base_url, mode
+    replay, record, no_cache, model, base_url, mode, concurrency=None
 ) -> tuple[ModelClient, Path | None, str]:
     if replay and record:
         raise typer.BadParameter("give --replay or --record, not both")
     try:
         # A replay must ask what was recorded: the recording's settings, not the
         # environment's (a user's JIXIAO_BASE_URL would miss every request).
+        chosen = {"model": model, "base_url": base_url, "mode": mode, "concurrency": concurrency}
         settings = (
-            Settings(
-                **{
-                    k: v
-                    for k, v in {"model": model, "base_url": base_url, "mode": mode}.items()
-                    if v
-                }
-            )
+            Settings(**{k: v for k, v in chosen.items() if v})
             if replay
-            else Settings.from_env(model=model, base_url=base_url, mode=mode)
+            else Settings.from_env(**chosen)
         )
     except ModelError as error:
         raise typer.BadParameter(str(error)) from None
@@ -197,10 +202,33 @@ def extract(
     print(json.dumps(report.model_dump(mode="json"), ensure_ascii=False, indent=1))
 
 
+_Db = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="Database: a SQLite file or a URL such as postgresql://user:pw@host/db"
+        " (default: $JIXIAO_DB_URL, else jixiao.db).",
+    ),
+]
+
+
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Report files or folders.")],
-    out: Annotated[Path, typer.Option(help="Folder for the records (one JSON per report).")],
+    paths: Annotated[list[Path], typer.Argument(help="Report files, folders or glob patterns.")],
+    db: _Db = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Also write each record as JSON into this folder.")
+    ] = None,
+    concurrency: Annotated[
+        int | None,
+        typer.Option(min=1, help="Model calls in flight at once (default: $JIXIAO_CONCURRENCY)."),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=0, help="Processes for reading, OCR and parsing (0: none; default: CPUs)."
+        ),
+    ] = None,
     replay: _Replay = None,
     record: _Record = None,
     no_cache: _NoCache = False,
@@ -208,82 +236,169 @@ def ingest(
     base_url: _BaseUrl = None,
     mode: _Mode = None,
 ) -> None:
-    """Extract every report and write one contract JSON per report into --out."""
-    client, cassettes, cassette_mode = _client(replay, record, no_cache, model, base_url, mode)
+    """Ingest reports into the database: skips what it already holds, records what fails."""
+    client, cassettes, cassette_mode = _client(
+        replay, record, no_cache, model, base_url, mode, concurrency
+    )
     files = report_files(paths)
-    summary = RichTable(title="ingest", title_justify="left")
-    verdicts: Counter[str] = Counter()
-    for column in (
-        "report",
-        "facts",
-        "indicators",
-        "rejected",
-        "calls",
-        "tokens",
-        "saved",
-        "seconds",
-    ):
-        summary.add_column(column, justify="left" if column == "report" else "right")
-    total = Usage()
-    failed = 0
+    if not files:
+        _error(
+            f"{' '.join(map(str, paths))}: no report files found — give .txt, .docx, .pdf or"
+            " image files, or folders holding them"
+        )
+        raise typer.Exit(code=1)
+    store = _store(db)
+    batch = Batch(store, client, workers=workers, cassettes=cassettes, mode=cassette_mode, out=out)  # type: ignore[arg-type]
+    tally = Tally()
     with Progress(
-        TextColumn("{task.description}"),
+        TextColumn("reports"),
         BarColumn(),
         MofNCompleteColumn(),
+        TextColumn("{task.fields[tally]}"),
         TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
         console=errors,
         transient=True,
     ) as progress:
-        reports = progress.add_task("reports", total=len(files))
-        for path in files:
-            requests = progress.add_task(f"  {escape(path.name)}", total=None)
-            with timed() as seconds:
-                try:
-                    report = run_one(
-                        path,
-                        client,
-                        cassettes,
-                        cassette_mode,  # type: ignore[arg-type]
-                        lambda done, of, task=requests: progress.update(
-                            task, completed=done, total=of
-                        ),
-                    )
-                except (LoadError, ModelError) as error:
-                    _error(str(error))
-                    failed += 1
-                    report = None
-            progress.remove_task(requests)
-            progress.advance(reports)
-            if report is None:
-                summary.add_row(escape(path.name), "-", "-", "-", "-", "-", "-", f"{seconds():.1f}")
-                continue
-            write_record(report, out, path)
-            verdicts.update(check.status for check in report.checks)
-            usage = report.usage
-            total.add(usage)
-            summary.add_row(
-                escape(path.name),
-                str(sum(1 for _ in iter_facts(report.model_dump(mode="json")))),
-                str(len(report.indicators)),
-                str(len(report.rejected)),
-                str(usage.calls),
-                f"{usage.prompt_tokens + usage.completion_tokens:,}",
-                f"{usage.table_tokens_saved:,}",
-                f"{seconds():.1f}",
-            )
-    console.print(summary)
+        task = progress.add_task("reports", total=len(files), tally="")
+
+        def on_outcome(outcome: Outcome) -> None:
+            tally.add(outcome)
+            if outcome.status == "failed":
+                _error(outcome.error or str(outcome.path))
+            progress.update(task, advance=1, tally=tally.line(progress.tasks[0].elapsed or 0))
+
+        try:
+            batch.run(files, on_outcome)
+        except KeyboardInterrupt:
+            errors.print("interrupted: every finished report is stored; run again to go on")
+            raise typer.Exit(code=130) from None
+        finally:
+            store.close()
+    if tally.rows:
+        console.print(tally.table())
     console.print(
-        f"{len(files) - failed} of {len(files)} reports written to {escape(str(out))}; "
-        f"tokens: {total.prompt_tokens:,} prompt + {total.completion_tokens:,} completion "
-        f"in {total.calls} calls ({total.cached_calls} cached); "
-        f"table parser saved about {total.table_tokens_saved:,} prompt tokens"
+        f"{tally.done} ingested, {tally.skipped} skipped, {tally.failed} failed, into"
+        f" {escape(safe_url(store.url))}; tokens: {tally.usage.prompt_tokens:,} prompt +"
+        f" {tally.usage.completion_tokens:,} completion in {tally.usage.calls} calls"
+        f" ({tally.usage.cached_calls} cached); the table parser saved about"
+        f" {tally.usage.table_tokens_saved:,} prompt tokens"
     )
     console.print(
         "checks: "
-        + (", ".join(f"{n} {status}" for status, n in sorted(verdicts.items())) or "none")
+        + (", ".join(f"{n} {status}" for status, n in sorted(tally.verdicts.items())) or "none")
     )
-    if failed:
+    if tally.failed:
         raise typer.Exit(code=1)
+
+
+def _store(db: str | None) -> Store:
+    try:
+        return Store(db)
+    except StoreError as error:
+        _error(str(error))
+        raise typer.Exit(code=1) from None
+
+
+class Tally:
+    """What a batch has done so far: for the progress line and the summary."""
+
+    SHOWN = 50  # reports listed one by one; a larger batch gets its totals and failures
+
+    def __init__(self) -> None:
+        self.done = self.failed = self.skipped = self.chunks = 0
+        self.usage = Usage()
+        self.verdicts: Counter[str] = Counter()
+        self.rows: list[tuple[str, ...]] = []
+        self.failures: list[str] = []
+
+    def add(self, outcome: Outcome) -> None:
+        if outcome.status == "skipped":
+            self.skipped += 1
+            return
+        if outcome.status == "failed" or outcome.report is None:
+            self.failed += 1
+            self.failures.append(outcome.error or str(outcome.path))
+            self.rows.append(
+                (escape(outcome.path.name), "failed", *["-"] * 5, f"{outcome.seconds:.1f}")
+            )
+            return
+        report = outcome.report
+        self.done += 1
+        self.chunks += outcome.chunks
+        self.usage.add(report.usage)
+        self.verdicts.update(check.status for check in report.checks)
+        self.rows.append(
+            (
+                escape(outcome.path.name),
+                str(sum(1 for _ in iter_facts(report.model_dump(mode="json")))),
+                str(len(report.indicators)),
+                str(len(report.rejected)),
+                str(report.usage.calls),
+                f"{report.usage.prompt_tokens + report.usage.completion_tokens:,}",
+                f"{report.usage.table_tokens_saved:,}",
+                f"{outcome.seconds:.1f}",
+            )
+        )
+
+    def line(self, elapsed: float) -> str:
+        tokens = self.usage.prompt_tokens + self.usage.completion_tokens
+        rate = (self.done + self.failed) / elapsed if elapsed else 0.0
+        return (
+            f"[green]{self.done} done[/green] [red]{self.failed} failed[/red]"
+            f" {self.skipped} skipped · {self.chunks:,} chunks · {tokens:,} tokens"
+            f" · {rate:.2f} reports/s"
+        )
+
+    def table(self) -> RichTable:
+        if len(self.rows) > self.SHOWN:
+            summary = RichTable(title="failed reports", title_justify="left")
+            summary.add_column("error")
+            for failure in self.failures:
+                summary.add_row(escape(failure))
+            return summary
+        summary = RichTable(title="ingest", title_justify="left")
+        for column in ("report", "facts", "indicators", "rejected", "calls", "tokens", "saved"):
+            summary.add_column(column, justify="left" if column == "report" else "right")
+        summary.add_column("seconds", justify="right")
+        for row in self.rows:
+            summary.add_row(*row)
+        return summary
+
+
+@app.command()
+def export(
+    out: Annotated[Path, typer.Option(help="The file to write (a folder for csv and parquet).")],
+    format: Annotated[
+        str, typer.Option("--format", help="json, jsonl, csv, xlsx or parquet.")
+    ] = "json",
+    status: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Keep only facts of this status (repeatable): verified, source_inconsistent,"
+            " unit_anomaly, confirmed, corrected."
+        ),
+    ] = None,
+    db: _Db = None,
+) -> None:
+    """Export each report's latest record, with the reviewers' work applied."""
+    if format not in FORMATS:
+        raise typer.BadParameter(
+            f"{format!r}: use one of {', '.join(FORMATS)}", param_hint="--format"
+        )
+    unknown = set(status or ()) - set(get_args(FactStatus))
+    if unknown:
+        raise typer.BadParameter(
+            f"{', '.join(sorted(unknown))}: use {', '.join(get_args(FactStatus))}",
+            param_hint="--status",
+        )
+    store = _store(db)
+    try:
+        count = write_export(exported_reports(store, status or ()), format, out)  # type: ignore[arg-type]
+    finally:
+        store.close()
+    console.print(f"{count} reports written to {escape(str(out))} ({format})")
 
 
 @app.command()

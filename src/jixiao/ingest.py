@@ -1,47 +1,71 @@
-"""Run reports through the whole pipeline and write one contract JSON each."""
+"""Ingest a batch of reports into the store: concurrently, idempotently, resumably.
+
+Each report goes load → … → check in two kinds of worker: its CPU work (reading,
+OCR, parsing) in a process pool, its model calls in threads, at most
+`--concurrency` calls in flight across the batch. The main thread alone writes to
+the store, one transaction per report, so that a crash at any moment leaves every
+report either whole in the database or absent from it.
+
+A report whose content was already ingested under the same run (model, endpoint,
+mode and prompt versions) is skipped; one that failed before is tried again.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import glob
+import hashlib
 import json
+import multiprocessing
+import os
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    wait,
+)
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from jixiao.cassettes import CassetteMode, cassette
 from jixiao.check import run_checks
-from jixiao.extract import extract
-from jixiao.llm import ModelClient
-from jixiao.load import SUPPORTED_SUFFIXES
-from jixiao.pipeline import prepare
-from jixiao.records import Report
+from jixiao.extract import PROMPTS, extract, prompt
+from jixiao.llm import CallLog, ModelClient, ModelError
+from jixiao.load import SUPPORTED_SUFFIXES, LoadError
+from jixiao.pipeline import Prepared, prepare
+from jixiao.records import SCHEMA_VERSION, Report
+from jixiao.store import Store
 
-
-@dataclass
-class Outcome:
-    path: Path
-    report: Report | None
-    seconds: float
-    error: str | None = None
-    written: Path | None = None
+_GLOB_CHARACTERS = frozenset("*?[")
 
 
 def report_files(paths: Iterable[Path]) -> list[Path]:
-    """The report files named, folders walked (hidden files left out)."""
+    """The report files named: folders walked (hidden files left out), glob
+    patterns expanded, files taken as they are."""
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files += sorted(
-                p
-                for p in path.rglob("*")
-                if p.is_file()
-                and p.suffix.lower() in SUPPORTED_SUFFIXES
-                and not p.name.startswith(".")
-            )
+            files += sorted(p for p in path.rglob("*") if _is_report(p))
+        elif not path.exists() and _GLOB_CHARACTERS & set(str(path)):
+            matches = map(Path, glob.glob(str(path), recursive=True))
+            files += sorted(p for p in matches if _is_report(p))
         else:
             files.append(path)
     return files
+
+
+def _is_report(path: Path) -> bool:
+    return (
+        path.is_file()
+        and path.suffix.lower() in SUPPORTED_SUFFIXES
+        and not any(part.startswith(".") for part in path.parts if part not in (".", ".."))
+    )
 
 
 def run_one(
@@ -53,7 +77,17 @@ def run_one(
 ) -> Report:
     """One report, from its file to its record; model traffic through a cassette
     when `cassettes` is given."""
-    prepared = prepare(path)
+    return _extract_and_check(prepare(path), client, cassettes, mode, progress)
+
+
+def _extract_and_check(
+    prepared: Prepared,
+    client: ModelClient,
+    cassettes: Path | None,
+    mode: CassetteMode,
+    progress: Callable[[int, int], None] | None = None,
+) -> Report:
+    path = prepared.document.path
     recording = cassette(cassettes, path, mode) if cassettes else contextlib.nullcontext()
     with recording:
         report = extract(prepared, client, progress)
@@ -82,3 +116,220 @@ def save_record(report: Report, target: Path) -> None:
 def timed() -> Iterator[Callable[[], float]]:
     started = time.perf_counter()
     yield lambda: time.perf_counter() - started
+
+
+# --- runs ----------------------------------------------------------------------------
+
+
+def prompt_versions() -> dict[str, str]:
+    return dict(prompt(file.stem)[0].split("@") for file in sorted(PROMPTS.glob("*.md")))
+
+
+def run_description(client: ModelClient) -> dict:
+    """What decides a run's answers; its hash is the run's key. The API key is
+    not among them, and never reaches the store."""
+    settings = client.settings
+    return {
+        "model": settings.model,
+        "base_url": settings.base_url,
+        "prompts": prompt_versions(),
+        "settings": {
+            "mode": settings.mode,
+            "reasks": settings.reasks,
+            "max_tokens": settings.max_tokens,
+            "schema_version": SCHEMA_VERSION,
+        },
+    }
+
+
+def open_run(store: Store, client: ModelClient) -> int:
+    description = run_description(client)
+    key = hashlib.sha256(json.dumps(description, sort_keys=True).encode()).hexdigest()
+    return store.run_id(key, **description)
+
+
+# --- the batch -------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    """What became of one report of a batch."""
+
+    path: Path
+    status: Literal["done", "failed", "skipped"]
+    report: Report | None = None
+    chunks: int = 0
+    calls: list[CallLog] | None = None
+    error: str | None = None
+    seconds: float = 0.0
+
+
+@dataclass
+class _Finished:
+    path: Path
+    sha256: str
+    prepared: Prepared | None
+    report: Report | None
+    calls: list[CallLog]
+    error: str | None
+    seconds: float
+
+
+def _digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        while block := file.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class Batch:
+    """Runs files through the pipeline into a store.
+
+    `workers` processes do the CPU work (0: none, all in this process); the
+    client's `concurrency` bounds the model calls. Under cassettes, reports run
+    one at a time: vcrpy patches the HTTP client of the whole process, so two
+    cassettes cannot be in use at once.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        client: ModelClient,
+        *,
+        workers: int | None = None,
+        cassettes: Path | None = None,
+        mode: CassetteMode = "replay",
+        out: Path | None = None,
+    ) -> None:
+        self.store = store
+        self.client = client
+        self.workers = min(os.cpu_count() or 1, 4) if workers is None else workers
+        self.cassettes = cassettes
+        self.mode = mode
+        self.out = out
+        self.run_id = open_run(store, client)
+        self._pool: ProcessPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
+
+    def run(self, files: list[Path], on_outcome: Callable[[Outcome], None]) -> None:
+        in_flight = 1 if self.cassettes else max(1, self.client.settings.concurrency)
+        done = self.store.ingested(self.run_id)
+        seen: dict[str, Path] = {}
+        running: dict[Future[_Finished], Path] = {}
+        try:
+            with ThreadPoolExecutor(in_flight, thread_name_prefix="report") as threads:
+                for path in files:
+                    digest, outcome = self._admit(path, done, seen)
+                    if outcome is not None:
+                        on_outcome(outcome)
+                        continue
+                    # A bounded window keeps memory flat however long the batch is.
+                    while len(running) >= 2 * in_flight:
+                        self._collect(running, on_outcome)
+                    running[threads.submit(self._process, path, digest)] = path
+                while running:
+                    self._collect(running, on_outcome)
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(cancel_futures=True)
+
+    def _admit(
+        self, path: Path, done: set[str], seen: dict[str, Path]
+    ) -> tuple[str, Outcome | None]:
+        """The file's digest, and its outcome already when it needs no work: the
+        store holds it, this batch has it under another name, or it cannot be read."""
+        try:
+            digest = _digest(path)
+        except OSError as error:
+            problem = f"{path}: cannot read the file ({error.strerror})"
+            digest = _path_digest(path)
+            return digest, self._fail(path, digest, f"{problem}; check that it exists", 0.0)
+        if digest in done:
+            return digest, Outcome(path, "skipped", error="already ingested")
+        if digest in seen:
+            return digest, Outcome(path, "skipped", error=f"same content as {seen[digest]}")
+        seen[digest] = path
+        return digest, None
+
+    def _collect(self, running: dict[Future[_Finished], Path], on_outcome) -> None:
+        finished, _ = wait(running, return_when=FIRST_COMPLETED)
+        for future in finished:
+            del running[future]
+            on_outcome(self._store(future.result()))
+
+    def _process(self, path: Path, sha256: str) -> _Finished:
+        """One report, in a thread: its CPU work in a worker process, then its model calls."""
+        started = time.perf_counter()
+        client = self.client.for_report()
+        prepared = report = None
+        error = None
+        try:
+            prepared = self._prepare(path)
+            report = _extract_and_check(prepared, client, self.cassettes, self.mode)
+        except LoadError as failure:
+            error = str(failure)
+        except ModelError as failure:
+            error = f"{path}: {failure}"
+        except Exception as failure:  # noqa: BLE001 - a bug must not stop the batch: record it
+            error = (
+                f"{path}: internal error ({type(failure).__name__}: {failure});"
+                " please report it with this file"
+            )
+        return _Finished(
+            path, sha256, prepared, report, client.log or [], error, time.perf_counter() - started
+        )
+
+    def _prepare(self, path: Path) -> Prepared:
+        if self.workers == 0:
+            return prepare(path)
+        pool = self._process_pool()
+        try:
+            return pool.submit(prepare, path).result()
+        except BrokenProcessPool:
+            # The worker died under this file (killed, or out of memory): give the
+            # batch a new pool, and this report the blame.
+            with self._pool_lock:
+                if self._pool is pool:
+                    self._pool = None
+            raise LoadError(
+                path,
+                "the worker reading it died (out of memory, or killed)",
+                "check the file's size and content, then ingest it again",
+            ) from None
+
+    def _process_pool(self) -> ProcessPoolExecutor:
+        with self._pool_lock:
+            if self._pool is None:
+                # forkserver: forking a process with threads running can copy a held lock.
+                context = multiprocessing.get_context("forkserver")
+                self._pool = ProcessPoolExecutor(self.workers, mp_context=context)
+            return self._pool
+
+    def _store(self, finished: _Finished) -> Outcome:
+        if finished.report is None:
+            error = finished.error or f"{finished.path}: no record"
+            return self._fail(finished.path, finished.sha256, error, finished.seconds)
+        chunks = finished.prepared.chunks if finished.prepared else []
+        self.store.save(
+            self.run_id, finished.path, finished.report, chunks, finished.calls, finished.seconds
+        )
+        if self.out is not None:
+            write_record(finished.report, self.out, finished.path)
+        return Outcome(
+            finished.path,
+            "done",
+            report=finished.report,
+            chunks=len(chunks),
+            calls=finished.calls,
+            seconds=finished.seconds,
+        )
+
+    def _fail(self, path: Path, sha256: str, error: str, seconds: float) -> Outcome:
+        self.store.save_failure(self.run_id, path, sha256, error, seconds)
+        return Outcome(path, "failed", error=error, seconds=seconds)
+
+
+def _path_digest(path: Path) -> str:
+    """A stand-in digest for a file that cannot be read, so that it has a row."""
+    return hashlib.sha256(f"unreadable:{path}".encode()).hexdigest()

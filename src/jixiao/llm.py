@@ -15,11 +15,14 @@ that running a report again costs no tokens.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import logging
 import os
 import re
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,6 +123,21 @@ class Answer:
     error: str | None = None
 
 
+@dataclass
+class CallLog:
+    """One request as the store keeps it: which prompt, what came back, what it cost."""
+
+    prompt: str  # name@version
+    key: str  # the request's cache key
+    cached: bool
+    valid: bool
+    prompt_tokens: int
+    completion_tokens: int
+    seconds: float
+    error: str | None
+    response: dict[str, Any] | None
+
+
 def _is_transient(error: BaseException) -> bool:
     if _missing_recording(error):
         return False
@@ -177,6 +195,16 @@ class ModelClient:
             max_retries=0,
         )
         self._client = instructor.from_openai(raw, mode=MODES[settings.mode])
+        # Shared by every report of a batch: at most `concurrency` requests are in
+        # flight, however many reports run side by side.
+        self._slots = threading.BoundedSemaphore(max(1, settings.concurrency))
+        self.log: list[CallLog] | None = None
+
+    def for_report(self) -> ModelClient:
+        """A client for one report: the same connection and limit, its own call log."""
+        client = copy.copy(self)
+        client.log = []
+        return client
 
     def cache_key(self, prompt_version: str, messages: list[dict[str, str]], schema: str) -> str:
         payload = json.dumps(
@@ -194,12 +222,26 @@ class ModelClient:
         context: dict[str, Any],
     ) -> Answer:
         key = self.cache_key(prompt_version, messages, response_model.__name__)
-        cached = self._cached(key, response_model, context)
-        if cached is not None:
-            return cached
-        answer = self._ask(response_model, messages, context)
-        if answer.valid and self.use_cache:
-            self._store(key, answer)
+        started = time.perf_counter()
+        answer = self._cached(key, response_model, context)
+        if answer is None:
+            answer = self._ask(response_model, messages, context)
+            if answer.valid and self.use_cache:
+                self._store(key, answer)
+        if self.log is not None:
+            self.log.append(
+                CallLog(
+                    prompt=prompt_version,
+                    key=key,
+                    cached=answer.cached,
+                    valid=answer.valid,
+                    prompt_tokens=answer.prompt_tokens,
+                    completion_tokens=answer.completion_tokens,
+                    seconds=time.perf_counter() - started,
+                    error=answer.error,
+                    response=answer.data,
+                )
+            )
         return answer
 
     def _cached(self, key: str, model: type[BaseModel], context: dict[str, Any]) -> Answer | None:
@@ -275,15 +317,16 @@ class ModelClient:
         )
         def create():
             try:
-                return self._client.chat.completions.create_with_completion(
-                    model=self.settings.model,
-                    response_model=response_model,
-                    messages=messages,
-                    max_retries=self.settings.reasks,
-                    context=context,
-                    temperature=0,
-                    max_tokens=self.settings.max_tokens,
-                )
+                with self._slots:
+                    return self._client.chat.completions.create_with_completion(
+                        model=self.settings.model,
+                        response_model=response_model,
+                        messages=messages,
+                        max_retries=self.settings.reasks,
+                        context=context,
+                        temperature=0,
+                        max_tokens=self.settings.max_tokens,
+                    )
             except InstructorRetryException as error:
                 # instructor wraps transport failures too: hand them to our own
                 # retry loop (and error messages) instead of counting them as re-asks.

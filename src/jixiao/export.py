@@ -1,0 +1,351 @@
+"""Export the stored reports: the contract's JSON, or one flat table per record kind.
+
+What an export holds is each report's latest ingestion with the reviewers' work
+laid over it: a corrected fact carries its new value, a fact a reviewer rejected
+is gone from the record and listed in `rejected`. `statuses` keeps only facts of
+those statuses (``confirmed``, ``corrected`` for what people have checked).
+
+- json: one array of records; jsonl: one record per line;
+- csv: a folder with one file per table; xlsx: one workbook, a sheet per table;
+  parquet: a folder with one file per table.
+
+The tables are reports, budget, projects, indicators, problems, measures and
+checks, keyed by `report` (the file's sha256), with a status and a review column
+beside every figure.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from sqlalchemy import select
+
+from jixiao.check import drop_fact, set_fact
+from jixiao.records import Budget, Fact, Rejected, Report
+from jixiao.store import Store, models
+
+Format = Literal["json", "jsonl", "csv", "xlsx", "parquet"]
+FORMATS: tuple[Format, ...] = ("json", "jsonl", "csv", "xlsx", "parquet")
+REVIEWER_REJECTED = "rejected by a reviewer"
+
+
+@dataclass
+class Exported:
+    """A report as exported: its record, and each fact's review state by path."""
+
+    report: Report
+    reviews: dict[str, str]
+
+    @property
+    def key(self) -> str:
+        return self.report.document.sha256
+
+    @property
+    def review_state(self) -> str:
+        states = set(self.reviews.values()) or {"unreviewed"}
+        if states == {"unreviewed"}:
+            return "unreviewed"
+        return "partly reviewed" if "unreviewed" in states else "reviewed"
+
+
+def exported_reports(store: Store, statuses: Iterable[str] = ()) -> Iterator[Exported]:
+    keep = set(statuses)
+    with store.session() as session:
+        for document in store.latest_documents(session):
+            rows = session.scalars(
+                select(models.Fact).where(models.Fact.document_id == document.id)
+            ).all()
+            yield _reviewed(Report.model_validate(document.record), rows, keep)
+
+
+def _reviewed(report: Report, rows: Iterable[models.Fact], keep: set[str]) -> Exported:
+    """The stored record with the facts as the store now has them."""
+    reviews: dict[str, str] = {}
+    dropped: list[str] = []
+    for row in rows:
+        if row.review == "rejected":
+            report.rejected.append(Rejected(path=row.path, raw=row.raw, reason=REVIEWER_REJECTED))
+            dropped.append(row.path)
+            continue
+        if keep and row.status not in keep:
+            dropped.append(row.path)
+            continue
+        fact = Fact(
+            value=row.value,
+            unit=row.unit,
+            raw=row.raw,
+            start=row.start,
+            end=row.end,
+            status=row.status,  # type: ignore[arg-type]
+            note=row.note,
+        )
+        set_fact(report, row.path, fact)
+        reviews[row.path] = row.review
+    # Later list items first, so that dropping one does not shift the others.
+    for path in sorted(dropped, key=_list_order, reverse=True):
+        drop_fact(report, path)
+    return Exported(report, reviews)
+
+
+def _list_order(path: str) -> tuple:
+    return tuple(int(part) if part.isdigit() else part for part in re.split(r"\[(\d+)\]", path))
+
+
+# --- flat tables ----------------------------------------------------------------------
+
+_HEADER_FIELDS = ["unit_name", "fiscal_year", "report_date", "doc_number", "self_score", "grade"]
+_NESTED_FIELDS = {
+    "staffing": ["authorized", "actual"],
+    "three_public": ["budget", "actual"],
+}
+
+
+def _figure(exported: Exported, path: str, fact: Fact | None, name: str) -> dict[str, Any]:
+    return {
+        name: None if fact is None else fact.value,
+        f"{name}_raw": None if fact is None else fact.raw,
+        f"{name}_status": None if fact is None else fact.status,
+        f"{name}_review": None if fact is None else exported.reviews.get(path, "unreviewed"),
+    }
+
+
+def _reports_row(exported: Exported) -> dict[str, Any]:
+    report = exported.report
+    document = report.document
+    row: dict[str, Any] = {
+        "report": exported.key,
+        "path": document.path,
+        "format": document.format,
+        "ocr": document.ocr,
+        "pages": document.pages,
+        "chars": document.chars,
+        "province": report.region.province,
+        "city": report.region.city,
+        "county": report.region.county,
+    }
+    for name in _HEADER_FIELDS:
+        row |= _figure(exported, name, getattr(report, name), name)
+    for holder, names in _NESTED_FIELDS.items():
+        for name in names:
+            path = f"{holder}.{name}"
+            row |= _figure(
+                exported, path, getattr(getattr(report, holder), name), path.replace(".", "_")
+            )
+    row |= {
+        "indicators": len(report.indicators),
+        "projects": len(report.projects),
+        "checks_failed": sum(check.status != "pass" for check in report.checks),
+        "rejected": len(report.rejected),
+        "review_state": exported.review_state,
+    }
+    return row
+
+
+def _budget_row(exported: Exported) -> dict[str, Any]:
+    row: dict[str, Any] = {"report": exported.key}
+    for name in Budget.model_fields:
+        path = f"budget.{name}"
+        row |= _figure(exported, path, getattr(exported.report.budget, name), name)
+    return row
+
+
+def _projects_rows(exported: Exported) -> Iterator[dict[str, Any]]:
+    for index, project in enumerate(exported.report.projects):
+        row: dict[str, Any] = {"report": exported.key, "index": index}
+        for name in ("name", "budget", "actual"):
+            row |= _figure(exported, f"projects[{index}].{name}", getattr(project, name), name)
+        yield row
+
+
+def _indicators_rows(exported: Exported) -> Iterator[dict[str, Any]]:
+    for index, indicator in enumerate(exported.report.indicators):
+        row: dict[str, Any] = {
+            "report": exported.key,
+            "index": index,
+            "level1": indicator.level1,
+            "level2": indicator.level2,
+            "level3": indicator.level3,
+        }
+        for name in ("target", "actual", "weight", "score"):
+            path = f"indicators[{index}].{name}"
+            row |= _figure(exported, path, getattr(indicator, name), name)
+        row |= {
+            "target_op": indicator.target_op,
+            "target_value": indicator.target_value,
+            "target_unit": indicator.target_unit,
+            "actual_value": indicator.actual_value,
+            "actual_unit": indicator.actual_unit,
+            "note": indicator.note,
+        }
+        yield row
+
+
+def _text_rows(kind: str) -> Callable[[Exported], Iterator[dict[str, Any]]]:
+    def rows(exported: Exported) -> Iterator[dict[str, Any]]:
+        for index, fact in enumerate(getattr(exported.report, kind)):
+            path = f"{kind}[{index}]"
+            yield {
+                "report": exported.key,
+                "index": index,
+                "text": fact.value,
+                "start": fact.start,
+                "end": fact.end,
+                "status": fact.status,
+                "review": exported.reviews.get(path, "unreviewed"),
+            }
+
+    return rows
+
+
+def _checks_rows(exported: Exported) -> Iterator[dict[str, Any]]:
+    for check in exported.report.checks:
+        yield {
+            "report": exported.key,
+            "check": check.id,
+            "status": check.status,
+            "message": check.message,
+            "facts": "; ".join(check.facts),
+        }
+
+
+TABLES: dict[str, Callable[[Exported], Iterable[dict[str, Any]]]] = {
+    "reports": lambda exported: [_reports_row(exported)],
+    "budget": lambda exported: [_budget_row(exported)],
+    "projects": _projects_rows,
+    "indicators": _indicators_rows,
+    "problems": _text_rows("problems"),
+    "measures": _text_rows("measures"),
+    "checks": _checks_rows,
+}
+
+
+def _empty_report() -> Exported:
+    """A report with one of everything, to learn every table's columns from."""
+    fact = Fact(value="", raw="", start=0, end=0)
+    report = Report.model_validate(
+        {
+            "document": {
+                "path": "",
+                "sha256": "",
+                "format": "",
+                "encoding": None,
+                "chars": 0,
+                "text": "",
+            },
+            "projects": [{"name": fact}],
+            "indicators": [{}],
+            "problems": [fact],
+            "measures": [fact],
+            "checks": [{"id": "", "status": "pass", "message": ""}],
+        }
+    )
+    return Exported(report, {})
+
+
+def columns() -> dict[str, list[str]]:
+    """Each table's columns, in order: the same whether or not a table has rows."""
+    sample = _empty_report()
+    return {name: list(next(iter(rows(sample)))) for name, rows in TABLES.items()}
+
+
+def table_rows(reports: Iterable[Exported]) -> dict[str, list[dict[str, Any]]]:
+    tables: dict[str, list[dict[str, Any]]] = {name: [] for name in TABLES}
+    for exported in reports:
+        for name, rows in TABLES.items():
+            tables[name].extend(rows(exported))
+    return tables
+
+
+# --- writing --------------------------------------------------------------------------
+
+
+def export(reports: Iterable[Exported], format: Format, out: Path) -> int:
+    """Write the reports to `out` (a file for json, jsonl and xlsx, a folder for
+    csv and parquet); returns how many reports were written."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if format in ("json", "jsonl"):
+        return _write_json(reports, out, lines=format == "jsonl")
+    reports = list(reports)
+    tables = table_rows(reports)
+    {"csv": _write_csv, "xlsx": _write_xlsx, "parquet": _write_parquet}[format](tables, out)
+    return len(reports)
+
+
+def _write_json(reports: Iterable[Exported], out: Path, lines: bool) -> int:
+    """Streamed, so that thousands of reports never sit in memory together; written
+    beside the target and moved into place, so a crash leaves no half file."""
+    partial = out.with_name(out.name + ".partial")
+    count = 0
+    with partial.open("w", encoding="utf-8") as file:
+        if not lines:
+            file.write("[")
+        for exported in reports:
+            record = json.dumps(exported.report.model_dump(mode="json"), ensure_ascii=False)
+            if lines:
+                file.write(record + "\n")
+            else:
+                file.write(("," if count else "") + "\n" + record)
+            count += 1
+        if not lines:
+            file.write("\n]\n")
+    partial.replace(out)
+    return count
+
+
+def _write_csv(tables: dict[str, list[dict[str, Any]]], out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    for name, header in columns().items():
+        # utf-8-sig: Excel, which most of our users open CSV files in, needs the
+        # BOM to read Chinese as UTF-8.
+        with (out / f"{name}.csv").open("w", encoding="utf-8-sig", newline="") as file:
+            writer = csv.DictWriter(file, header)
+            writer.writeheader()
+            writer.writerows(tables[name])
+
+
+def _write_xlsx(tables: dict[str, list[dict[str, Any]]], out: Path) -> None:
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    for name, header in columns().items():
+        sheet = workbook.create_sheet(name)
+        sheet.append(header)
+        for row in tables[name]:
+            sheet.append([_cell(row[column]) for column in header])
+    partial = out.with_name(out.name + ".partial")
+    workbook.save(partial)
+    partial.replace(out)
+
+
+def _cell(value: Any) -> Any:
+    """A value as a spreadsheet cell; text that Excel would run as a formula is
+    kept as text (documents are untrusted)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value
+
+
+def _write_parquet(tables: dict[str, list[dict[str, Any]]], out: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    out.mkdir(parents=True, exist_ok=True)
+    for name, header in columns().items():
+        rows = tables[name]
+        # Values of one column can mix numbers and text (a fact's value is either):
+        # such a column is written as text rather than rejected.
+        data = {column: _column([row[column] for row in rows]) for column in header}
+        pq.write_table(pa.table(data), out / f"{name}.parquet")
+
+
+def _column(values: list[Any]) -> list[Any]:
+    kinds = {type(value) for value in values if value is not None}
+    if len(kinds) > 1 and kinds != {int, float}:
+        return [None if value is None else str(value) for value in values]
+    return values

@@ -1,0 +1,147 @@
+"""The database tables. Alembic migrations under `migrations/` create them; a
+change here needs a new migration (see the README's "Database" section)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar = {
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+        datetime: DateTime(timezone=True),
+    }
+
+
+class Run(Base):
+    """One configuration of the pipeline: the things that decide its answers.
+    A report ingested under the same run key is the same work done twice."""
+
+    __tablename__ = "runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    model: Mapped[str] = mapped_column(Text)
+    base_url: Mapped[str] = mapped_column(Text)
+    prompts: Mapped[dict[str, Any]]  # prompt name → version
+    settings: Mapped[dict[str, Any]]  # never the API key
+    created_at: Mapped[datetime]
+
+
+class Document(Base):
+    """One report file as ingested under one run: done with its record, or failed
+    with the reason."""
+
+    __tablename__ = "documents"
+    __table_args__ = (UniqueConstraint("run_id", "sha256"), Index("ix_documents_path", "path"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))
+    path: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    format: Mapped[str | None] = mapped_column(String(8))
+    pages: Mapped[int | None]
+    chars: Mapped[int | None]
+    ocr: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(String(16))  # done | failed
+    error: Mapped[str | None] = mapped_column(Text)
+    seconds: Mapped[float | None] = mapped_column(Float)
+    ingested_at: Mapped[datetime]
+    # The record as the pipeline made it. Facts are kept as rows too, and those
+    # rows are what reviewers change: an export lays them over this record.
+    record: Mapped[dict[str, Any] | None]
+
+    chunks: Mapped[list[Chunk]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+    calls: Mapped[list[Call]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+    facts: Mapped[list[Fact]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+    checks: Mapped[list[Check]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+
+
+class Chunk(Base):
+    __tablename__ = "chunks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(8))
+    start: Mapped[int]
+    end: Mapped[int]
+    tokens: Mapped[int]
+    headings: Mapped[list[Any]]
+
+
+class Call(Base):
+    """One question to the model and its answer, as it came (or from the cache)."""
+
+    __tablename__ = "model_calls"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), index=True
+    )
+    prompt: Mapped[str] = mapped_column(Text)  # name@version
+    request_key: Mapped[str] = mapped_column(String(64))
+    cached: Mapped[bool]
+    valid: Mapped[bool]
+    prompt_tokens: Mapped[int]
+    completion_tokens: Mapped[int]
+    seconds: Mapped[float] = mapped_column(Float)
+    error: Mapped[str | None] = mapped_column(Text)
+    response: Mapped[dict[str, Any] | None]
+
+
+class Fact(Base):
+    __tablename__ = "facts"
+    __table_args__ = (UniqueConstraint("document_id", "path"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    chunk_id: Mapped[int | None] = mapped_column(ForeignKey("chunks.id", ondelete="SET NULL"))
+    path: Mapped[str] = mapped_column(Text)  # budget.total_expenditure, indicators[3].score
+    value: Mapped[Any] = mapped_column(JSON)
+    number: Mapped[float | None] = mapped_column(Float)  # the value when it is a number
+    unit: Mapped[str | None] = mapped_column(String(16))
+    raw: Mapped[str] = mapped_column(Text)
+    start: Mapped[int]
+    end: Mapped[int]
+    status: Mapped[str] = mapped_column(String(24))
+    note: Mapped[str | None] = mapped_column(Text)
+    review: Mapped[str] = mapped_column(String(16), default="unreviewed")
+    # Bumped by every change, so that two reviewers never overwrite each other.
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__: ClassVar = {"version_id_col": version}
+
+
+class Check(Base):
+    __tablename__ = "checks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), index=True
+    )
+    check_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(24))
+    message: Mapped[str] = mapped_column(Text)
+    facts: Mapped[list[Any]]
+
+
+class Review(Base):
+    """What a reviewer did to a fact: who, when, and the fact before and after."""
+
+    __tablename__ = "reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fact_id: Mapped[int] = mapped_column(ForeignKey("facts.id", ondelete="CASCADE"), index=True)
+    reviewer: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime]
+    action: Mapped[str] = mapped_column(String(16))  # confirm | correct | reject
+    before: Mapped[dict[str, Any]]
+    after: Mapped[dict[str, Any] | None]
