@@ -87,10 +87,17 @@ def _reviewed(report: Report, rows: Iterable[models.Fact], keep: set[str]) -> Ex
         )
         set_fact(report, row.path, fact)
         reviews[row.path] = row.review
+    # A project is known by its name: without it, the whole project goes.
+    nameless = {path.removesuffix(".name") for path in dropped if _PROJECT_NAME.fullmatch(path)}
+    dropped = [path for path in dropped if path.split(".")[0] not in nameless] + sorted(nameless)
     # Later list items first, so that dropping one does not shift the others.
     for path in sorted(dropped, key=_list_order, reverse=True):
         drop_fact(report, path)
+    reviews = {path: state for path, state in reviews.items() if path.split(".")[0] not in nameless}
     return Exported(report, reviews)
+
+
+_PROJECT_NAME = re.compile(r"projects\[\d+\]\.name")
 
 
 def _list_order(path: str) -> tuple:

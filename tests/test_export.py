@@ -1,0 +1,165 @@
+"""Export: the contract's JSON, and flat tables with the reviewers' work in them."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+from conftest import ROOT, SAMPLES
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from jixiao.check import facts_of
+from jixiao.cli import app
+from jixiao.export import REVIEWER_REJECTED, columns
+from jixiao.records import Report
+from jixiao.store import Store, models
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def database(tmp_path_factory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('export') / 'jixiao.db'}"
+    result = runner.invoke(
+        app,
+        ["ingest", *map(str, SAMPLES), "--db", url, "--replay", str(ROOT / "cassettes")],
+    )
+    assert result.exit_code == 0, result.output
+    return url
+
+
+def export(database: str, out, format: str, *extra: str) -> None:
+    result = runner.invoke(
+        app, ["export", "--db", database, "--format", format, "--out", str(out), *extra]
+    )
+    assert result.exit_code == 0, result.output
+    assert f"{len(SAMPLES)} reports written" in result.stdout
+
+
+def test_json_and_jsonl_hold_the_contract_records(database, tmp_path):
+    export(database, tmp_path / "all.json", "json")
+    export(database, tmp_path / "all.jsonl", "jsonl")
+    records = json.loads((tmp_path / "all.json").read_text(encoding="utf-8"))
+    lines = (tmp_path / "all.jsonl").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line) for line in lines] == records
+    reports = [Report.model_validate(record) for record in records]
+    assert sorted(report.document.path for report in reports) == sorted(map(str, SAMPLES))
+    for report in reports:
+        assert all(
+            report.document.text[fact.start : fact.end] == fact.raw for _, fact in facts_of(report)
+        )
+
+
+def test_tables_have_one_row_per_item_in_every_format(database, tmp_path):
+    export(database, tmp_path / "csv", "csv")
+    export(database, tmp_path / "book.xlsx", "xlsx")
+    export(database, tmp_path / "parquet", "parquet")
+    records = [
+        Report.model_validate(json.loads(line)) for line in _jsonl(database, tmp_path).splitlines()
+    ]
+    expected = {
+        "reports": len(records),
+        "budget": len(records),
+        "indicators": sum(len(r.indicators) for r in records),
+        "projects": sum(len(r.projects) for r in records),
+        "problems": sum(len(r.problems) for r in records),
+        "measures": sum(len(r.measures) for r in records),
+        "checks": sum(len(r.checks) for r in records),
+    }
+    assert expected["indicators"] == 100  # 11 + 22 + 45 + 22, as the gold files list
+
+    import pyarrow.parquet as pq
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(tmp_path / "book.xlsx", read_only=True)
+    for name, rows in expected.items():
+        with (tmp_path / "csv" / f"{name}.csv").open(encoding="utf-8-sig", newline="") as file:
+            table = list(csv.DictReader(file))
+        assert len(table) == rows, name
+        assert list(table[0]) == columns()[name]
+        sheet = list(workbook[name].iter_rows(values_only=True))
+        assert list(sheet[0]) == columns()[name] and len(sheet) == rows + 1
+        assert pq.read_table(tmp_path / "parquet" / f"{name}.parquet").num_rows == rows
+
+
+def _jsonl(database: str, tmp_path) -> str:
+    export(database, tmp_path / "x.jsonl", "jsonl")
+    return (tmp_path / "x.jsonl").read_text(encoding="utf-8")
+
+
+def test_reviews_show_in_the_export(database, tmp_path):
+    store = Store(database)
+    with store.sessions.begin() as session:
+        document = session.scalars(select(models.Document).order_by(models.Document.id)).first()
+        facts = {
+            fact.path: fact
+            for fact in session.scalars(
+                select(models.Fact).where(models.Fact.document_id == document.id)
+            )
+        }
+        confirmed = facts["unit_name"]
+        confirmed.review, confirmed.status = "confirmed", "confirmed"
+        corrected = facts["indicators[0].score"]
+        corrected.review, corrected.status, corrected.value = "corrected", "corrected", 0
+        rejected = facts["indicators[1].score"]
+        rejected.review = "rejected"
+        sha = document.sha256
+    store.close()
+
+    records = {
+        record["document"]["sha256"]: record
+        for record in map(json.loads, _jsonl(database, tmp_path).splitlines())
+    }
+    record = records[sha]
+    assert record["unit_name"]["status"] == "confirmed"
+    assert record["indicators"][0]["score"]["value"] == 0
+    assert record["indicators"][0]["score"]["status"] == "corrected"
+    assert record["indicators"][1]["score"] is None
+    assert {
+        "path": "indicators[1].score",
+        "raw": rejected.raw,
+        "reason": REVIEWER_REJECTED,
+    } in record["rejected"]
+
+    export(
+        database,
+        tmp_path / "reviewed.json",
+        "json",
+        "--status",
+        "confirmed",
+        "--status",
+        "corrected",
+    )
+    reviewed = {
+        r["document"]["sha256"]: r
+        for r in json.loads((tmp_path / "reviewed.json").read_text("utf-8"))
+    }
+    kept = [path for path, _ in facts_of(Report.model_validate(reviewed[sha]))]
+    assert sorted(kept) == ["indicators[0].score", "unit_name"]
+
+    export(database, tmp_path / "csv", "csv")
+    with (tmp_path / "csv" / "reports.csv").open(encoding="utf-8-sig", newline="") as file:
+        rows = {row["report"]: row for row in csv.DictReader(file)}
+    assert rows[sha]["review_state"] == "partly reviewed"
+    assert rows[sha]["unit_name_review"] == "confirmed"
+    assert {row["review_state"] for key, row in rows.items() if key != sha} == {"unreviewed"}
+
+
+def test_export_refuses_an_unknown_format_or_status(database, tmp_path):
+    result = runner.invoke(
+        app, ["export", "--db", database, "--format", "pdf", "--out", str(tmp_path / "x")]
+    )
+    assert result.exit_code != 0 and "'pdf'" in result.output and "parquet" in result.output
+    result = runner.invoke(
+        app, ["export", "--db", database, "--status", "approved", "--out", str(tmp_path / "x")]
+    )
+    assert result.exit_code != 0 and "approved" in result.output
+
+
+def test_spreadsheet_cells_never_become_formulas(tmp_path):
+    from jixiao.export import _cell
+
+    assert _cell('=HYPERLINK("http://x")') == '\'=HYPERLINK("http://x")'
+    assert _cell("辰溪县医疗保障局") == "辰溪县医疗保障局" and _cell(-3) == -3
