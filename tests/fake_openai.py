@@ -113,7 +113,8 @@ class Recorded:
     report fails as it would against a model that refuses it.
 
     `key` says which requests count as the same (the exact body by default);
-    `adapt` may rewrite a recorded answer for the request at hand."""
+    `adapt` may rewrite a recorded answer for the request at hand; `fallback`,
+    if given, is the answer to a request never recorded, instead of the 400."""
 
     def __init__(
         self,
@@ -121,10 +122,13 @@ class Recorded:
         delay: float = 0.0,
         key: Callable[[dict], str] = _canonical,
         adapt: Callable[[dict, dict, str], str] | None = None,
+        fallback: str | None = None,
     ) -> None:
         self.delay = delay
         self.key = key
         self.adapt = adapt
+        self.fallback = fallback
+        self.unrecorded = 0
         self.answers: dict[str, tuple[dict, str]] = {}
         for path in sorted(cassettes.glob("*.yaml")):
             for interaction in yaml.safe_load(path.read_text(encoding="utf-8"))["interactions"]:
@@ -135,6 +139,9 @@ class Recorded:
     def __call__(self, body: dict) -> Step:
         found = self.answers.get(self.key(body))
         if found is None:
+            self.unrecorded += 1
+            if self.fallback is not None:
+                return Step(content=self.fallback, delay=self.delay)
             return Step(status=400, body='{"error": {"message": "not in the recording"}}')
         request, response = found
         if self.adapt is not None:

@@ -301,8 +301,11 @@ class Batch:
     def _process_pool(self) -> ProcessPoolExecutor:
         with self._pool_lock:
             if self._pool is None:
-                # forkserver: forking a process with threads running can copy a held lock.
+                # forkserver: forking a process with threads running can copy a held
+                # lock. The server imports only what preparing needs, and the workers
+                # it forks share those pages.
                 context = multiprocessing.get_context("forkserver")
+                context.set_forkserver_preload(["jixiao.pipeline"])
                 self._pool = ProcessPoolExecutor(self.workers, mp_context=context)
             return self._pool
 
