@@ -89,3 +89,30 @@ def test_replay_and_record_together_are_refused(tmp_path):
     )
     assert result.exit_code != 0
     assert "not both" in result.output
+
+
+def test_ingest_takes_folders_globs_and_files_and_skips_on_a_second_run(tmp_path):
+    from conftest import ROOT
+
+    folder = tmp_path / "archive" / "2023"
+    folder.mkdir(parents=True)
+    for sample in SAMPLES[:2]:
+        (folder / sample.name).write_bytes(sample.read_bytes())
+    (folder / ".hidden.txt").write_text("not a report", encoding="utf-8")
+    (folder / "notes.md").write_text("not a report either", encoding="utf-8")
+    database = f"sqlite:///{tmp_path / 'jixiao.db'}"
+    replay = ["--replay", str(ROOT / "cassettes"), "--db", database]
+
+    result = runner.invoke(app, ["ingest", str(tmp_path / "archive" / "**" / "000_*.txt"), *replay])
+    assert result.exit_code == 0, result.output
+    assert "1 ingested, 0 skipped, 0 failed" in " ".join(result.stdout.split())
+
+    result = runner.invoke(app, ["ingest", str(tmp_path / "archive"), str(SAMPLES[2]), *replay])
+    assert result.exit_code == 0, result.output
+    assert "2 ingested, 1 skipped, 0 failed" in " ".join(result.stdout.split())
+
+
+def test_ingest_with_nothing_to_ingest_says_so(tmp_path):
+    result = runner.invoke(app, ["ingest", str(tmp_path)])
+    assert result.exit_code == 1
+    assert str(tmp_path) in result.stderr and "no report files" in result.stderr
