@@ -11,7 +11,9 @@ verdicts act on the record:
 - ``source_inconsistency``: the figures are all in the source and disagree;
   they stay, flagged ``source_inconsistent`` with the arithmetic;
 - ``unit_anomaly``: they agree only with a unit ×10⁴ off; flagged;
-- ``unverifiable``: not enough figures to tell; ``pass``: they agree.
+- ``unverifiable``: not enough figures to tell, or (``ocr_low_confidence``)
+  figures read from text that OCR was unsure of: their notes say so, and a
+  reviewer compares them with the scan; ``pass``: they agree.
 """
 
 from __future__ import annotations
@@ -26,9 +28,9 @@ import cn2an
 from pydantic import BaseModel
 
 from jixiao.numbers import Quantity, find_quantities, parse_quantity
-from jixiao.records import Check, Fact, Rejected, Report
+from jixiao.records import Check, Fact, IndicatorRecord, Rejected, Report
 from jixiao.sections import Section, build_sections, flatten
-from jixiao.tables import Table, build_tables, find_text_grids
+from jixiao.tables import Indicator, Table, build_tables, find_text_grids
 
 _MONEY_UNITS = {"亿元": 10**8, "万元": 10**4, "千元": 10**3, "元": 1}
 _UNIT_SLIPS = (Decimal(10) ** 4, Decimal(10) ** -4)
@@ -937,6 +939,59 @@ def check_injection(context: Context) -> list[Check]:
     return results
 
 
+def check_ocr_confidence(context: Context) -> list[Check]:
+    """A fact read from text that OCR was unsure of is only as good as that
+    reading, and so is an indicator's figure whose row label it was: they stay,
+    and a reviewer compares them with the scan."""
+    readings = context.report.document.ocr_low_confidence
+    if not readings:
+        return []
+    spans = [(path, fact.start, fact.end) for path, fact in facts_of(context.report)]
+    for index, record in enumerate(context.report.indicators):
+        row = _table_row(context, record)
+        figures = [
+            f"indicators[{index}].{role}"
+            for role in ("target", "actual", "weight", "score")
+            if getattr(record, role) is not None
+        ]
+        for role in ("level1", "level2", "level3"):
+            cell = row.cells.get(role) if row else None
+            if cell is not None:
+                spans += [(path, cell.start, cell.end) for path in figures]
+    results = []
+    for reading in readings:
+        paths = [path for path, start, end in spans if start < reading.end and reading.start < end]
+        if paths:
+            read = context.text[reading.start : reading.end]
+            message = (
+                f"OCR read “{read}” on page {reading.page} with confidence "
+                f"{reading.confidence:.2f}: compare it with the scan"
+            )
+            results.append(
+                _check("ocr_low_confidence", "unverifiable", message, list(dict.fromkeys(paths)))
+            )
+    return results
+
+
+def _table_row(context: Context, record: IndicatorRecord) -> Indicator | None:
+    """The table row an indicator record was read from: its level-3 label, and a
+    figure of it where the row has that figure."""
+    placed = {
+        (fact.start, fact.end)
+        for fact in (record.target, record.actual, record.weight, record.score)
+        if fact is not None
+    }
+    return next(
+        (
+            row
+            for table in context.tables
+            for row in table.indicators
+            if row.level3 == record.level3 and placed & set(row.spans.values())
+        ),
+        None,
+    )
+
+
 CHECKS: list[Callable[[Context], list[Check]]] = [
     check_injection,
     check_indicator_cells,
@@ -953,6 +1008,7 @@ CHECKS: list[Callable[[Context], list[Check]]] = [
     check_sentence_rates,
     check_stated_twice,
     check_project_totals,
+    check_ocr_confidence,
 ]
 
 
@@ -976,6 +1032,10 @@ def run_checks(report: Report, tables: Sequence[Table] | None = None) -> list[Ch
         if result.status == "hallucination":
             dropped.update({path: result.message for path in result.facts if path in facts})
             continue
+        if result.id == "ocr_low_confidence":
+            for path in result.facts:
+                _add_note(facts[path], result.message)
+            continue
         status = _FLAGS.get(result.status)
         for path in result.facts if status else []:
             fact = facts.get(path)
@@ -991,6 +1051,14 @@ def run_checks(report: Report, tables: Sequence[Table] | None = None) -> list[Ch
 
 
 _FLAGS = {"source_inconsistency": "source_inconsistent", "unit_anomaly": "unit_anomaly"}
+
+
+def _add_note(fact: Fact, note: str) -> None:
+    """Add to a fact's note; re-running the checks on a record adds nothing twice."""
+    if fact.note is None:
+        fact.note = note
+    elif note not in fact.note:
+        fact.note = f"{fact.note}; {note}"
 
 
 def _path_key(path: str) -> list:

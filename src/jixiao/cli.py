@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
-from typing import Annotated, get_args
+from typing import TYPE_CHECKING, Annotated, get_args
 
 import typer
 from rich.console import Console
@@ -24,15 +24,19 @@ from rich.tree import Tree
 from jixiao.check import run_checks
 from jixiao.chunks import DEFAULT_CHUNK_TOKENS
 from jixiao.evaluate import evaluate, iter_facts
-from jixiao.export import FORMATS, exported_reports
-from jixiao.export import export as write_export
-from jixiao.ingest import Batch, Outcome, report_files, run_one, save_record
-from jixiao.llm import ModelClient, ModelError, Settings
 from jixiao.load import LoadError
 from jixiao.pipeline import Prepared, prepare
 from jixiao.records import FactStatus, Report, Usage
 from jixiao.sections import Section
-from jixiao.store import Store, StoreError, safe_url
+
+# The model client, the store and the export are imported by the commands that
+# use them. Each worker process of a batch imports the main module again, which
+# for the `jixiao` script is this one: kept light, a worker costs some 40 MB,
+# not 150.
+if TYPE_CHECKING:
+    from jixiao.ingest import Outcome
+    from jixiao.llm import ModelClient
+    from jixiao.store import Store
 
 app = typer.Typer(
     help="Turn budget-performance self-evaluation reports (绩效自评报告) into verified records.",
@@ -164,6 +168,8 @@ _Mode = Annotated[
 def _client(
     replay, record, no_cache, model, base_url, mode, concurrency=None
 ) -> tuple[ModelClient, Path | None, str]:
+    from jixiao.llm import ModelClient, ModelError, Settings
+
     if replay and record:
         raise typer.BadParameter("give --replay or --record, not both")
     try:
@@ -193,6 +199,9 @@ def extract(
     mode: _Mode = None,
 ) -> None:
     """Print the report record of one report, as JSON."""
+    from jixiao.ingest import run_one
+    from jixiao.llm import ModelError
+
     client, cassettes, cassette_mode = _client(replay, record, no_cache, model, base_url, mode)
     try:
         report = run_one(file, client, cassettes, cassette_mode)  # type: ignore[arg-type]
@@ -237,6 +246,9 @@ def ingest(
     mode: _Mode = None,
 ) -> None:
     """Ingest reports into the database: skips what it already holds, records what fails."""
+    from jixiao.ingest import Batch, report_files
+    from jixiao.store import safe_url
+
     client, cassettes, cassette_mode = _client(
         replay, record, no_cache, model, base_url, mode, concurrency
     )
@@ -294,6 +306,8 @@ def ingest(
 
 
 def _store(db: str | None) -> Store:
+    from jixiao.store import Store, StoreError
+
     try:
         return Store(db)
     except StoreError as error:
@@ -383,6 +397,9 @@ def export(
     db: _Db = None,
 ) -> None:
     """Export each report's latest record, with the reviewers' work applied."""
+    from jixiao.export import FORMATS, exported_reports
+    from jixiao.export import export as write_export
+
     if format not in FORMATS:
         raise typer.BadParameter(
             f"{format!r}: use one of {', '.join(FORMATS)}", param_hint="--format"
@@ -409,6 +426,8 @@ def check(
     ] = False,
 ) -> None:
     """Re-run the cross-checks on exported records and show every verdict but pass."""
+    from jixiao.ingest import save_record
+
     failed = 0
     for path in records:
         try:

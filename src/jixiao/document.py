@@ -56,6 +56,30 @@ class Page:
     start: int = 0
     end: int = 0
     image: bytes | None = None
+    ocr: bool = False  # its text was read by OCR
+
+
+# Each character's probability, as the recogniser gives it: clean print reads
+# at 0.99 and more, a character it hesitated over (``5`` or ``6``, a ``%`` half
+# erased, a stray mark read as ``月``) falls below 0.9. A box is as sure as its
+# least certain character, so that one doubtful digit is not averaged away by
+# the others; a fact read from a box below this goes to a reviewer.
+LOW_CONFIDENCE = 0.9
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A stretch of the text that OCR read from one box of a scanned page, and
+    how sure it was of it (0–1)."""
+
+    start: int
+    end: int
+    confidence: float
+    page: int
+
+    @property
+    def doubtful(self) -> bool:
+        return self.confidence < LOW_CONFIDENCE
 
 
 @dataclass
@@ -69,6 +93,7 @@ class Loaded:
     encoding: str | None = None
     pages: list[Page] = field(default_factory=list)
     grids: list[Grid] = field(default_factory=list)
+    readings: list[Reading] = field(default_factory=list)
 
     @property
     def ocr_pending(self) -> list[Page]:
@@ -88,6 +113,12 @@ class Document:
     offsets: OffsetMap
     pages: list[Page] = field(default_factory=list)
     grids: list[Grid] = field(default_factory=list)
+    readings: list[Reading] = field(default_factory=list)
+
+    @property
+    def ocr(self) -> bool:
+        """Whether any of its text was read by OCR."""
+        return any(page.ocr for page in self.pages)
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
         """Where the normalised span ``text[start:end]`` stands in the original text."""

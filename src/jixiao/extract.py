@@ -28,6 +28,7 @@ from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from jixiao.check import FIELD_LABELS, INJECTION, clause_before, drop_fact, evaluate_checks, get
 from jixiao.chunks import estimate_tokens
+from jixiao.document import Document
 from jixiao.llm import ContextTooLong, ModelClient
 from jixiao.numbers import Quantity, find_quantities, parse_quantity
 from jixiao.pipeline import Prepared
@@ -36,6 +37,7 @@ from jixiao.records import (
     DocumentInfo,
     Fact,
     IndicatorRecord,
+    OcrReading,
     Project,
     Rejected,
     Report,
@@ -590,19 +592,8 @@ def extract(
     progress: Callable[[int, int], None] | None = None,
 ) -> Report:
     """The report record of one prepared report."""
-    document = prepared.document
-    text = document.text
-    report = Report(
-        document=DocumentInfo(
-            path=str(document.path),
-            sha256=document.sha256,
-            format=document.format,
-            encoding=document.encoding,
-            chars=len(text),
-            pages=len(document.pages) or None,
-            text=text,
-        )
-    )
+    text = prepared.document.text
+    report = Report(document=document_info(prepared.document))
     report.indicators = indicator_records(prepared.tables, text)
     from_tables = budget_facts(prepared.tables)
     for name, fact in from_tables.items():
@@ -632,6 +623,30 @@ def extract(
                 progress(done, len(pending))
     _reask_hallucinations(report, grounding, client, prepared.tables)
     return report
+
+
+def document_info(document: Document) -> DocumentInfo:
+    """What a record says of its source, the text OCR was unsure of included."""
+    return DocumentInfo(
+        path=str(document.path),
+        sha256=document.sha256,
+        format=document.format,
+        encoding=document.encoding,
+        chars=len(document.text),
+        pages=len(document.pages) or None,
+        ocr=document.ocr,
+        ocr_low_confidence=[
+            OcrReading(
+                start=reading.start,
+                end=reading.end,
+                page=reading.page,
+                confidence=round(reading.confidence, 3),
+            )
+            for reading in document.readings
+            if reading.doubtful
+        ],
+        text=document.text,
+    )
 
 
 def _reask_hallucinations(

@@ -25,7 +25,10 @@ import re
 import zipfile
 import zlib
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 import docx
 from docx.document import Document as WordDocument
@@ -35,12 +38,10 @@ from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 from lxml import etree
 
-try:
-    import pymupdf
-except ImportError:  # pymupdf < 1.24.3 is importable only as `fitz`
-    import fitz as pymupdf
-
 from jixiao.document import Cell, Format, Grid, Loaded, Page
+
+if TYPE_CHECKING:
+    import pymupdf
 
 _FORMATS: dict[str, Format] = {
     ".txt": "txt",
@@ -58,9 +59,21 @@ SUPPORTED_SUFFIXES: frozenset[str] = frozenset(_FORMATS)
 # Formats an OCR engine takes as they are; the others are converted to PNG.
 _IMAGE_AS_IS = frozenset({".png", ".jpg", ".jpeg"})
 
-# FileDataError is a RuntimeError, but mupdf's own errors (FzErrorFormat, ...)
-# derive from Exception only.
-_MUPDF_ERRORS = (RuntimeError, ValueError, pymupdf.mupdf.FzErrorBase)
+
+@cache
+def _mupdf() -> ModuleType:
+    """pymupdf, imported with the first PDF or image: importing it costs a process
+    over 100 MB, which the workers of a batch of text and Word files need not pay."""
+    import pymupdf
+
+    return pymupdf
+
+
+def _mupdf_errors() -> tuple[type[BaseException], ...]:
+    # FileDataError is a RuntimeError, but mupdf's own errors (FzErrorFormat, ...)
+    # derive from Exception only.
+    return (RuntimeError, ValueError, _mupdf().mupdf.FzErrorBase)
+
 
 _PAGE_DPI = 200
 
@@ -311,7 +324,7 @@ def _load_docx(path: Path, data: bytes, digest: str) -> Loaded:
         raise LoadError(
             path,
             "the document has no text (it may hold only images)",
-            "if it holds scanned pages, export them as PDF or images; OCR is not supported yet",
+            "if it holds scanned pages, export them as PDF or images, which are read by OCR",
         )
     return Loaded(path=path, format="docx", text=text, sha256=digest, grids=grids)
 
@@ -415,7 +428,7 @@ def _load_pdf(path: Path, data: bytes, digest: str) -> Loaded:
     with _open_pdf(path, data) as document:
         try:
             _read_pages(document, out, pages)
-        except _MUPDF_ERRORS as error:
+        except _mupdf_errors() as error:
             raise LoadError(
                 path, f"a damaged PDF (page {len(pages) + 1} cannot be read)", _REEXPORT
             ) from error
@@ -438,8 +451,8 @@ def _read_pages(document: pymupdf.Document, out: _TextBuilder, pages: list[Page]
 
 def _open_pdf(path: Path, data: bytes) -> pymupdf.Document:
     try:
-        document = pymupdf.open(stream=data, filetype="pdf")
-    except _MUPDF_ERRORS as error:
+        document = _mupdf().open(stream=data, filetype="pdf")
+    except _mupdf_errors() as error:
         raise LoadError(path, "not a valid PDF (damaged, or not a PDF)", _REEXPORT) from error
     if document.needs_pass:
         document.close()
@@ -459,9 +472,9 @@ def _open_pdf(path: Path, data: bytes) -> pymupdf.Document:
 
 def _load_image(path: Path, data: bytes, digest: str) -> Loaded:
     try:
-        pixmap = pymupdf.Pixmap(data)
+        pixmap = _mupdf().Pixmap(data)
         image = data if path.suffix.lower() in _IMAGE_AS_IS else _png(pixmap)
-    except _MUPDF_ERRORS as error:
+    except _mupdf_errors() as error:
         raise LoadError(
             path,
             f"not a readable image (damaged, or not really a {path.suffix} file)",
@@ -473,5 +486,5 @@ def _load_image(path: Path, data: bytes, digest: str) -> Loaded:
 def _png(pixmap: pymupdf.Pixmap) -> bytes:
     """PNG bytes of an image; PNG holds grey or RGB, so CMYK is converted first."""
     if pixmap.n - pixmap.alpha > 3:
-        pixmap = pymupdf.Pixmap(pymupdf.csRGB, pixmap)
+        pixmap = _mupdf().Pixmap(_mupdf().csRGB, pixmap)
     return pixmap.tobytes("png")

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from jixiao.document import Cell, Document, Grid, Loaded, Page
+from jixiao.document import Cell, Document, Grid, Loaded, Reading
 from jixiao.offsets import OffsetMap
 
 _KEEP_FULL_WIDTH = set("，；：！？（）")
@@ -67,7 +67,8 @@ def normalise_text(text: str) -> tuple[str, OffsetMap]:
 
 
 def normalise(loaded: Loaded) -> Document:
-    """Normalise a loaded file; its pages and grids are moved onto the new text."""
+    """Normalise a loaded file; its pages, grids and OCR readings are moved onto the
+    new text."""
     text, offsets = normalise_text(loaded.text)
 
     def cell(old: Cell) -> Cell:
@@ -86,8 +87,14 @@ def normalise(loaded: Loaded) -> Document:
         for grid in loaded.grids
     ]
     pages = [
-        Page(page.number, offsets.to_edited(page.start), offsets.to_edited(page.end), page.image)
+        replace(page, start=offsets.to_edited(page.start), end=offsets.to_edited(page.end))
         for page in loaded.pages
+    ]
+    readings = [
+        Reading(
+            *offsets.to_edited_span(reading.start, reading.end), reading.confidence, reading.page
+        )
+        for reading in loaded.readings
     ]
     return Document(
         path=loaded.path,
@@ -99,4 +106,5 @@ def normalise(loaded: Loaded) -> Document:
         offsets=offsets,
         pages=pages,
         grids=grids,
+        readings=readings,
     )

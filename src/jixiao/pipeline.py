@@ -9,7 +9,7 @@ from pathlib import Path
 
 from jixiao.chunks import DEFAULT_CHUNK_TOKENS, Chunk, build_chunks
 from jixiao.document import Document
-from jixiao.load import LoadError, load
+from jixiao.load import load
 from jixiao.normalise import normalise
 from jixiao.sections import Section, build_sections
 from jixiao.tables import Table, build_tables, find_grids
@@ -40,14 +40,14 @@ class Prepared:
 
 
 def prepare(path: Path, chunk_tokens: int = DEFAULT_CHUNK_TOKENS) -> Prepared:
-    """Load, normalise, split into sections and tables, and chunk one report."""
+    """Load, read scanned pages by OCR, normalise, split into sections and tables,
+    and chunk one report."""
     loaded = load(path)
-    if loaded.ocr_pending and not loaded.text.strip():
-        raise LoadError(
-            path,
-            "no text layer: the pages are scanned images",
-            "OCR is not supported yet; convert the file to text first",
-        )
+    if loaded.ocr_pending:
+        # The OCR engine and OpenCV cost a process some 100 MB: only scans pay it.
+        from jixiao.ocr import read_pages
+
+        loaded = read_pages(loaded)
     document = normalise(loaded)
     grids = find_grids(document)
     tables = build_tables(grids)

@@ -33,6 +33,16 @@ class Fact(BaseModel):
     note: str | None = None
 
 
+class OcrReading(BaseModel):
+    """A stretch of the text that OCR read from a scanned page with low confidence:
+    `document.text[start:end]`, to be compared with the scan."""
+
+    start: int
+    end: int
+    page: int
+    confidence: float
+
+
 class DocumentInfo(BaseModel):
     path: str
     sha256: str
@@ -41,6 +51,7 @@ class DocumentInfo(BaseModel):
     chars: int
     pages: int | None = None
     ocr: bool = False
+    ocr_low_confidence: list[OcrReading] = Field(default_factory=list)
     text: str = Field(repr=False)
 
 
