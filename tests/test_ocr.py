@@ -426,3 +426,27 @@ def test_a_page_image_ocr_cannot_decode_names_the_page(tmp_path: Path) -> None:
     )
     with pytest.raises(LoadError, match="page 1 is not a readable image"):
         read_pages(loaded)
+
+
+def test_a_scan_goes_through_the_whole_batch(scanned: Prepared, tmp_path: Path) -> None:
+    """The scanned PDF ingested like any report: OCR in a worker process, the
+    model asked (a fake that finds nothing: tests only), checked and stored."""
+    from fake_openai import FakeServer, Step
+
+    from jixiao.ingest import Batch
+    from jixiao.llm import ModelClient, Settings
+    from jixiao.store import Store, models
+
+    store = Store(f"sqlite:///{tmp_path / 'jixiao.db'}")
+    outcomes = []
+    with FakeServer(lambda body: Step(content="{}")) as server:
+        client = ModelClient(Settings(base_url=server.url, model="fake"), use_cache=False)
+        Batch(store, client, workers=1).run([scanned.document.path], outcomes.append)
+    (outcome,) = outcomes
+    assert outcome.status == "done", outcome.error
+    with store.session() as session:
+        (document,) = session.query(models.Document).all()
+        assert document.ocr and document.format == "pdf" and document.pages == 2
+        record = Report.model_validate(document.record)
+    assert len(record.indicators) == 11
+    assert any(check.id == "ocr_low_confidence" for check in record.checks)
