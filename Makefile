@@ -30,6 +30,7 @@ test: install
 bench: install
 	$(BIN)/python bench/parse.py
 	$(BIN)/python bench/mutations.py
+	$(BIN)/python bench/ingest.py
 
 lint: install
 	$(BIN)/ruff check src tests bench
