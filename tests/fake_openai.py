@@ -5,10 +5,12 @@ hangs, dropped connections, malformed JSON) can be made to happen."""
 from __future__ import annotations
 
 import json
+import random
+import re
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Self
@@ -24,6 +26,7 @@ class Step:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     drop: bool = False  # close the connection without answering
+    cut: bool = False  # announce the whole body, send half of it, close
 
 
 def reply(content: str) -> Step:
@@ -85,9 +88,11 @@ class FakeServer:
                     self.send_header(name, value)
                 self.end_headers()
                 try:
-                    self.wfile.write(data)
+                    self.wfile.write(data[: len(data) // 2] if step.cut else data)
                 except BrokenPipeError:
                     pass
+                if step.cut:
+                    self.close_connection = True
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self._server.server_port}/v1"
@@ -135,9 +140,12 @@ class Recorded:
                 request = json.loads(interaction["request"]["body"])
                 response = interaction["response"]["body"]["string"]
                 self.answers.setdefault(self.key(request), (request, response))
+                self.answers.setdefault(self.key(_question(request)), (request, response))
 
     def __call__(self, body: dict) -> Step:
-        found = self.answers.get(self.key(body))
+        # A re-ask the recording lacks (the model's earlier reply was spoiled on
+        # purpose) gets the answer to the question it follows up.
+        found = self.answers.get(self.key(body)) or self.answers.get(self.key(_question(body)))
         if found is None:
             self.unrecorded += 1
             if self.fallback is not None:
@@ -147,3 +155,84 @@ class Recorded:
         if self.adapt is not None:
             response = self.adapt(body, request, response)
         return Step(body=response, delay=self.delay)
+
+
+def _question(body: dict) -> dict:
+    """A request as first asked: its messages up to the model's first reply."""
+    messages = body["messages"]
+    replied = next((i for i, m in enumerate(messages) if m["role"] == "assistant"), len(messages))
+    return {**body, "messages": messages[:replied], "question": True}
+
+
+# --- faults, injected into recorded answers ----------------------------------------
+
+_ERROR = '{"error": {"message": "injected fault"}}'
+HANG = 1.5  # seconds: past the client timeout the fault tests set (1 s)
+
+
+def _invent(good: Step) -> Step:
+    """The recorded answer with every digit of its quotes changed: figures the
+    source does not hold, in the shape the model would give them."""
+    completion = json.loads(good.body or "{}")
+    message = completion["choices"][0]["message"]
+    message["content"] = re.sub(
+        r"\d", lambda digit: str((int(digit.group()) + 3) % 10), message["content"]
+    )
+    return replace(good, body=json.dumps(completion, ensure_ascii=False))
+
+
+FAULTS: dict[str, Callable[[Step], Step]] = {
+    "429": lambda good: Step(status=429, body=_ERROR),
+    "429 Retry-After": lambda good: Step(status=429, body=_ERROR, headers={"retry-after": "1"}),
+    "500": lambda good: Step(status=500, body=_ERROR),
+    "503": lambda good: Step(status=503, body=_ERROR),
+    "hang past the timeout": lambda good: replace(good, delay=HANG),
+    "dropped connection": lambda good: Step(drop=True),
+    "malformed JSON": lambda good: Step(content="好的，以下是摘录结果：{"),
+    "JSON cut off": lambda good: replace(good, cut=True),
+    "wrong schema": lambda good: Step(content="[1, 2, 3]"),
+    "invented numbers": _invent,
+}
+
+
+class Faulty:
+    """Recorded answers with one kind of fault injected into the first attempt
+    at a seeded-random `share` of the questions; a retry or re-ask of the same
+    question gets the recorded answer. `always`, given, names text whose
+    requests fail with a 500 every time (a model that keeps failing on one report)."""
+
+    def __init__(
+        self,
+        recorded: Recorded,
+        fault: Callable[[Step], Step] | None,
+        share: float = 0.3,
+        seed: int = 0,
+        always: str | None = None,
+    ) -> None:
+        self.recorded = recorded
+        self.fault = fault
+        self.share = share
+        self.random = random.Random(seed)
+        self.always = always
+        self.asked: set[str] = set()
+        self.injected: list[Step] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, body: dict) -> Step:
+        good = self.recorded(body)
+        if self.always and self.always in json.dumps(body, ensure_ascii=False):
+            return Step(status=500, body=_ERROR)
+        question = _canonical(_question(body))
+        with self._lock:
+            first = question not in self.asked
+            self.asked.add(question)
+            inject = (
+                self.fault is not None
+                and first
+                and good.status == 200
+                and self.random.random() < self.share
+            )
+            if inject:
+                good = self.fault(good)
+                self.injected.append(good)
+        return good
