@@ -92,6 +92,14 @@ class LoadError(Exception):
         return f"{self.path}: {self.problem} — {self.hint}"
 
 
+# A long report with its appendices runs to some 100,000 characters and a large
+# scanned one to some 50 MB. Far beyond that, a file is not one report (an
+# archive concatenated, a log, a dump), and reading it would take minutes and
+# gigabytes of memory, and thousands of model calls, for nothing.
+MAX_FILE_BYTES = 300 * 2**20
+MAX_CHARS = 1_000_000
+
+
 def load(path: Path | str) -> Loaded:
     """Read one report file; raise `LoadError` if it cannot be read as a report."""
     path = Path(path)
@@ -99,12 +107,21 @@ def load(path: Path | str) -> Loaded:
     digest = hashlib.sha256(data).hexdigest()
     kind = _FORMATS[path.suffix.lower()]
     if kind == "txt":
-        return _load_txt(path, data, digest)
-    if kind == "docx":
-        return _load_docx(path, data, digest)
-    if kind == "pdf":
-        return _load_pdf(path, data, digest)
-    return _load_image(path, data, digest)
+        loaded = _load_txt(path, data, digest)
+    elif kind == "docx":
+        loaded = _load_docx(path, data, digest)
+    elif kind == "pdf":
+        loaded = _load_pdf(path, data, digest)
+    else:
+        loaded = _load_image(path, data, digest)
+    if len(loaded.text) > MAX_CHARS:
+        raise LoadError(
+            path,
+            f"too long for one report ({len(loaded.text):,} characters; the limit is"
+            f" {MAX_CHARS:,})",
+            "check that it holds a single report, or split it into its reports",
+        )
+    return loaded
 
 
 def _read(path: Path) -> bytes:
@@ -123,6 +140,14 @@ def _read(path: Path) -> bytes:
             path,
             f"unsupported file type ({shown})",
             f"convert it to one of the supported types: {supported}",
+        )
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise LoadError(
+            path,
+            f"too large for one report ({size / 2**20:,.0f} MB; the limit is"
+            f" {MAX_FILE_BYTES // 2**20} MB)",
+            "check that it holds a single report, or split it into its reports",
         )
     try:
         data = path.read_bytes()
