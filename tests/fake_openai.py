@@ -60,6 +60,7 @@ class FakeServer:
         self.responder = steps if callable(steps) else None
         self.steps = [] if callable(steps) else list(steps)
         self.requests: list[tuple[float, dict]] = []
+        self.authorizations: list[str] = []
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -70,6 +71,7 @@ class FakeServer:
                 length = int(self.headers.get("content-length", 0))
                 body = json.loads(self.rfile.read(length))
                 server.requests.append((time.monotonic(), body))
+                server.authorizations.append(self.headers.get("authorization", ""))
                 if server.responder is not None:
                     step = server.responder(body)
                 else:
