@@ -65,7 +65,15 @@ def test_attempts_are_bounded():
     assert len(server.requests) == 3
 
 
-@pytest.mark.parametrize(("status", "words"), [(401, "API key"), (400, "rejected the request")])
+@pytest.mark.parametrize(
+    ("status", "words"),
+    [
+        (401, "API key"),
+        (403, "API key"),
+        (400, "rejected the request"),
+        (404, "refused the request \\(404\\).*JIXIAO_MODEL"),
+    ],
+)
 def test_permanent_errors_fail_fast(status, words):
     with (
         FakeServer([Step(status=status, body='{"error": {"message": "no"}}')] * 3) as server,

@@ -278,7 +278,7 @@ class ModelClient:
                 completion_tokens=getattr(usage, "completion_tokens", 0) or 0,
                 error=str(error.__cause__ or error).splitlines()[0][:300],
             )
-        except openai.AuthenticationError as error:
+        except (openai.AuthenticationError, openai.PermissionDeniedError) as error:
             raise ModelError(
                 f"the endpoint {self.settings.base_url} refused the API key ({error.status_code}):"
                 " set JIXIAO_API_KEY (or OPENAI_API_KEY) to a valid key"
@@ -295,6 +295,12 @@ class ModelClient:
                 raise ReplayMissing(
                     "a model request is not in the cassette (the prompt, the chunking or the"
                     " model changed): re-record with `make record`"
+                ) from None
+            if isinstance(error, openai.APIStatusError) and not _is_transient(error):
+                raise ModelError(
+                    f"the endpoint {self.settings.base_url} refused the request"
+                    f" ({error.status_code}): {_short(error)}; check JIXIAO_BASE_URL and"
+                    " JIXIAO_MODEL"
                 ) from None
             raise ModelError(
                 f"the model at {self.settings.base_url} kept failing after"
