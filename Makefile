@@ -31,6 +31,7 @@ bench: install
 	$(BIN)/python bench/parse.py
 	$(BIN)/python bench/mutations.py
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/faults.py
 
 lint: install
 	$(BIN)/ruff check src tests bench

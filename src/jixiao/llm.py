@@ -128,7 +128,7 @@ class CallLog:
     """One request as the store keeps it: which prompt, what came back, what it cost."""
 
     prompt: str  # name@version
-    key: str  # the request's cache key
+    request_key: str  # the request's cache key
     cached: bool
     valid: bool
     prompt_tokens: int
@@ -232,7 +232,7 @@ class ModelClient:
             self.log.append(
                 CallLog(
                     prompt=prompt_version,
-                    key=key,
+                    request_key=key,
                     cached=answer.cached,
                     valid=answer.valid,
                     prompt_tokens=answer.prompt_tokens,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator, Sequence
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -184,20 +185,7 @@ class Store:
                 )
                 for position, chunk in enumerate(chunks)
             ]
-            document.calls = [
-                models.Call(
-                    prompt=call.prompt,
-                    request_key=call.key,
-                    cached=call.cached,
-                    valid=call.valid,
-                    prompt_tokens=call.prompt_tokens,
-                    completion_tokens=call.completion_tokens,
-                    seconds=call.seconds,
-                    error=call.error,
-                    response=call.response,
-                )
-                for call in calls
-            ]
+            document.calls = [models.Call(**asdict(call)) for call in calls]
             document.checks = [
                 models.Check(
                     check_id=check.id, status=check.status, message=check.message, facts=check.facts
