@@ -9,6 +9,7 @@ import random
 import re
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -216,8 +217,9 @@ class Faulty:
         self.share = share
         self.random = random.Random(seed)
         self.always = always
-        self.asked: set[str] = set()
+        self.asked: Counter[str] = Counter()
         self.injected: list[Step] = []
+        self.spoiled: list[str] = []  # the questions a fault was injected into
         self._lock = threading.Lock()
 
     def __call__(self, body: dict) -> Step:
@@ -226,15 +228,15 @@ class Faulty:
             return Step(status=500, body=_ERROR)
         question = _canonical(_question(body))
         with self._lock:
-            first = question not in self.asked
-            self.asked.add(question)
+            self.asked[question] += 1
             inject = (
                 self.fault is not None
-                and first
+                and self.asked[question] == 1
                 and good.status == 200
                 and self.random.random() < self.share
             )
             if inject:
                 good = self.fault(good)
                 self.injected.append(good)
+                self.spoiled.append(question)
         return good

@@ -82,6 +82,8 @@ def test_the_batch_recovers_the_same_record(fault, baseline, tmp_path):
     responder = Faulty(RECORDED, FAULTS[fault], share=0.4, seed=7)
     store, outcomes = run(responder, tmp_path, "faulty")
     assert responder.injected
+    # Each spoiled answer was asked for again: retried, or re-asked with the error.
+    assert all(responder.asked[question] >= 2 for question in responder.spoiled)
     assert [outcome.error for outcome in outcomes if outcome.status != "done"] == []
     assert stored(store) == baseline
 
@@ -92,6 +94,7 @@ def test_invented_numbers_never_reach_the_store(baseline, tmp_path):
     responder = Faulty(RECORDED, FAULTS["invented numbers"], share=0.5, seed=7)
     store, outcomes = run(responder, tmp_path, "invented")
     assert {outcome.status for outcome in outcomes} == {"done"}
+    assert all(responder.asked[question] >= 2 for question in responder.spoiled)
     invented = {quote for step in responder.injected for quote in _quotes(step)}
     texts = [_bare(outcome.report.document.text) for outcome in outcomes]
     invented = {quote for quote in invented if not any(_bare(quote) in text for text in texts)}
