@@ -94,7 +94,6 @@ def test_invented_numbers_never_reach_the_store(baseline, tmp_path):
     responder = Faulty(RECORDED, FAULTS["invented numbers"], share=0.5, seed=7)
     store, outcomes = run(responder, tmp_path, "invented")
     assert {outcome.status for outcome in outcomes} == {"done"}
-    assert all(responder.asked[question] >= 2 for question in responder.spoiled)
     invented = {quote for step in responder.injected for quote in _quotes(step)}
     texts = [_bare(outcome.report.document.text) for outcome in outcomes]
     invented = {quote for quote in invented if not any(_bare(quote) in text for text in texts)}
