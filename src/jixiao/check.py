@@ -1030,7 +1030,15 @@ def run_checks(report: Report, tables: Sequence[Table] | None = None) -> list[Ch
     dropped: dict[str, str] = {}
     for result in results:
         if result.status == "hallucination":
-            dropped.update({path: result.message for path in result.facts if path in facts})
+            # A reviewer's word stands: a confirmed or corrected fact (a value the
+            # reviewer entered, say) keeps its place, and the check still says why.
+            dropped.update(
+                {
+                    path: result.message
+                    for path in result.facts
+                    if path in facts and facts[path].status not in _REVIEWED
+                }
+            )
             continue
         if result.id == "ocr_low_confidence":
             for path in result.facts:
@@ -1051,6 +1059,7 @@ def run_checks(report: Report, tables: Sequence[Table] | None = None) -> list[Ch
 
 
 _FLAGS = {"source_inconsistency": "source_inconsistent", "unit_anomaly": "unit_anomaly"}
+_REVIEWED = ("confirmed", "corrected")
 
 
 def _add_note(fact: Fact, note: str) -> None:

@@ -419,6 +419,54 @@ def export(
 
 
 @app.command()
+def review(
+    db: _Db = None,
+    host: Annotated[
+        str, typer.Option(help="Address to listen on; any but this machine's own needs --token.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            envvar="JIXIAO_REVIEW_TOKEN",
+            help="A secret every request must carry (at least 12 characters); required"
+            " with any --host but 127.0.0.1 or localhost.",
+        ),
+    ] = None,
+) -> None:
+    """Serve the review pages: confirm, correct or reject each fact beside its source."""
+    import socket
+
+    import uvicorn
+
+    from jixiao.review.app import MIN_TOKEN, create_app, is_loopback
+    from jixiao.store import safe_url
+
+    if token is not None and len(token) < MIN_TOKEN:
+        raise typer.BadParameter(
+            f"use at least {MIN_TOKEN} characters, e.g. from"
+            " `python3 -c 'import secrets; print(secrets.token_urlsafe())'`",
+            param_hint="--token",
+        )
+    if token is None and not is_loopback(host):
+        _error(
+            f"--host {host}: other machines could reach the reviews there; give --token"
+            " (or set JIXIAO_REVIEW_TOKEN) so that only people with the token get in"
+        )
+        raise typer.Exit(code=2)
+    store = _store(db)
+    shown = socket.gethostname() if host in ("0.0.0.0", "::") else host
+    shown = f"[{shown}]" if ":" in shown else shown
+    address = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
+    console.print(f"reviewing {escape(safe_url(store.url))} at {escape(address)}", soft_wrap=True)
+    try:
+        # No access log: the token comes once in an address, and would stand in it.
+        uvicorn.run(create_app(store, token), host=host, port=port, access_log=False)
+    finally:
+        store.close()
+
+
+@app.command()
 def check(
     records: Annotated[list[Path], typer.Argument(help="Exported record JSON files.")],
     write: Annotated[

@@ -26,8 +26,9 @@ from typing import Any, Literal
 
 from sqlalchemy import select
 
-from jixiao.check import drop_fact, set_fact
-from jixiao.records import Budget, Fact, Rejected, Report
+from jixiao.check import drop_fact, facts_of, set_fact
+from jixiao.numbers import parse_quantity
+from jixiao.records import Budget, Fact, IndicatorRecord, Rejected, Report
 from jixiao.store import Store, models
 
 Format = Literal["json", "jsonl", "csv", "xlsx", "parquet"]
@@ -35,23 +36,26 @@ FORMATS: tuple[Format, ...] = ("json", "jsonl", "csv", "xlsx", "parquet")
 REVIEWER_REJECTED = "rejected by a reviewer"
 
 
+def review_state(reviews: Iterable[str]) -> str:
+    """A report's review state from its facts' (a rejection is a review too)."""
+    states = set(reviews) or {"unreviewed"}
+    if states == {"unreviewed"}:
+        return "unreviewed"
+    return "partly reviewed" if "unreviewed" in states else "reviewed"
+
+
 @dataclass
 class Exported:
-    """A report as exported: its record, and each fact's review state by path."""
+    """A report as exported: its record, each fact's review state by path, and the
+    report's."""
 
     report: Report
     reviews: dict[str, str]
+    review_state: str = "unreviewed"
 
     @property
     def key(self) -> str:
         return self.report.document.sha256
-
-    @property
-    def review_state(self) -> str:
-        states = set(self.reviews.values()) or {"unreviewed"}
-        if states == {"unreviewed"}:
-            return "unreviewed"
-        return "partly reviewed" if "unreviewed" in states else "reviewed"
 
 
 def exported_reports(store: Store, statuses: Iterable[str] = ()) -> Iterator[Exported]:
@@ -66,7 +70,10 @@ def exported_reports(store: Store, statuses: Iterable[str] = ()) -> Iterator[Exp
 
 def _reviewed(report: Report, rows: Iterable[models.Fact], keep: set[str]) -> Exported:
     """The stored record with the facts as the store now has them."""
-    reviews: dict[str, str] = {}
+    rows = list(rows)
+    # By the fact itself, not its path: a list item dropped below moves the
+    # items after it up, and their paths with them.
+    reviews: dict[int, str] = {}
     dropped: list[str] = []
     for row in rows:
         if row.review == "rejected":
@@ -86,18 +93,34 @@ def _reviewed(report: Report, rows: Iterable[models.Fact], keep: set[str]) -> Ex
             note=row.note,
         )
         set_fact(report, row.path, fact)
-        reviews[row.path] = row.review
+        reviews[id(fact)] = row.review
+        if row.review == "corrected" and (match := _INDICATOR_TEXT.fullmatch(row.path)):
+            _reread_indicator(report.indicators[int(match.group(1))], match.group(2), fact)
     # A project is known by its name: without it, the whole project goes.
     nameless = {path.removesuffix(".name") for path in dropped if _PROJECT_NAME.fullmatch(path)}
     dropped = [path for path in dropped if path.split(".")[0] not in nameless] + sorted(nameless)
     # Later list items first, so that dropping one does not shift the others.
     for path in sorted(dropped, key=_list_order, reverse=True):
         drop_fact(report, path)
-    reviews = {path: state for path, state in reviews.items() if path.split(".")[0] not in nameless}
-    return Exported(report, reviews)
+    return Exported(
+        report,
+        {path: reviews[id(fact)] for path, fact in facts_of(report) if id(fact) in reviews},
+        review_state(row.review for row in rows),
+    )
 
 
 _PROJECT_NAME = re.compile(r"projects\[\d+\]\.name")
+_INDICATOR_TEXT = re.compile(r"indicators\[(\d+)\]\.(target|actual)")
+
+
+def _reread_indicator(indicator: IndicatorRecord, role: str, fact: Fact) -> None:
+    """A corrected target or actual value: its comparator, number and unit as the
+    table parser reads them from the text, so that they say what the fact says."""
+    quantity = parse_quantity(str(fact.value))
+    if role == "target":
+        indicator.target_op = quantity.comparator if quantity else None
+    setattr(indicator, f"{role}_value", quantity.value if quantity else None)
+    setattr(indicator, f"{role}_unit", quantity.unit if quantity else None)
 
 
 def _list_order(path: str) -> tuple:

@@ -569,7 +569,7 @@ def _take(facts, name, line: BudgetLine, column: re.Pattern[str], expect, unit) 
 
 # --- the whole report ------------------------------------------------------------
 
-_FIELD_KINDS = {
+FIELD_KINDS = {
     "header": {
         "unit_name": "text",
         "fiscal_year": "year",
@@ -811,7 +811,7 @@ def _apply(report: Report, grounding: Grounding, request: Request, data: dict) -
         "three_public": report.three_public,
     }.get(kind, report)
     prefix = "" if holder is report else f"{kind}."
-    for field_name, expect in _FIELD_KINDS[kind].items():
+    for field_name, expect in FIELD_KINDS[kind].items():
         raw = data.get(field_name)
         if getattr(holder, field_name) is not None or not isinstance(raw, str | int | float):
             continue
@@ -832,27 +832,34 @@ _DATE = re.compile(
 )
 
 
-def _date_fact(grounding: Grounding, path: str, raw: str, spans) -> Fact | None:
-    fact = grounding.text_fact(path, raw, spans)
-    if fact is None:
-        return None
-    match = _DATE.search(fact.raw)
+def find_date(text: str) -> tuple[str | None, re.Match[str]] | None:
+    """The first date written in `text`: its ISO form (None when it is no plausible
+    date) and where it stands; None when nothing in `text` is written as a date."""
+    match = _DATE.search(text)
     if match is None:
-        grounding.reject(path, raw, "not a date")
         return None
     year, month, day = (
         int(g) for g in (match.groups()[:3] if match.group(1) else match.groups()[3:])
     )
     if not (1990 <= year <= 2100 and 1 <= month <= 12 and 1 <= day <= 31):
+        return None, match
+    return f"{year:04d}-{month:02d}-{day:02d}", match
+
+
+def _date_fact(grounding: Grounding, path: str, raw: str, spans) -> Fact | None:
+    fact = grounding.text_fact(path, raw, spans)
+    if fact is None:
+        return None
+    found = find_date(fact.raw)
+    if found is None:
+        grounding.reject(path, raw, "not a date")
+        return None
+    value, match = found
+    if value is None:
         grounding.reject(path, raw, "not a plausible date")
         return None
     start = fact.start + match.start()
-    return Fact(
-        value=f"{year:04d}-{month:02d}-{day:02d}",
-        raw=match.group(),
-        start=start,
-        end=start + len(match.group()),
-    )
+    return Fact(value=value, raw=match.group(), start=start, end=start + len(match.group()))
 
 
 def _split_lines(fact: Fact, text: str) -> list[Fact]:

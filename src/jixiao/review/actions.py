@@ -1,0 +1,326 @@
+"""What a reviewer does to a fact: confirm it, correct it, reject it, or confirm
+every verified fact of a report at once.
+
+Each action is one transaction: the fact changes and a `Review` row records who,
+when, and the fact before and after. The reviewer sends the version of the fact
+they were shown; if the fact has changed since (another reviewer got there
+first), the action is refused with a `Conflict` rather than overwriting that
+work. The version is checked twice: against the one the page showed, and by the
+database itself (the UPDATE matches only the version read, through SQLAlchemy's
+version_id_col), so that two reviewers acting in the same instant cannot both win.
+
+A correction is read the way the pipeline reads a figure (`jixiao.extract`):
+money to 元, percentages in percent, dates to ISO. It must be found in the
+source, and then points at it, or be marked as entered by the reviewer: then it
+keeps the raw text and offsets of the value it replaces, so that
+``text[start:end] == raw`` still holds, and its note says so.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
+from sqlalchemy.orm.exc import StaleDataError
+
+from jixiao.extract import FIELD_KINDS, find_date, quantity_fact
+from jixiao.numbers import UNITS, Quantity, find_quantities, parse_quantity
+from jixiao.records import Report
+from jixiao.store import Store, models
+
+# What a review changes, and so what `Review.before` and `after` hold.
+SNAPSHOT = ("value", "unit", "raw", "start", "end", "status", "note", "review", "version")
+
+# How the pipeline reads each field: the model-read fields as `extract` routes
+# them, and the fields of list items as it builds them.
+_KINDS = {
+    **{
+        f"{group}.{name}" if group in Report.model_fields else name: kind
+        for group, fields in FIELD_KINDS.items()
+        for name, kind in fields.items()
+    },
+    "projects[].name": "text",
+    "projects[].budget": "money",
+    "projects[].actual": "money",
+    "indicators[].target": "text",
+    "indicators[].actual": "text",
+    "indicators[].weight": "score",
+    "indicators[].score": "score",
+    "problems[]": "text",
+    "measures[]": "text",
+}
+_MONEY = {unit: multiplier for unit, (multiplier, base) in UNITS.items() if base == "元"}
+_HOW_TO_WRITE = {
+    "money": "a sum of money with its unit, e.g. 818.93万元",
+    "percent": "a percentage, e.g. 99.65%",
+    "count": "a number of people, e.g. 41人",
+    "score": "a score, e.g. 9.5",
+    "year": "a year, e.g. 2024",
+}
+
+
+class Conflict(Exception):
+    """The fact is no longer the version the reviewer saw: someone else changed it."""
+
+    def __init__(self, fact_ids: Iterable[int]) -> None:
+        self.fact_ids = sorted(fact_ids)
+        super().__init__(f"facts changed meanwhile: {self.fact_ids}")
+
+
+class Refused(Exception):
+    """A correction that cannot be taken as it stands; the message says what to do."""
+
+
+class NotFound(Exception):
+    pass
+
+
+def field_kind(path: str) -> str:
+    """``money``, ``percent``, ``count``, ``score``, ``year``, ``date`` or ``text``."""
+    return _KINDS[re.sub(r"\[\d+\]", "[]", path)]
+
+
+def snapshot(fact: models.Fact) -> dict[str, Any]:
+    return {name: getattr(fact, name) for name in SNAPSHOT}
+
+
+def apply(
+    session: Session,
+    fact: models.Fact,
+    seen: int,
+    reviewer: str,
+    action: str,
+    change: Callable[[models.Fact], None],
+) -> None:
+    """Change a fact the reviewer saw at version `seen` and record the action."""
+    fact_id = fact.id  # a failed flush leaves the fact unreadable
+    if fact.version != seen:
+        raise Conflict([fact_id])
+    before = snapshot(fact)
+    change(fact)
+    # Written even when nothing changed (a confirmed fact confirmed again), so
+    # that every action takes the version check and moves the version on.
+    flag_modified(fact, "review")
+    try:
+        session.flush()  # the guarded UPDATE: it bumps the version the review records
+    except StaleDataError:
+        raise Conflict([fact_id]) from None
+    session.add(
+        models.Review(
+            fact_id=fact_id,
+            reviewer=reviewer,
+            at=datetime.now(UTC),
+            action=action,
+            before=before,
+            after=snapshot(fact),
+        )
+    )
+
+
+def _act(
+    store: Store,
+    fact_id: int,
+    seen: int,
+    reviewer: str,
+    action: str,
+    change: Callable[[Session, models.Fact], Callable[[models.Fact], None]],
+) -> models.Fact:
+    with store.sessions.begin() as session:
+        fact = session.get(models.Fact, fact_id)
+        if fact is None:
+            raise NotFound(fact_id)
+        apply(session, fact, seen, reviewer, action, change(session, fact))
+        return fact
+
+
+def _confirmed(fact: models.Fact) -> None:
+    fact.status = fact.review = "confirmed"
+
+
+def _rejected(fact: models.Fact) -> None:
+    fact.review = "rejected"
+
+
+def confirm(store: Store, fact_id: int, seen: int, reviewer: str) -> models.Fact:
+    """The fact is right as it stands."""
+    return _act(store, fact_id, seen, reviewer, "confirm", lambda _session, _fact: _confirmed)
+
+
+def reject(store: Store, fact_id: int, seen: int, reviewer: str) -> models.Fact:
+    """The fact is wrong and nothing in the source is right for it: an export
+    leaves it out and lists it under `rejected`."""
+    return _act(store, fact_id, seen, reviewer, "reject", lambda _session, _fact: _rejected)
+
+
+def correct(
+    store: Store, fact_id: int, seen: int, reviewer: str, typed: str, entered: bool
+) -> models.Fact:
+    """The right value is `typed`: found in the source, or `entered` by the reviewer."""
+
+    def change(session: Session, fact: models.Fact) -> Callable[[models.Fact], None]:
+        if fact.version != seen:  # a conflict says more than a complaint about the value
+            raise Conflict([fact.id])
+        record = session.scalar(
+            select(models.Document.record).where(models.Document.id == fact.document_id)
+        )
+        fields = correction(fact, typed, record["document"]["text"], reviewer, entered)
+
+        def corrected(fact: models.Fact) -> None:
+            for name, value in fields.items():
+                setattr(fact, name, value)
+            fact.number = fact.value if isinstance(fact.value, int | float) else None
+            fact.status = fact.review = "corrected"
+
+        return corrected
+
+    return _act(store, fact_id, seen, reviewer, "correct", change)
+
+
+def confirm_verified(store: Store, document_id: int, seen: dict[int, int], reviewer: str) -> int:
+    """Confirm the report's facts that every check passed and nobody has reviewed,
+    as the reviewer saw them (fact id → version); returns how many. Any of them
+    changed meanwhile: nothing is confirmed, and `Conflict` names those."""
+    with store.sessions.begin() as session:
+        facts = session.scalars(
+            select(models.Fact)
+            .where(
+                models.Fact.document_id == document_id,
+                models.Fact.id.in_(seen),
+                models.Fact.status == "verified",
+                models.Fact.review == "unreviewed",
+            )
+            .order_by(models.Fact.id)
+        ).all()
+        changed = {fact.id for fact in facts if fact.version != seen[fact.id]}
+        # A fact the page showed that is no longer verified and unreviewed was
+        # reviewed by someone else meanwhile.
+        changed |= set(seen) - {fact.id for fact in facts}
+        if changed:
+            raise Conflict(changed)
+        for fact in facts:
+            apply(session, fact, seen[fact.id], reviewer, "confirm", _confirmed)
+        return len(facts)
+
+
+def last_reviews(session: Session, fact_ids: Iterable[int]) -> dict[int, models.Review]:
+    """Each fact's latest review."""
+    reviews: dict[int, models.Review] = {}
+    query = (
+        select(models.Review)
+        .where(models.Review.fact_id.in_(list(fact_ids)))
+        .order_by(models.Review.id)
+    )
+    for review in session.scalars(query):
+        reviews[review.fact_id] = review
+    return reviews
+
+
+# --- corrections ------------------------------------------------------------------
+
+
+def correction(
+    fact: models.Fact, typed: str, text: str, reviewer: str, entered: bool
+) -> dict[str, Any]:
+    """The fields a correction sets: the value read from what the reviewer typed,
+    and where the source says it (or the fact's old place, if `entered`)."""
+    typed = typed.strip()
+    if not typed:
+        raise Refused("type the right value, as the report writes it")
+    kind = field_kind(fact.path)
+    found = _in_source(kind, typed, fact, text)
+    if found is not None:
+        return found | {
+            "note": f"corrected by {reviewer}: was “{fact.raw}” at {fact.start}–{fact.end}"
+        }
+    if not entered:
+        raise Refused(
+            f"“{typed}” is not in the source: type it as the report writes it, so that it"
+            " is found and pointed at, or tick “not in the source” to enter it yourself"
+        )
+    return _read(kind, typed, fact) | {
+        "note": f"entered by {reviewer}, not found in the source: “{typed}”; raw and offsets"
+        " are those of the value it replaced"
+    }
+
+
+def _in_source(kind: str, typed: str, fact: models.Fact, text: str) -> dict[str, Any] | None:
+    """The value at the place in the source nearest the fact (where the reviewer
+    was looking) that says what the reviewer typed."""
+    if kind in ("text", "date"):
+        places = [(m.start(), m.end()) for m in re.finditer(re.escape(typed), text)]
+        if not places:
+            return None
+        start, end = min(places, key=lambda place: abs(place[0] - fact.start))
+        value = _read(kind, typed, fact)["value"]
+        if kind == "date":  # as the pipeline does, the raw text is the date alone
+            _, match = find_date(typed)  # type: ignore[misc]
+            start, end = start + match.start(), start + match.end()
+        return _place(text, start, end) | {"value": value, "unit": None}
+    written = _written(kind, typed)
+    unit = written.unit or _implied_unit(fact)
+    places = []
+    for quantity in find_quantities(text):
+        if quantity.number_to is not None or not _same(quantity, written):
+            continue
+        read = quantity_fact(quantity, kind, unit)
+        if read is not None:
+            places.append((quantity.start, quantity.end, read))
+    if not places:
+        return None
+    start, end, read = min(places, key=lambda place: abs(place[0] - fact.start))
+    return _place(text, start, end) | {"value": read.value, "unit": read.unit}
+
+
+def _read(kind: str, typed: str, fact: models.Fact) -> dict[str, Any]:
+    """The value and unit of what the reviewer typed, read as the pipeline reads
+    this field."""
+    if kind == "text":
+        return {"value": typed, "unit": None}
+    if kind == "date":
+        found = find_date(typed)
+        if found is None or found[0] is None:
+            raise Refused(f"“{typed}” is not a date: type it as 2025年5月12日 or 2025-05-12")
+        return {"value": found[0], "unit": None}
+    written = _written(kind, typed)
+    read = quantity_fact(written, kind, written.unit or _implied_unit(fact))
+    if read is None:
+        raise Refused(f"“{typed}” does not read as {_HOW_TO_WRITE[kind]}")
+    return {"value": read.value, "unit": read.unit}
+
+
+def _written(kind: str, typed: str) -> Quantity:
+    written = parse_quantity(typed)
+    if written is None or written.number_to is not None:
+        raise Refused(f"“{typed}” is not one figure: type {_HOW_TO_WRITE[kind]}")
+    return written
+
+
+def _place(text: str, start: int, end: int) -> dict[str, Any]:
+    return {"raw": text[start:end], "start": start, "end": end}
+
+
+def _implied_unit(fact: models.Fact) -> str | None:
+    """The unit a bare figure is read in where this fact stands: the 万元 of a
+    table headed 单位：万元 that made a bare ``818.93`` worth 8189300 元, or the
+    % of a column of rates."""
+    written = parse_quantity(fact.raw)
+    if written is None or written.unit is not None or not written.number:
+        return None
+    if fact.unit == "%":
+        return "%"
+    if fact.unit == "元" and isinstance(fact.value, int | float):
+        scale = Decimal(str(fact.value)) / written.number
+        return next((unit for unit, factor in _MONEY.items() if factor == scale), None)
+    return None
+
+
+def _same(found: Quantity, written: Quantity) -> bool:
+    if found.unit is None or written.unit is None:
+        return found.number == written.number
+    return found.base_unit == written.base_unit and found.base_value == written.base_value

@@ -1,0 +1,651 @@
+"""The review app through its HTTP interface, on SQLite and PostgreSQL: actions
+stored with their reviewer, conflicts refused, CSRF and token enforced, document
+text escaped. The browser tests are in test_review_browser.py."""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from conftest import ROOT, SAMPLES
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from jixiao.cli import app as cli
+from jixiao.export import REVIEWER_REJECTED, exported_reports
+from jixiao.ingest import run_one
+from jixiao.llm import ModelClient, Settings
+from jixiao.records import Check, DocumentInfo, Fact, Rejected, Report
+from jixiao.review import actions
+from jixiao.review.app import CSRF_COOKIE, REVIEWER_COOKIE, create_app
+from jixiao.store import Store, models
+
+TOKEN = "a-long-enough-token"
+HOSTILE_TEXT = (
+    '<script>alert("unit")</script>医疗保障局\n'
+    "总支出818.93万元。\n"
+    '"><img src=x onerror=alert(1)>群众知晓率低\n'
+)
+
+
+@pytest.fixture(scope="module")
+def records() -> dict[str, Report]:
+    client = ModelClient(Settings(), use_cache=False)
+    return {path.name[:3]: run_one(path, client, ROOT / "cassettes", "replay") for path in SAMPLES}
+
+
+def hostile() -> Report:
+    """A report whose text and messages are markup that would run if not escaped."""
+    text = HOSTILE_TEXT
+    unit = '<script>alert("unit")</script>医疗保障局'
+    problem = '"><img src=x onerror=alert(1)>群众知晓率低'
+    start = text.index("818.93万元")
+    return Report(
+        document=DocumentInfo(
+            path="evil/<b>report</b>.txt",
+            sha256="e" * 64,
+            format="txt",
+            encoding="utf-8",
+            chars=len(text),
+            text=text,
+        ),
+        unit_name=Fact(value=unit, raw=unit, start=0, end=len(unit)),
+        budget={
+            "total_expenditure": Fact(
+                value=8189300, unit="元", raw="818.93万元", start=start, end=start + 8
+            )
+        },
+        problems=[Fact(value=problem, raw=problem, start=text.index(problem), end=len(text) - 1)],
+        checks=[
+            Check(
+                id="text.breakdown",
+                status="source_inconsistency",
+                message="<b>bold</b> 1 + 1 = 3",
+                facts=["budget.total_expenditure", f"text@{start}"],
+            )
+        ],
+        rejected=[Rejected(path="grade", raw="<i>优</i>", reason="<u>not in the source</u>")],
+    )
+
+
+@pytest.fixture
+def store(db_url, records) -> Store:
+    store = Store(db_url)
+    run = store.run_id("review-test", "model", "http://model", {}, {})
+    for report in [*records.values(), hostile()]:
+        store.save(run, Path(report.document.path), report.model_copy(deep=True), [], [], 0.0)
+    yield store
+    store.close()
+
+
+def document_id(store: Store, sha256: str) -> int:
+    with store.session() as session:
+        return session.scalar(select(models.Document.id).where(models.Document.sha256 == sha256))
+
+
+def fact(store: Store, document: int, path: str) -> models.Fact:
+    with store.session() as session:
+        return session.scalar(
+            select(models.Fact).where(models.Fact.document_id == document, models.Fact.path == path)
+        )
+
+
+def reviews(store: Store) -> list[models.Review]:
+    with store.session() as session:
+        return session.scalars(select(models.Review).order_by(models.Review.id)).all()
+
+
+def reviewer(app, name: str) -> TestClient:
+    client = TestClient(app)
+    client.cookies.set(REVIEWER_COOKIE, quote(name))
+    return client
+
+
+class Forms(HTMLParser):
+    """Each form of a page: its action and its fields' values."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.forms: list[tuple[str, dict[str, str]]] = []
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self.forms.append((attrs.get("action", ""), {}))
+        elif (
+            tag in ("input", "textarea")
+            and self.forms
+            and attrs.get("name")
+            and attrs.get("type") != "checkbox"
+        ):
+            self.forms[-1][1][attrs["name"]] = attrs.get("value", "")
+
+    def form(self, action: str) -> dict[str, str]:
+        return next(dict(fields) for form_action, fields in self.forms if form_action == action)
+
+
+def report_forms(client: TestClient, document: int) -> Forms:
+    response = client.get(f"/reports/{document}")
+    assert response.status_code == 200, response.text
+    return Forms(response.text)
+
+
+def test_confirm_correct_and_reject_are_stored_with_who_when_and_before_after(store, records):
+    client = reviewer(create_app(store), "王芳")
+    document = document_id(store, records["000"].document.sha256)
+    forms = report_forms(client, document)
+    basic = fact(store, document, "budget.basic_expenditure")
+    total = fact(store, document, "budget.total_expenditure")
+    score = fact(store, document, "indicators[1].score")
+
+    response = client.post(
+        f"/facts/{basic.id}/confirm",
+        data=forms.form(f"/facts/{basic.id}/confirm"),
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    # On to the next fact of the page, so that a reviewer can keep pressing c.
+    then = forms.form(f"/facts/{basic.id}/confirm")["then"]
+    assert response.headers["location"] == f"/reports/{document}#fact-{then}"
+
+    # 818.93万元 → 611.34万元: a figure the source states, found nearest the old one.
+    correction = forms.form(f"/facts/{total.id}/correct") | {"value": "611.34万元"}
+    response = client.post(f"/facts/{total.id}/correct", data=correction, follow_redirects=False)
+    assert response.status_code == 303, response.text
+    response = client.post(
+        f"/facts/{score.id}/reject",
+        data=forms.form(f"/facts/{score.id}/confirm"),  # the reject button's form
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+
+    text = records["000"].document.text
+    basic, total, score = (
+        fact(store, document, path)
+        for path in ("budget.basic_expenditure", "budget.total_expenditure", "indicators[1].score")
+    )
+    assert (basic.status, basic.review, basic.version) == ("confirmed", "confirmed", 2)
+    assert (total.status, total.review, total.version) == ("corrected", "corrected", 2)
+    assert (total.value, total.number, total.unit, total.raw) == (
+        6113400,
+        6113400,
+        "元",
+        "611.34万元",
+    )
+    assert text[total.start : total.end] == total.raw and total.start == text.index("611.34万元")
+    assert "王芳" in total.note and "818.93万元" in total.note
+    assert (score.review, score.status, score.version) == ("rejected", "verified", 2)
+
+    logged = reviews(store)
+    assert [(r.fact_id, r.action, r.reviewer) for r in logged] == [
+        (basic.id, "confirm", "王芳"),
+        (total.id, "correct", "王芳"),
+        (score.id, "reject", "王芳"),
+    ]
+    assert logged[1].before["raw"] == "818.93万元" and logged[1].before["version"] == 1
+    assert logged[1].after["raw"] == "611.34万元" and logged[1].after["version"] == 2
+    assert logged[1].before["status"] == "source_inconsistent"
+    assert all(r.at is not None for r in logged)
+
+    # The page shows what was done, and by whom.
+    page = client.get(f"/reports/{document}").text
+    assert f'id="fact-{basic.id}"' in page and "confirmed by 王芳" in page
+    assert re.search(rf'class="fact st-rejected rv-rejected" id="fact-{score.id}"', page)
+
+    exported = next(e for e in exported_reports(store) if e.key == records["000"].document.sha256)
+    assert exported.report.budget.basic_expenditure.status == "confirmed"
+    assert exported.report.budget.total_expenditure.value == 6113400
+    assert exported.report.indicators[1].score is None
+    assert any(
+        r.path == "indicators[1].score" and r.reason == REVIEWER_REJECTED
+        for r in exported.report.rejected
+    )
+    assert exported.review_state == "partly reviewed"
+
+
+def test_a_correction_is_found_in_the_source_or_marked_as_entered(store, records):
+    client = reviewer(create_app(store), "李明")
+    document = document_id(store, records["000"].document.sha256)
+    forms = report_forms(client, document)
+    total = fact(store, document, "budget.total_expenditure")
+    form = forms.form(f"/facts/{total.id}/correct")
+
+    response = client.post(f"/facts/{total.id}/correct", data=form | {"value": "900万元"})
+    assert response.status_code == 422
+    assert "is not in the source" in response.text and "900万元" in response.text
+    assert fact(store, document, "budget.total_expenditure").version == 1
+    assert reviews(store) == []
+
+    response = client.post(
+        f"/facts/{total.id}/correct",
+        data=form | {"value": "900万元", "entered": "true"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    corrected = fact(store, document, "budget.total_expenditure")
+    assert (corrected.value, corrected.unit, corrected.status) == (9000000, "元", "corrected")
+    # The offsets still point at what the source says there; the note says why.
+    assert (corrected.raw, corrected.start, corrected.end) == (total.raw, total.start, total.end)
+    assert "entered by 李明, not found in the source" in corrected.note
+
+    # An export checked again keeps the reviewer's value, and says it is not in the source.
+    (exported,) = [e for e in exported_reports(store) if e.key == records["000"].document.sha256]
+    from jixiao.check import run_checks
+
+    results = run_checks(exported.report)
+    assert exported.report.budget.total_expenditure.value == 9000000
+    assert any(
+        r.status == "hallucination" and "budget.total_expenditure" in r.facts for r in results
+    )
+
+
+def test_two_reviewers_on_one_fact_get_a_conflict_not_an_overwrite(store, records):
+    app = create_app(store)
+    first, second = reviewer(app, "王芳"), reviewer(app, "李明")
+    document = document_id(store, records["003"].document.sha256)
+    target = fact(store, document, "budget.execution_rate")
+    seen_by_first = report_forms(first, document)
+    seen_by_second = report_forms(second, document)
+
+    response = first.post(
+        f"/facts/{target.id}/confirm",
+        data=seen_by_first.form(f"/facts/{target.id}/confirm"),
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    for action, data in [
+        ("correct", seen_by_second.form(f"/facts/{target.id}/correct") | {"value": "93.63%"}),
+        ("reject", seen_by_second.form(f"/facts/{target.id}/confirm")),
+        ("confirm", seen_by_second.form(f"/facts/{target.id}/confirm")),
+    ]:
+        response = second.post(f"/facts/{target.id}/{action}", data=data)
+        assert response.status_code == 409, action
+        assert "Someone else got there first" in response.text
+        assert "Nothing was changed" in response.text and "王芳" in response.text
+    after = fact(store, document, "budget.execution_rate")
+    assert (after.review, after.version) == ("confirmed", 2)
+    assert [(r.reviewer, r.action) for r in reviews(store)] == [("王芳", "confirm")]
+
+    # Looked at again, the fact can be acted on; confirming it once more is an
+    # action too, and moves the version on.
+    fresh = report_forms(second, document)
+    response = second.post(
+        f"/facts/{target.id}/confirm",
+        data=fresh.form(f"/facts/{target.id}/confirm"),
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    assert fact(store, document, "budget.execution_rate").version == 3
+    assert [(r.reviewer, r.after["version"]) for r in reviews(store)] == [("王芳", 2), ("李明", 3)]
+    response = first.post(
+        f"/facts/{target.id}/reject",
+        data=report_forms(first, document).form(f"/facts/{target.id}/confirm") | {"version": "2"},
+    )
+    assert response.status_code == 409
+
+
+def test_the_database_refuses_a_change_made_in_the_same_instant(store, records):
+    """Both reviewers read version 1; the first writes; the second's UPDATE finds
+    no version 1 left and becomes a conflict."""
+    document = document_id(store, records["001"].document.sha256)
+    target = fact(store, document, "budget.initial_budget")
+    with store.session() as session:
+        stale = session.get(models.Fact, target.id)
+        assert stale.version == 1
+        actions.confirm(store, target.id, 1, "王芳")
+        with pytest.raises(actions.Conflict):
+            actions.apply(
+                session, stale, 1, "李明", "reject", lambda row: setattr(row, "review", "rejected")
+            )
+    after = fact(store, document, "budget.initial_budget")
+    assert (after.review, after.version) == ("confirmed", 2)
+    assert [r.reviewer for r in reviews(store)] == ["王芳"]
+
+
+def test_confirm_all_verified_confirms_only_what_the_page_showed(store, records):
+    app = create_app(store)
+    client, other = reviewer(app, "王芳"), reviewer(app, "李明")
+    document = document_id(store, records["003"].document.sha256)
+    action = f"/reports/{document}/confirm-verified"
+    seen = report_forms(client, document).form(action)
+    with store.session() as session:
+        rows = session.scalars(select(models.Fact).where(models.Fact.document_id == document)).all()
+    verified = {row.id for row in rows if row.status == "verified"}
+    flagged = {row.id for row in rows if row.status != "verified"}
+    assert flagged and {int(item.split(":")[0]) for item in seen["seen"].split()} == verified
+
+    # Someone confirms one of them first: nothing is confirmed, and the page says which.
+    one = min(verified)
+    other_forms = report_forms(other, document)
+    other.post(f"/facts/{one}/confirm", data=other_forms.form(f"/facts/{one}/confirm"))
+    response = client.post(action, data=seen)
+    assert response.status_code == 409 and "李明" in response.text
+    assert len(reviews(store)) == 1
+
+    seen = report_forms(client, document).form(action)
+    response = client.post(action, data=seen, follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/reports/{document}?confirmed={len(verified) - 1}"
+    with store.session() as session:
+        rows = session.scalars(select(models.Fact).where(models.Fact.document_id == document)).all()
+    assert {row.id for row in rows if row.review == "confirmed"} == verified
+    assert {row.id for row in rows if row.review == "unreviewed"} == flagged
+    logged = reviews(store)
+    assert len(logged) == len(verified)
+    assert {r.reviewer for r in logged[1:]} == {"王芳"}
+    assert (
+        f"Confirmed {len(verified) - 1} verified facts"
+        in client.get(f"/reports/{document}?confirmed={len(verified) - 1}").text
+    )
+
+
+def test_every_change_needs_the_pages_csrf_token(store, records):
+    app = create_app(store)
+    client = reviewer(app, "王芳")
+    document = document_id(store, records["000"].document.sha256)
+    forms = report_forms(client, document)
+    target = fact(store, document, "unit_name")
+    posts = {
+        f"/facts/{target.id}/confirm": forms.form(f"/facts/{target.id}/confirm"),
+        f"/facts/{target.id}/reject": forms.form(f"/facts/{target.id}/confirm"),
+        f"/facts/{target.id}/correct": forms.form(f"/facts/{target.id}/correct"),
+        f"/reports/{document}/confirm-verified": forms.form(
+            f"/reports/{document}/confirm-verified"
+        ),
+        "/reviewer": {"name": "x", "back": "/"},
+    }
+    # Every route that changes anything is among those tried here.
+    changing = {
+        route.path.replace("{fact_id}", str(target.id)).replace("{document_id}", str(document))
+        for route in app.routes
+        if getattr(route, "methods", None) and route.methods - {"GET", "HEAD"}
+    }
+    assert changing == set(posts)
+    good = client.cookies[CSRF_COOKIE]
+    for path, data in posts.items():
+        data = data | {"csrf": good}
+        for refused, headers in [
+            ({k: v for k, v in data.items() if k != "csrf"}, {}),
+            (data | {"csrf": "forged-" + good[7:]}, {}),
+            (data, {"Sec-Fetch-Site": "cross-site"}),
+        ]:
+            response = client.post(path, data=refused, headers=headers)
+            assert response.status_code == 403, (path, refused, headers)
+            assert "nothing was changed" in response.text
+    assert reviews(store) == []
+    assert fact(store, document, "unit_name").version == 1
+    # And the same requests with the token go through.
+    response = client.post(
+        f"/facts/{target.id}/confirm",
+        data=posts[f"/facts/{target.id}/confirm"] | {"csrf": good},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+
+
+def test_a_token_guards_every_request(store, records):
+    app = create_app(store, token=TOKEN)
+    client = TestClient(app)
+    for path in (
+        "/",
+        "/reviewer",
+        "/static/review.js",
+        f"/reports/{document_id(store, records['000'].document.sha256)}",
+    ):
+        response = client.get(path, follow_redirects=False)
+        assert response.status_code == 401, path
+        assert "needs its token" in response.text
+    assert client.get("/?token=wrong-token-here", follow_redirects=False).status_code == 401
+    assert client.get("/", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert client.post("/reviewer", data={"name": "x"}).status_code == 401
+
+    response = client.get("/?token=" + TOKEN + "&state=unreviewed", follow_redirects=False)
+    assert response.status_code == 303
+    # The token leaves the address for a cookie.
+    assert response.headers["location"] == "/?state=unreviewed"
+    assert TOKEN not in response.headers["location"]
+    assert "httponly" in response.headers["set-cookie"].lower()
+    assert client.get("/static/review.js").status_code == 200
+    assert client.get("/", follow_redirects=False).headers["location"].startswith("/reviewer")
+    bearer = TestClient(app, headers={"Authorization": f"Bearer {TOKEN}"})
+    assert bearer.get("/static/review.css").status_code == 200
+
+
+def test_document_text_is_shown_as_text(store):
+    client = reviewer(create_app(store), '<script>alert("me")</script>')
+    document = document_id(store, "e" * 64)
+    response = client.get(f"/reports/{document}")
+    page = response.text
+    assert response.status_code == 200
+    assert "Content-Security-Policy" in response.headers
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+    assert "'unsafe-inline'" not in response.headers["Content-Security-Policy"]
+    assert "<script>alert" not in page and "<img src=x" not in page
+    assert "<b>" not in page and "<i>" not in page and "<u>" not in page
+    assert "&lt;script&gt;alert(&#34;unit&#34;)&lt;/script&gt;医疗保障局" in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert "&lt;b&gt;bold&lt;/b&gt; 1 + 1 = 3" in page
+    assert "&lt;script&gt;alert(&#34;me&#34;)&lt;/script&gt;" in page  # the reviewer's name
+    # The only scripts are the app's own file.
+    assert re.findall(r"<script[^>]*>", page) == [
+        f'<script src="{client.base_url}/static/review.js" defer>'
+    ]
+    queue = client.get("/").text
+    assert "<script>alert" not in queue and "&lt;script&gt;alert(&#34;unit&#34;)" in queue
+
+    # A conflict page shows the fact's text, escaped too.
+    unit = fact(store, document, "unit_name")
+    forms = report_forms(client, document)
+    client.post(f"/facts/{unit.id}/confirm", data=forms.form(f"/facts/{unit.id}/confirm"))
+    response = client.post(f"/facts/{unit.id}/reject", data=forms.form(f"/facts/{unit.id}/confirm"))
+    assert response.status_code == 409
+    assert "<script>alert" not in response.text and "&lt;script&gt;" in response.text
+
+
+def test_the_queue_puts_the_riskiest_first_and_filters(store, records):
+    app = create_app(store)
+    client = reviewer(app, "王芳")
+
+    def order(query: str = "") -> list[str]:
+        page = client.get("/" + query).text
+        return re.findall(r"samples/(\d{3})_\w+\.txt</div>", page)
+
+    with store.session() as session:
+        flagged = dict(
+            session.execute(
+                select(models.Document.path, func.count())
+                .join(models.Fact, models.Fact.document_id == models.Document.id)
+                .where(models.Fact.status.in_(["source_inconsistent", "unit_anomaly"]))
+                .group_by(models.Document.path)
+            ).all()
+        )
+    shown = order()
+    assert len(shown) == len(SAMPLES)
+    counts = [
+        next((n for path, n in flagged.items() if Path(path).name.startswith(name)), 0)
+        for name in shown
+    ]
+    assert counts == sorted(counts, reverse=True) and counts[0] > counts[-1]
+    assert order("?verdict=unit_anomaly") == ["003", "002"]
+    assert order("?unit=辰溪") == ["000"]
+    assert order("?year=2023") == [
+        name for name, report in records.items() if report.fiscal_year.value == 2023
+    ]
+
+    # A report reviewed all through goes last, and says so.
+    document = document_id(store, records["003"].document.sha256)
+    forms = report_forms(client, document)
+    client.post(
+        f"/reports/{document}/confirm-verified",
+        data=forms.form(f"/reports/{document}/confirm-verified"),
+    )
+    forms = report_forms(client, document)
+    with store.session() as session:
+        left = session.scalars(
+            select(models.Fact.id).where(
+                models.Fact.document_id == document, models.Fact.review == "unreviewed"
+            )
+        ).all()
+    assert order("?state=partly+reviewed") == ["003"]
+    for fact_id in left:
+        client.post(f"/facts/{fact_id}/confirm", data=forms.form(f"/facts/{fact_id}/confirm"))
+    assert order()[-1] == "003"
+    assert order("?state=reviewed") == ["003"]
+    page = client.get("/?state=reviewed").text
+    assert "reviewed" in page and "王芳" in page
+
+
+def test_the_reviewer_gives_a_name_once(store):
+    client = TestClient(create_app(store))
+    response = client.get("/", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/reviewer?back=/"
+    csrf = Forms(client.get("/reviewer?back=/").text).form("/reviewer")["csrf"]
+    for name in ("", " ", "x" * 65, "a\tb"):
+        response = client.post("/reviewer", data={"csrf": csrf, "name": name})
+        assert response.status_code == 400 and "1 to 64 characters" in response.text
+    # Back to a page of this site only, never to another.
+    response = client.post(
+        "/reviewer",
+        data={"csrf": csrf, "name": " 王芳 ", "back": "//elsewhere.example/"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303 and response.headers["location"] == "/"
+    assert "reviewing as <strong>王芳</strong>" in client.get("/").text
+
+
+def test_review_refuses_another_host_without_a_token(tmp_path):
+    runner = CliRunner()
+    database = f"sqlite:///{tmp_path / 'r.db'}"
+    result = runner.invoke(cli, ["review", "--db", database, "--host", "0.0.0.0"])
+    assert result.exit_code == 2 and "--token" in result.output
+    result = runner.invoke(
+        cli, ["review", "--db", database, "--host", "0.0.0.0", "--token", "short"]
+    )
+    assert result.exit_code != 0 and "12 characters" in result.output
+
+
+@pytest.mark.parametrize(
+    ("path", "old", "typed", "value", "found"),
+    [
+        # Money to 元, wherever the unit comes from.
+        (
+            "budget.total_expenditure",
+            ("818.93万元", 8189300, "元"),
+            "611.34万元",
+            6113400,
+            "611.34万元",
+        ),
+        (
+            "budget.total_expenditure",
+            ("818.93万元", 8189300, "元"),
+            "611.34",
+            6113400,
+            "611.34万元",
+        ),
+        (
+            "budget.total_expenditure",
+            ("818.93万元", 8189300, "元"),
+            "6113400元",
+            6113400,
+            "611.34万元",
+        ),
+        # A bare figure in a table headed 单位：万元 is read in 万元, as the pipeline read it.
+        ("budget.initial_budget", ("633.91", 6339100, "元"), "551.87", 5518700, "551.87"),
+        ("budget.execution_rate", ("100%", 100, "%"), "75.11%", 75.11, "75.11%"),
+        ("staffing.actual", ("41人", 41, "人"), "45名", 45, "45名"),
+        (
+            "report_date",
+            ("2025年4月1日", "2025-04-01", None),
+            "2025年5月12日",
+            "2025-05-12",
+            "2025年5月12日",
+        ),
+        ("grade", ("良", "良", None), "优秀", "优秀", "优秀"),
+    ],
+)
+def test_corrections_are_read_like_the_pipeline_reads_figures(path, old, typed, value, found):
+    raw, old_value, unit = old
+    text = f"前文 {raw}，另有 611.34万元、551.87、75.11%、45名，评为优秀，落款 2025年5月12日。"
+    original = models.Fact(
+        path=path,
+        value=old_value,
+        unit=unit,
+        raw=raw,
+        start=text.index(raw),
+        end=text.index(raw) + len(raw),
+    )
+    fields = actions.correction(original, typed, text, "王芳", entered=False)
+    assert fields["value"] == value
+    assert fields["raw"] == found and text[fields["start"] : fields["end"]] == found
+    assert fields["note"] == f"corrected by 王芳: was “{raw}” at {original.start}–{original.end}"
+
+
+def test_a_correction_goes_to_the_place_nearest_the_value_it_replaces():
+    text = "预算 10分 ………………………… 指标 分值 5 得分 4 … 另 10分"
+    start = text.index("得分 4") + 3
+    score = models.Fact(
+        path="indicators[0].score", value=4, unit="分", raw="4", start=start, end=start + 1
+    )
+    fields = actions.correction(score, "10分", text, "王芳", entered=False)
+    assert fields["start"] == text.rindex("10分")
+    assert actions.correction(score, "5", text, "王芳", entered=False)["start"] == text.index("5")
+
+
+def test_a_correction_that_is_no_figure_of_its_kind_is_refused():
+    text = "总支出818.93万元，执行率100%。"
+    total = models.Fact(
+        path="budget.total_expenditure", value=8189300, unit="元", raw="818.93万元", start=3, end=11
+    )
+    with pytest.raises(actions.Refused, match="not one figure"):
+        actions.correction(total, "很多", text, "王芳", entered=True)
+    with pytest.raises(actions.Refused, match="sum of money"):
+        actions.correction(total, "100%", text, "王芳", entered=True)
+    with pytest.raises(actions.Refused, match="type the right value"):
+        actions.correction(total, "  ", text, "王芳", entered=True)
+    date = models.Fact(path="report_date", value="2025-05-12", raw="x", start=0, end=1)
+    with pytest.raises(actions.Refused, match="not a date"):
+        actions.correction(date, "明天", text, "王芳", entered=True)
+
+
+def test_export_keeps_review_columns_with_their_items(store, records, tmp_path):
+    """Rejecting a problem moves the ones after it up: their review states move with them."""
+    client = reviewer(create_app(store), "王芳")
+    document = document_id(store, records["000"].document.sha256)
+    forms = report_forms(client, document)
+    first, second = fact(store, document, "problems[0]"), fact(store, document, "problems[1]")
+    client.post(f"/facts/{first.id}/reject", data=forms.form(f"/facts/{first.id}/confirm"))
+    client.post(f"/facts/{second.id}/confirm", data=forms.form(f"/facts/{second.id}/confirm"))
+    target = fact(store, document, "indicators[2].target")
+    response = client.post(
+        f"/facts/{target.id}/correct",
+        data=forms.form(f"/facts/{target.id}/correct") | {"value": "≥95%", "entered": "true"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+
+    result = CliRunner().invoke(
+        cli, ["export", "--db", store.url, "--format", "jsonl", "--out", str(tmp_path / "x.jsonl")]
+    )
+    assert result.exit_code == 0, result.output
+    (record,) = [
+        json.loads(line)
+        for line in (tmp_path / "x.jsonl").read_text(encoding="utf-8").splitlines()
+        if json.loads(line)["document"]["sha256"] == records["000"].document.sha256
+    ]
+    assert record["problems"][0]["raw"] == second.raw
+    indicator = record["indicators"][2]
+    assert indicator["target"]["value"] == "≥95%" and indicator["target"]["status"] == "corrected"
+    assert (indicator["target_op"], indicator["target_value"], indicator["target_unit"]) == (
+        "≥",
+        95.0,
+        "%",
+    )
+    (exported,) = [e for e in exported_reports(store) if e.key == records["000"].document.sha256]
+    assert exported.reviews["problems[0]"] == "confirmed"
+    assert exported.reviews["problems[1]"] == "unreviewed"
