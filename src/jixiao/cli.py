@@ -59,7 +59,9 @@ def main() -> None:
 
 @app.command()
 def inspect(
-    files: Annotated[list[Path], typer.Argument(help="Reports to inspect: .txt, .docx or .pdf.")],
+    files: Annotated[
+        list[Path], typer.Argument(help="Reports to inspect: .txt, .docx, .pdf or images.")
+    ],
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON object per file.")
     ] = False,

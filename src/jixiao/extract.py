@@ -45,7 +45,7 @@ from jixiao.records import (
 from jixiao.sections import Section, looks_like_heading
 from jixiao.tables import BudgetLine, Indicator, Table
 
-PROMPTS = Path(__file__).resolve().parents[2] / "prompts"
+PROMPTS = Path(__file__).parent / "prompts"  # also reachable as prompts/ at the top
 
 
 # --- what the model answers --------------------------------------------------
