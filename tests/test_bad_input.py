@@ -120,3 +120,27 @@ def test_a_ten_thousand_row_table_is_read_whole(outcomes):
 
 def test_thirty_heading_levels_are_no_trouble(outcomes):
     assert outcomes["thirty-heading-levels.txt"].status == "done"
+
+
+def test_a_file_that_takes_too_long_is_stopped_and_the_batch_goes_on(tmp_path):
+    """A report whose reading outlasts the limit (here a page of noise for the
+    OCR, under a 1-second limit) is stopped with its worker; the next report
+    is read on a new one."""
+    import numpy as np
+    from PIL import Image
+
+    noise = tmp_path / "noise.png"
+    pixels = np.random.default_rng(1).integers(0, 256, (3300, 2500), dtype=np.uint8)
+    Image.fromarray(pixels).save(noise)
+    store = Store(f"sqlite:///{tmp_path / 'jixiao.db'}")
+    results: list[Outcome] = []
+    with FakeServer(lambda body: Step(content="{}")) as server:
+        # Two reports in flight: the second waits for the one worker, then
+        # meets the pool being replaced.
+        settings = Settings(base_url=server.url, model="fake", concurrency=2)
+        client = ModelClient(settings, use_cache=False)
+        Batch(store, client, workers=1, cpu_timeout=1.0).run([noise, SAMPLES[0]], results.append)
+    outcomes = {outcome.path: outcome for outcome in results}
+    assert outcomes[noise].status == "failed"
+    assert outcomes[noise].error.startswith(f"{noise}: reading it took over 1 s")
+    assert outcomes[SAMPLES[0]].status == "done", outcomes[SAMPLES[0]].error

@@ -240,6 +240,12 @@ def ingest(
             min=0, help="Processes for reading, OCR and parsing (0: none; default: CPUs)."
         ),
     ] = None,
+    cpu_timeout: Annotated[
+        float | None,
+        typer.Option(
+            min=1, help="Seconds one report's reading, OCR and parsing may take (default: 1800)."
+        ),
+    ] = None,
     replay: _Replay = None,
     record: _Record = None,
     no_cache: _NoCache = False,
@@ -262,7 +268,10 @@ def ingest(
         )
         raise typer.Exit(code=1)
     store = _store(db)
-    batch = Batch(store, client, workers=workers, cassettes=cassettes, mode=cassette_mode, out=out)  # type: ignore[arg-type]
+    limits = {"cpu_timeout": cpu_timeout} if cpu_timeout else {}
+    batch = Batch(
+        store, client, workers=workers, cassettes=cassettes, mode=cassette_mode, out=out, **limits
+    )  # type: ignore[arg-type]
     tally = Tally()
     with Progress(
         TextColumn("reports"),

@@ -43,6 +43,9 @@ from jixiao.records import SCHEMA_VERSION, Report
 from jixiao.store import Store
 
 _GLOB_CHARACTERS = frozenset("*?[")
+# Reading, OCR and parsing of one report: a 100-page scan takes some 6 minutes
+# on two cores; far longer, and something is stuck on the file.
+DEFAULT_CPU_TIMEOUT = 1800.0
 
 
 def report_files(paths: Iterable[Path]) -> list[Path]:
@@ -186,10 +189,11 @@ def _digest(path: Path) -> str:
 class Batch:
     """Runs files through the pipeline into a store.
 
-    `workers` processes do the CPU work (0: none, all in this process); the
-    client's `concurrency` bounds the model calls. Under cassettes, reports run
-    one at a time: vcrpy patches the HTTP client of the whole process, so two
-    cassettes cannot be in use at once.
+    `workers` processes do the CPU work (0: none, all in this process), each
+    report's for at most `cpu_timeout` seconds; the client's `concurrency`
+    bounds the model calls. Under cassettes, reports run one at a time: vcrpy
+    patches the HTTP client of the whole process, so two cassettes cannot be in
+    use at once.
     """
 
     def __init__(
@@ -201,8 +205,10 @@ class Batch:
         cassettes: Path | None = None,
         mode: CassetteMode = "replay",
         out: Path | None = None,
+        cpu_timeout: float = DEFAULT_CPU_TIMEOUT,
     ) -> None:
         self.store = store
+        self.cpu_timeout = cpu_timeout
         self.client = client
         self.workers = min(os.cpu_count() or 1, 4) if workers is None else workers
         self.cassettes = cassettes
@@ -211,6 +217,9 @@ class Batch:
         self.run_id = open_run(store, client)
         self._pool: ProcessPoolExecutor | None = None
         self._pool_lock = threading.Lock()
+        # A report goes to the pool only when a worker is free, so that its time
+        # limit counts its own work, not its wait behind others.
+        self._free_workers = threading.BoundedSemaphore(max(1, self.workers))
 
     def run(self, files: list[Path], on_outcome: Callable[[Outcome], None]) -> None:
         in_flight = 1 if self.cassettes else max(1, self.client.settings.concurrency)
@@ -283,20 +292,50 @@ class Batch:
     def _prepare(self, path: Path) -> Prepared:
         if self.workers == 0:
             return prepare(path)
-        pool = self._process_pool()
         try:
-            return pool.submit(prepare, path).result()
+            return self._in_pool(path)
         except BrokenProcessPool:
-            # The worker died under this file (killed, or out of memory): give the
-            # batch a new pool, and this report the blame.
-            with self._pool_lock:
-                if self._pool is pool:
-                    self._pool = None
+            pass  # perhaps another report's doing: once more, on a new pool
+        try:
+            return self._in_pool(path)
+        except BrokenProcessPool:
             raise LoadError(
                 path,
                 "the worker reading it died (out of memory, or killed)",
                 "check the file's size and content, then ingest it again",
             ) from None
+
+    def _in_pool(self, path: Path) -> Prepared:
+        with self._free_workers:
+            pool = self._process_pool()
+            try:
+                future = pool.submit(prepare, path)
+            except RuntimeError:  # shut down by another report's time limit meanwhile
+                raise BrokenProcessPool from None
+            try:
+                return future.result(timeout=self.cpu_timeout)
+            except TimeoutError:
+                self._discard(pool)
+                raise LoadError(
+                    path,
+                    f"reading it took over {self.cpu_timeout:g} s, and was stopped",
+                    "check that it is one report (a scan of hundreds of pages takes long),"
+                    " or allow more time with --cpu-timeout",
+                ) from None
+            except BrokenProcessPool:
+                self._discard(pool)
+                raise
+
+    def _discard(self, pool: ProcessPoolExecutor) -> None:
+        """Kill a pool's workers (a stuck one among them) and let the batch start a
+        new pool; the reports the others were reading are read again there."""
+        with self._pool_lock:
+            if self._pool is pool:
+                self._pool = None
+        # Python 3.11 has no public way to stop a running task's worker.
+        for process in list((pool._processes or {}).values()):
+            process.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
 
     def _process_pool(self) -> ProcessPoolExecutor:
         with self._pool_lock:
