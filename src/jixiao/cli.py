@@ -290,7 +290,15 @@ def ingest(
             tally.add(outcome)
             if outcome.status == "failed":
                 _error(outcome.error or str(outcome.path))
-            progress.update(task, advance=1, tally=tally.line(progress.tasks[0].elapsed or 0))
+            line = tally.line(progress.tasks[0].elapsed or 0)
+            progress.update(task, advance=1, tally=line)
+            # Redirected to a log, the live bar draws nothing: a line per percent
+            # of the batch instead.
+            seen = tally.done + tally.failed + tally.skipped
+            if not errors.is_terminal and (
+                seen % max(1, len(files) // 100) == 0 or seen == len(files)
+            ):
+                errors.print(f"reports {seen}/{len(files)}: {line}", soft_wrap=True)
 
         try:
             batch.run(files, on_outcome)
