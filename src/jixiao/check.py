@@ -105,6 +105,13 @@ def _place(report: Report, path: str) -> tuple[object, str]:
     return holder, parts[-1]
 
 
+def path_order(path: str) -> list:
+    """A sort key for fact paths that reads list indexes as numbers (``projects[10]``
+    after ``projects[2]``): sorted in reverse, list items are dropped last first,
+    so that the paths of the others stay right."""
+    return [int(part) if part.isdigit() else part for part in re.findall(r"\d+|[^.\[\]\d]+", path)]
+
+
 def drop_fact(report: Report, path: str) -> None:
     """Take a fact out of the record: a field becomes null, a list item goes."""
     holder, last = _place(report, path)
@@ -1051,7 +1058,7 @@ def run_checks(report: Report, tables: Sequence[Table] | None = None) -> list[Ch
                 fact.status = status  # type: ignore[assignment]
                 fact.note = result.message
     # Last item first, so that taking one out leaves the paths of the others right.
-    for path in sorted(dropped, key=_path_key, reverse=True):
+    for path in sorted(dropped, key=path_order, reverse=True):
         report.rejected.append(Rejected(path=path, raw=facts[path].raw, reason=dropped[path]))
         drop_fact(report, path)
     report.checks = results
@@ -1068,10 +1075,6 @@ def _add_note(fact: Fact, note: str) -> None:
         fact.note = note
     elif note not in fact.note:
         fact.note = f"{fact.note}; {note}"
-
-
-def _path_key(path: str) -> list:
-    return [int(part) if part.isdigit() else part for part in re.findall(r"\d+|[^.\[\]\d]+", path)]
 
 
 def _check(check_id: str, status: str, message: str, facts: list[str]) -> Check:

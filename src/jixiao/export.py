@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 from sqlalchemy import select
 
-from jixiao.check import drop_fact, facts_of, set_fact
+from jixiao.check import drop_fact, facts_of, path_order, set_fact
 from jixiao.numbers import parse_quantity
 from jixiao.records import Budget, Fact, IndicatorRecord, Rejected, Report
 from jixiao.store import Store, models
@@ -100,7 +100,7 @@ def _reviewed(report: Report, rows: Iterable[models.Fact], keep: set[str]) -> Ex
     nameless = {path.removesuffix(".name") for path in dropped if _PROJECT_NAME.fullmatch(path)}
     dropped = [path for path in dropped if path.split(".")[0] not in nameless] + sorted(nameless)
     # Later list items first, so that dropping one does not shift the others.
-    for path in sorted(dropped, key=_list_order, reverse=True):
+    for path in sorted(dropped, key=path_order, reverse=True):
         drop_fact(report, path)
     return Exported(
         report,
@@ -121,10 +121,6 @@ def _reread_indicator(indicator: IndicatorRecord, role: str, fact: Fact) -> None
         indicator.target_op = quantity.comparator if quantity else None
     setattr(indicator, f"{role}_value", quantity.value if quantity else None)
     setattr(indicator, f"{role}_unit", quantity.unit if quantity else None)
-
-
-def _list_order(path: str) -> tuple:
-    return tuple(int(part) if part.isdigit() else part for part in re.split(r"\[(\d+)\]", path))
 
 
 # --- flat tables ----------------------------------------------------------------------

@@ -20,7 +20,7 @@ import multiprocessing
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from concurrent.futures import (
     FIRST_COMPLETED,
     Future,
@@ -113,12 +113,6 @@ def save_record(report: Report, target: Path) -> None:
         json.dumps(report.model_dump(mode="json"), ensure_ascii=False, indent=1), encoding="utf-8"
     )
     partial.replace(target)
-
-
-@contextlib.contextmanager
-def timed() -> Iterator[Callable[[], float]]:
-    started = time.perf_counter()
-    yield lambda: time.perf_counter() - started
 
 
 # --- runs ----------------------------------------------------------------------------
