@@ -16,12 +16,12 @@ from pathlib import Path
 
 import jieba
 
-from jixiao.chunks import build_chunks
+from jixiao.structure.chunks import build_chunks
 from jixiao.load import load
 from jixiao.normalise import normalise
-from jixiao.numbers import parse_quantity
-from jixiao.sections import build_sections
-from jixiao.tables import build_tables, find_grids
+from jixiao.structure.numbers import parse_quantity
+from jixiao.structure.sections import build_sections
+from jixiao.structure.tables import build_tables, find_grids
 
 ROOT = Path(__file__).resolve().parents[1]
 REPEATS = 20

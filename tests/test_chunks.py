@@ -1,9 +1,9 @@
 import pytest
 from conftest import prepared
 
-from jixiao.chunks import build_chunks, estimate_tokens
-from jixiao.sections import build_sections
-from jixiao.tables import build_tables, find_text_grids
+from jixiao.structure.chunks import build_chunks, estimate_tokens
+from jixiao.structure.sections import build_sections
+from jixiao.structure.tables import build_tables, find_text_grids
 
 
 @pytest.mark.parametrize("name", ["000", "001", "002", "003"])

@@ -5,8 +5,8 @@ import pytest
 from conftest import SAMPLES, prepared
 
 from jixiao.pipeline import prepare
-from jixiao.sections import flatten
-from jixiao.tables import build_tables, find_text_grids
+from jixiao.structure.sections import flatten
+from jixiao.structure.tables import build_tables, find_text_grids
 
 
 def shape(report):

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from jixiao.numbers import UNITS, find_quantities, parse_quantity
+from jixiao.structure.numbers import UNITS, find_quantities, parse_quantity
 
 
 @pytest.mark.parametrize(

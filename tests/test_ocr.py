@@ -31,7 +31,7 @@ from jixiao.load import LoadError
 from jixiao.ocr import Line, page_text, read_image, read_pages
 from jixiao.pipeline import Prepared, prepare
 from jixiao.records import DocumentInfo, Fact, IndicatorRecord, OcrReading, Report
-from jixiao.tables import build_tables, column_roles, find_text_grids
+from jixiao.structure.tables import build_tables, column_roles, find_text_grids
 
 FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 # The collection's simplified-Chinese face: the Japanese one (index 0) draws 门

@@ -1,7 +1,7 @@
 import pytest
 from conftest import prepared
 
-from jixiao.sections import build_sections, flatten
+from jixiao.structure.sections import build_sections, flatten
 
 
 def headings(name):

@@ -5,7 +5,7 @@ import pytest
 from conftest import gold, prepared
 
 from jixiao.document import Cell, Grid
-from jixiao.tables import build_tables, find_text_grids
+from jixiao.structure.tables import build_tables, find_text_grids
 
 
 def indicator_tables(name):

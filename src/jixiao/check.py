@@ -27,10 +27,10 @@ from decimal import Decimal
 import cn2an
 from pydantic import BaseModel
 
-from jixiao.numbers import Quantity, find_quantities, parse_quantity
+from jixiao.structure.numbers import Quantity, find_quantities, parse_quantity
 from jixiao.records import Check, Fact, IndicatorRecord, Rejected, Report
-from jixiao.sections import Section, build_sections, flatten
-from jixiao.tables import Indicator, Table, build_tables, find_text_grids
+from jixiao.structure.sections import Section, build_sections, flatten
+from jixiao.structure.tables import Indicator, Table, build_tables, find_text_grids
 
 _MONEY_UNITS = {"亿元": 10**8, "万元": 10**4, "千元": 10**3, "元": 1}
 _UNIT_SLIPS = (Decimal(10) ** 4, Decimal(10) ** -4)

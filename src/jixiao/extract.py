@@ -7,7 +7,7 @@ The division of labour:
 - every other chunk is routed to the record types it can hold (its heading
   path and keywords tell), and only the lines that can answer are sent;
 - the model copies `raw` text; the code finds it in the chunk for offsets and
-  parses value and unit with `jixiao.numbers`. The model never converts units
+  parses value and unit with `jixiao.structure.numbers`. The model never converts units
   or does arithmetic. What cannot be found or parsed is rejected field by
   field, with the reason.
 """
@@ -27,10 +27,10 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from jixiao.check import FIELD_LABELS, INJECTION, clause_before, drop_fact, evaluate_checks, get
-from jixiao.chunks import estimate_tokens
+from jixiao.structure.chunks import estimate_tokens
 from jixiao.document import Document
 from jixiao.llm import ContextTooLong, ModelClient
-from jixiao.numbers import Quantity, find_quantities, parse_quantity
+from jixiao.structure.numbers import Quantity, find_quantities, parse_quantity
 from jixiao.pipeline import Prepared
 from jixiao.records import (
     Budget,
@@ -42,8 +42,8 @@ from jixiao.records import (
     Rejected,
     Report,
 )
-from jixiao.sections import Section, looks_like_heading
-from jixiao.tables import BudgetLine, Indicator, Table
+from jixiao.structure.sections import Section, looks_like_heading
+from jixiao.structure.tables import BudgetLine, Indicator, Table
 
 PROMPTS = Path(__file__).parent / "prompts"  # also reachable as prompts/ at the top
 

@@ -9,7 +9,7 @@ page as the text the later stages already read:
 
 - boxes on one visual row make one line, left to right;
 - a table becomes one row per line, cells separated by tabs, as tables
-  flattened from Word files come (see `jixiao.tables.find_text_grids`). Its
+  flattened from Word files come (see `jixiao.structure.tables.find_text_grids`). Its
   rows and columns are taken from its ruling lines where it has them: a cell
   merged down over several rows is written in its first row and left empty
   below, a cell merged across columns is one cell, and a cell's wrapped lines

@@ -30,7 +30,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from jixiao.extract import FIELD_KINDS, find_date, quantity_fact
-from jixiao.numbers import UNITS, Quantity, find_quantities, parse_quantity
+from jixiao.structure.numbers import UNITS, Quantity, find_quantities, parse_quantity
 from jixiao.records import Report
 from jixiao.store import Store, models
 

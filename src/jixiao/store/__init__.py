@@ -25,7 +25,7 @@ from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from jixiao.check import facts_of
-from jixiao.chunks import Chunk
+from jixiao.structure.chunks import Chunk
 from jixiao.llm import CallLog
 from jixiao.records import Report
 from jixiao.store import models

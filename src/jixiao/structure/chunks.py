@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import Literal
 
-from jixiao.sections import Section
-from jixiao.tables import Table
+from jixiao.structure.sections import Section
+from jixiao.structure.tables import Table
 
 DEFAULT_CHUNK_TOKENS = 700
 

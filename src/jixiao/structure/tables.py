@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from jixiao.document import Cell, Document, Grid
-from jixiao.numbers import Quantity, parse_quantity
-from jixiao.sections import looks_like_heading
+from jixiao.structure.numbers import Quantity, parse_quantity
+from jixiao.structure.sections import looks_like_heading
 
 TableKind = Literal["indicators", "budget", "other"]
 

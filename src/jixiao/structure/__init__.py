@@ -1,0 +1,2 @@
+"""Document → sections, tables, numbers and chunks: the structure built once
+from a report's normalised text and handed on to every later stage."""
