@@ -20,8 +20,8 @@ from pathlib import Path
 from jixiao.check import drop_fact, facts_of, run_checks, set_fact
 from jixiao.ingest import run_one
 from jixiao.llm import ModelClient, Settings
-from jixiao.structure.numbers import find_quantities
 from jixiao.records import Fact, Report
+from jixiao.structure.numbers import find_quantities
 from jixiao.structure.tables import Table, build_tables, find_text_grids
 
 ROOT = Path(__file__).resolve().parents[1]

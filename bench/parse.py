@@ -16,9 +16,9 @@ from pathlib import Path
 
 import jieba
 
-from jixiao.structure.chunks import build_chunks
 from jixiao.load import load
 from jixiao.normalise import normalise
+from jixiao.structure.chunks import build_chunks
 from jixiao.structure.numbers import parse_quantity
 from jixiao.structure.sections import build_sections
 from jixiao.structure.tables import build_tables, find_grids

@@ -27,8 +27,8 @@ from decimal import Decimal
 import cn2an
 from pydantic import BaseModel
 
-from jixiao.structure.numbers import Quantity, find_quantities, parse_quantity
 from jixiao.records import Check, Fact, IndicatorRecord, Rejected, Report
+from jixiao.structure.numbers import Quantity, find_quantities, parse_quantity
 from jixiao.structure.sections import Section, build_sections, flatten
 from jixiao.structure.tables import Indicator, Table, build_tables, find_text_grids
 

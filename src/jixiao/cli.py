@@ -22,11 +22,11 @@ from rich.table import Table as RichTable
 from rich.tree import Tree
 
 from jixiao.check import run_checks
-from jixiao.structure.chunks import DEFAULT_CHUNK_TOKENS
 from jixiao.evaluate import evaluate, iter_facts
 from jixiao.load import LoadError
 from jixiao.pipeline import Prepared, prepare
 from jixiao.records import FactStatus, Report, Usage
+from jixiao.structure.chunks import DEFAULT_CHUNK_TOKENS
 from jixiao.structure.sections import Section
 
 # The model client, the store and the export are imported by the commands that

@@ -27,9 +27,9 @@ from typing import Any, Literal
 from sqlalchemy import select
 
 from jixiao.check import drop_fact, facts_of, path_order, set_fact
-from jixiao.structure.numbers import parse_quantity
 from jixiao.records import Budget, Fact, IndicatorRecord, Rejected, Report
 from jixiao.store import Store, models
+from jixiao.structure.numbers import parse_quantity
 
 Format = Literal["json", "jsonl", "csv", "xlsx", "parquet"]
 FORMATS: tuple[Format, ...] = ("json", "jsonl", "csv", "xlsx", "parquet")

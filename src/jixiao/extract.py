@@ -27,10 +27,8 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from jixiao.check import FIELD_LABELS, INJECTION, clause_before, drop_fact, evaluate_checks, get
-from jixiao.structure.chunks import estimate_tokens
 from jixiao.document import Document
 from jixiao.llm import ContextTooLong, ModelClient
-from jixiao.structure.numbers import Quantity, find_quantities, parse_quantity
 from jixiao.pipeline import Prepared
 from jixiao.records import (
     Budget,
@@ -42,6 +40,8 @@ from jixiao.records import (
     Rejected,
     Report,
 )
+from jixiao.structure.chunks import estimate_tokens
+from jixiao.structure.numbers import Quantity, find_quantities, parse_quantity
 from jixiao.structure.sections import Section, looks_like_heading
 from jixiao.structure.tables import BudgetLine, Indicator, Table
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from jixiao.structure.chunks import DEFAULT_CHUNK_TOKENS, Chunk, build_chunks
 from jixiao.document import Document
 from jixiao.load import load
 from jixiao.normalise import normalise
+from jixiao.structure.chunks import DEFAULT_CHUNK_TOKENS, Chunk, build_chunks
 from jixiao.structure.sections import Section, build_sections
 from jixiao.structure.tables import Table, build_tables, find_grids
 

@@ -30,9 +30,9 @@ from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from jixiao.extract import FIELD_KINDS, find_date, quantity_fact
-from jixiao.structure.numbers import UNITS, Quantity, find_quantities, parse_quantity
 from jixiao.records import Report
 from jixiao.store import Store, models
+from jixiao.structure.numbers import UNITS, Quantity, find_quantities, parse_quantity
 
 # What a review changes, and so what `Review.before` and `after` hold.
 SNAPSHOT = ("value", "unit", "raw", "start", "end", "status", "note", "review", "version")

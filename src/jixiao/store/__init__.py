@@ -25,10 +25,10 @@ from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from jixiao.check import facts_of
-from jixiao.structure.chunks import Chunk
 from jixiao.llm import CallLog
 from jixiao.records import Report
 from jixiao.store import models
+from jixiao.structure.chunks import Chunk
 
 DEFAULT_URL = "sqlite:///jixiao.db"
 MIGRATIONS = Path(__file__).parent / "migrations"
