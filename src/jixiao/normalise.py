@@ -38,13 +38,13 @@ _EDITS = re.compile(
             r"\r\n?",
             r"\[(?:image|bookmark|footnote|endnote|comment|picture|chart|shape)\b[^\]\n]{0,200}\]",
             r"[\u200b-\u200f\u2060\ufeff\x00-\x08\x0b\x0c\x0e-\x1f\x7f]+",
-            # spaces around a decimal point or a thousands comma inside a number
-            r"(?<=\d) +(?=[.,]\d)",
-            r"(?<=\d[.,]) +(?=\d)",
-            # spaces between a comparator and its number
-            r"(?<=[≥≤<>=]) +(?=\d)",
-            # spaces between a number and its unit
-            rf"(?<=\d) +(?={UNIT_WORDS})",
+            # A space inside a number, between a comparator and its number, or
+            # between a number and its unit; two or more are a column gap of a
+            # table laid out with spaces, and stay.
+            r"(?<=\d) (?=[.,]\d)",
+            r"(?<=\d[.,]) (?=\d)",
+            r"(?<=[≥≤<>=]) (?=\d)",
+            rf"(?<=\d) (?={UNIT_WORDS})",
         ]
     )
 )

@@ -1,11 +1,8 @@
-"""Rebuild a report's tables as grids, classify them, and read indicator tables.
+"""Read a report's grids as tables: classify them, map their columns, read their rows.
 
-Word tables reach us flattened in two layouts:
-
-- one cell per line, each prefixed with a tab, rows separated by blank lines,
-  a cell's text wrapped onto following lines without a tab (``≤207.59`` /
-  ``万元``), merged cells left empty;
-- one row per line, cells separated by tabs.
+The grids come from the file (Word tables) or from the text (see `segment`).
+Column titles and row labels name contract fields through the vocabulary
+(see `labels`), whatever words a unit chose for them.
 
 A grid may hold several tables stacked in one Word table (a budget block above
 an indicator block), so each grid is cut into segments at its header rows.
@@ -21,47 +18,22 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from jixiao.document import Cell, Document, Grid
+from jixiao.structure.labels import column_field, is_title
 from jixiao.structure.numbers import Quantity, parse_quantity
-from jixiao.structure.sections import looks_like_heading
+from jixiao.structure.segment import find_text_grids
 
 TableKind = Literal["indicators", "budget", "other"]
 
-_CAPTION = re.compile(r"^\s*(表\s*\d|单位\s*[:：]|注\s*[:：]|附表|附件|数据来源)")
-_LIST_ITEM = re.compile(r"^\s*(\d{1,2}|[一二三四五六七八九十]{1,3})\s*[、.．]")
 _SCORE_SUFFIX = re.compile(r"\s*[（(]\s*\d+(?:\.\d+)?\s*分\s*[)）]\s*$")
+# 指标1：养护里程: a name numbered by the table, not by the report.
+_NUMBERED_NAME = re.compile(r"^\s*指标\s*\d+\s*[:：]\s*")
 _TABLE_UNIT = re.compile(r"单位\s*[:：]\s*(亿元|万元|千元|元)")
 _HEADER_UNIT = re.compile(r"[（(]\s*(亿元|万元|千元|元)\s*[)）]")
 
 _FORM_LABEL = re.compile(r"[:：]\s*$")
-_SERIAL = re.compile(r"^(序号|编号)$")
-_LEVEL = re.compile(r"^([一二三])级(指标)?$")
-_BUDGET_WORDS = (
-    "年初预算",
-    "全年预算",
-    "调整后预算",
-    "预算数",
-    "执行数",
-    "决算数",
-    "追加",
-    "执行率",
-)
-
-# Column roles of an indicator table, tried in order: the first pattern that
-# matches a header cell names its column.
-_ROLES: list[tuple[str, re.Pattern[str]]] = [
-    ("group", re.compile(r"^(年度)?(绩效)?(评价)?指标$|^绩效评价指标分值$")),
-    ("actual", re.compile(r"实际完成|完成值|实际值|实际完成情况")),
-    ("op", re.compile(r"指标性质")),
-    ("unit", re.compile(r"单位$")),
-    ("target", re.compile(r"指标值|目标值|预期值|计划值")),
-    ("weight", re.compile(r"分值|权重")),
-    ("score", re.compile(r"得分")),
-    ("note", re.compile(r"原因|备注|说明|改进措施")),
-    ("rate", re.compile(r"完成率|完成比例")),
-]
-_HEADER_WORDS = re.compile(
-    r"指标|分值|得分|权重|完成值|完成率|单位|预算|执行|决算|年度|项目|类别|序号|备注|原因|变动|说明"
-)
+_LEVELS = ("level1", "level2", "level3")
+_INDICATOR_COLUMNS = {"target", "actual", "weight", "score", "op"}
+_BUDGET_COLUMNS = {"initial_budget", "full_year_budget", "spent", "execution_rate", "balance"}
 
 # The standard template's level-2 labels under each level-1 label. A level-1
 # cell merged down over rows of another family was not filled in by the
@@ -163,159 +135,33 @@ class Table:
         }
 
 
-# --- flattened text to grids -------------------------------------------------
-
-
-@dataclass
-class _CellParts:
-    """A cell being read from one or more lines."""
-
-    parts: list[tuple[int, str]] = field(default_factory=list)  # (offset, text)
-
-    def add(self, offset: int, text: str) -> None:
-        self.parts.append((offset, text))
-
-    def build(self, at: int) -> Cell:
-        pieces = [(offset, text) for offset, text in self.parts if text.strip()]
-        if not pieces:
-            return Cell("", at, at)
-        first_offset, first = pieces[0]
-        last_offset, last = pieces[-1]
-        start = first_offset + len(first) - len(first.lstrip())
-        end = last_offset + len(last.rstrip())
-        joined = ""
-        for _, text in pieces:
-            text = text.strip()
-            if joined and (
-                _LIST_ITEM.match(text)
-                or (
-                    joined[-1].isascii()
-                    and joined[-1].isalnum()
-                    and text[0].isascii()
-                    and text[0].isalnum()
-                )
-            ):
-                joined += "\n" if _LIST_ITEM.match(text) else " "
-            joined += text
-        # Multi-paragraph cells come quoted, as in CSV.
-        if len(joined) > 1 and joined[0] == '"' and joined[-1] == '"':
-            joined = joined[1:-1].replace('""', '"').strip()
-        return Cell(joined, start, end)
-
-
-def _ends_table(line: str, row: list[_CellParts], previous_width: int) -> bool:
-    """A line without a tab right after a cell either wraps that cell's text or is
-    the first paragraph after the table. It ends the table when the row is
-    already complete and the line reads like a heading or a caption."""
-    complete = previous_width > 0 and len(row) >= previous_width
-    return complete and (looks_like_heading(line) or bool(_CAPTION.match(line)))
-
-
-def find_text_grids(text: str) -> list[Grid]:
-    """Every flattened table in `text`, as grids with cell offsets."""
-    grids: list[Grid] = []
-    lines = text.split("\n")
-    starts = []
-    position = 0
-    for line in lines:
-        starts.append(position)
-        position += len(line) + 1
-    index = 0
-    while index < len(lines):
-        if "\t" not in lines[index]:
-            index += 1
-            continue
-        grid, index = _read_block(lines, starts, index)
-        if grid is not None:
-            grids.append(grid)
-    return grids
-
-
-def _row_per_line(lines: list[str], first: int) -> bool:
-    """Whether the block starting at `first` writes one row per line."""
-    tabbed = [line for line in lines[first : first + 12] if "\t" in line]
-    multi = sum(1 for line in tabbed if line.count("\t") > 1 or not line.startswith("\t"))
-    return multi * 2 > len(tabbed)
-
-
-def _read_block(lines: list[str], starts: list[int], first: int) -> tuple[Grid | None, int]:
-    row_mode = _row_per_line(lines, first)
-    rows: list[list[_CellParts]] = []
-    row: list[_CellParts] = []
-    blank_before = False
-    index = first
-    while index < len(lines):
-        line, offset = lines[index], starts[index]
-        # A line holding only a tab is an empty cell, not a row break.
-        if not line.strip() and "\t" not in line:
-            if row and not row_mode:
-                rows.append(row)
-                row = []
-            blank_before = True
-            index += 1
-            continue
-        if "\t" in line:
-            if row_mode:
-                if row:
-                    rows.append(row)
-                row = []
-                position = offset
-                for piece in line.split("\t"):
-                    cell = _CellParts()
-                    cell.add(position, piece)
-                    row.append(cell)
-                    position += len(piece) + 1
-            else:
-                cell = _CellParts()
-                tab = line.index("\t")
-                cell.add(offset + tab + 1, line[tab + 1 :])
-                if tab and line[:tab].strip() and row:
-                    # Text before the tab wraps the previous cell's text.
-                    row[-1].add(offset, line[:tab])
-                row.append(cell)
-            blank_before = False
-            index += 1
-            continue
-        current = row or (rows[-1] if rows else [])
-        previous_width = len(rows[-1]) if rows and row else (len(rows[-2]) if len(rows) > 1 else 0)
-        if blank_before or not current or _ends_table(line, current, previous_width):
-            break
-        current[-1].add(offset, line)
-        index += 1
-    if row:
-        rows.append(row)
-    if len(rows) < 2:
-        return None, max(index, first + 1)
-    built = [[cell.build(starts[first]) for cell in cells] for cells in rows]
-    start = starts[first]
-    end = max(cell.end for cells in built for cell in cells)
-    caption = "\n".join(line.strip() for line in lines[max(0, first - 2) : first] if line.strip())
-    return Grid(rows=built, start=start, end=end, caption=caption), index
-
-
 # --- grids to tables ---------------------------------------------------------
 
 
 def _role(text: str) -> str | None:
-    text = re.sub(r"\s+", "", text)
-    if not text:
+    """The field a column title names: None for no title, ``other`` for a title
+    the vocabulary does not know."""
+    if not text.strip():
         return None
-    level = _LEVEL.match(text)
-    if level:
-        return f"level{'一二三'.index(level.group(1)) + 1}"
-    for role, pattern in _ROLES:
-        if pattern.search(text):
-            return role
-    return "other"
+    return column_field(text) or "other"
 
 
 def _is_level_header(row: Sequence[Cell]) -> bool:
-    return sum(1 for cell in row if _LEVEL.match(re.sub(r"\s+", "", cell.text))) >= 2
+    return sum(1 for cell in row if column_field(cell.text) in _LEVELS) >= 2
 
 
-def _is_budget_header(row: Sequence[Cell]) -> bool:
-    words = {word for cell in row for word in _BUDGET_WORDS if word in cell.text}
-    return len(words) >= 2 and not any(_is_number(cell) for cell in row)
+def _header_kind(row: Sequence[Cell]) -> TableKind | None:
+    """What table a row of column titles heads: an indicator table names its
+    levels, or its indicator names and their figures; a budget table two of the
+    budget's columns. A row holding a figure heads nothing."""
+    if any(_is_number(cell) for cell in row):
+        return None
+    fields = {column_field(cell.text) for cell in row if cell.text} - {None}
+    if len(fields & set(_LEVELS)) >= 2 or ("level3" in fields and fields & _INDICATOR_COLUMNS):
+        return "indicators"
+    if len(fields & _BUDGET_COLUMNS) >= 2:
+        return "budget"
+    return None
 
 
 def _is_number(cell: Cell) -> bool:
@@ -329,8 +175,8 @@ def _is_upper_header(row: Sequence[Cell]) -> bool:
         bool(filled)
         and all(len(text) <= 14 for text in filled)
         and not any(_is_number(cell) for cell in row)
-        # A form row (预算部门名称 | 祁东县医疗保障事务中心) names one thing and fills it in.
-        and sum(1 for text in filled if _HEADER_WORDS.search(text)) * 3 >= len(filled) * 2
+        # A form row (预算部门名称 | 某县某局) names one thing and fills it in.
+        and sum(1 for text in filled if is_title(text)) * 3 >= len(filled) * 2
     )
 
 
@@ -358,9 +204,7 @@ def _segments(grid: Grid) -> list[Table]:
     headers: list[tuple[int, int, TableKind]] = []  # (first header row, main header row, kind)
     taken = 0
     for index, row in enumerate(rows):
-        kind: TableKind | None = (
-            "indicators" if _is_level_header(row) else "budget" if _is_budget_header(row) else None
-        )
+        kind = _header_kind(row)
         if kind is None:
             continue
         first = index - 1 if index - 1 >= taken and _is_upper_header(rows[index - 1]) else index
@@ -433,7 +277,7 @@ def _read_budget(header: list[str], body: list[list[Cell]]) -> list[BudgetLine]:
                 elif cell.text and not runs[-1][1]:
                     # A group label (整体支出规模(元)) before the row's own label.
                     runs[-1] = (cell, [])
-            elif runs and not _SERIAL.match(header[column] if column < len(header) else ""):
+            elif runs and column_field(header[column] if column < len(header) else "") != "serial":
                 runs[-1][1].append((column, cell, quantity))
         labelled = [label for label, figures in runs if figures]
         paired = len(labelled) > 1 or (
@@ -524,7 +368,7 @@ def _align_row(row: list[Cell], roles: list[str | None], width: int) -> list[Cel
 def _clean_label(cell: Cell | None) -> str | None:
     if cell is None or not cell.text:
         return None
-    return _SCORE_SUFFIX.sub("", cell.text).strip() or None
+    return _NUMBERED_NAME.sub("", _SCORE_SUFFIX.sub("", cell.text)).strip() or None
 
 
 def _number(cell: Cell | None) -> float | None:

@@ -1,0 +1,149 @@
+"""Which field a table's column title, row label or form label names.
+
+The words live in `vocabulary/` as data, one synonym a line, so that a new
+synonym seen in a report is a one-line change. A label is compared as a reader
+would: traditional characters read as simplified, spaces, pinyin glosses and
+parenthesised units dropped. A label not listed is cut into words by jieba,
+with the listed synonyms and the domain terms as its only dictionary, and is
+named by its last word when that word is listed: Chinese compounds put their
+head last (年度指标值 is a kind of 指标值, 预算执行率 a kind of 执行率, while
+指标解释 is no kind of 指标).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+VOCABULARY = Path(__file__).parent / "vocabulary"
+
+# A gloss a mirror site adds after a converted character: 項(xiàng)目.
+_PINYIN = re.compile(r"[(（][a-zA-Zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹ]+[)）]")
+# A unit or a bracketed aside in a title: 执行率(%), 得分（分）, 全年预算数（调整后）.
+_ASIDE = re.compile(r"[(（\[【][^)）\]】]*[)）\]】]")
+# A list marker or 其中 before a row label: 一、 （二） 1. ①
+_MARKER = re.compile(
+    r"^(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[)）]|\d+[、.．)）]|[①-⑳]|其中)+"
+)
+_PUNCTUATION = re.compile(r"[\s:：、，,。；;“”\"'‘’·•*\-—_/|]+")
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The synonyms of one kind of label (``columns``, ``rows``, ``form``)."""
+
+    name: str
+    synonyms: dict[str, str]  # normalised synonym → field
+
+    def field_of(self, label: str) -> str | None:
+        """The field `label` names, or None when it names none of this vocabulary's."""
+        for text in _readings(label):
+            if text in self.synonyms:
+                return self.synonyms[text]
+        for text in _readings(label):
+            last = _cutter().lcut(text, HMM=False)[-1]
+            if last in self.synonyms:
+                return self.synonyms[last]
+        return None
+
+
+def normalise_label(label: str) -> str:
+    """A label as it is compared: simplified characters, no spaces, glosses or punctuation."""
+    text = unicodedata.normalize("NFKC", label)
+    text = _PINYIN.sub("", text)
+    text = _simplified(text)
+    text = _MARKER.sub("", text.strip())
+    return _PUNCTUATION.sub("", text)
+
+
+def _readings(label: str) -> list[str]:
+    """The label whole, then without its bracketed asides (a unit, an alternative name)."""
+    whole = normalise_label(label)
+    bare = normalise_label(_ASIDE.sub("", _PINYIN.sub("", unicodedata.normalize("NFKC", label))))
+    return [text for text in dict.fromkeys([bare, whole]) if text]
+
+
+def _simplified(text: str) -> str:
+    if text.isascii():
+        return text
+    return _converter().convert(text)
+
+
+@cache
+def _converter():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def _lines(name: str) -> list[list[str]]:
+    path = VOCABULARY / f"{name}.txt"
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            rows.append(line.split())
+    return rows
+
+
+@cache
+def vocabulary(name: str) -> Vocabulary:
+    """The vocabulary in ``vocabulary/<name>.txt``: ``field synonym`` a line."""
+    synonyms: dict[str, str] = {}
+    for parts in _lines(name):
+        if len(parts) < 2:
+            raise ValueError(
+                f"{VOCABULARY / name}.txt: “{' '.join(parts)}” needs a field and a synonym"
+            )
+        field, synonym = parts[0], "".join(parts[1:])
+        synonyms[normalise_label(synonym)] = field
+    return Vocabulary(name, synonyms)
+
+
+@cache
+def _cutter():
+    """A jieba tokenizer whose only dictionary is the domain terms and every synonym:
+    jieba's general dictionary would cut titles at words that are no field."""
+    import jieba
+
+    logging.getLogger("jieba").setLevel(logging.WARNING)
+    tokenizer = jieba.Tokenizer(str(VOCABULARY / "terms.dict"))
+    # Listed synonyms outweigh the terms they contain, so that 年初预算数 stays whole.
+    for name in ("columns", "rows", "form"):
+        for synonym in vocabulary(name).synonyms:
+            tokenizer.add_word(synonym, freq=1000 * len(synonym))
+    return tokenizer
+
+
+def title_fields(text: str) -> set[str]:
+    """The column fields whose titles stand in `text`, a line of titles run together
+    (``执行率(%)执行率权重执行率得分``) or a whole row flattened onto a line."""
+    columns = vocabulary("columns").synonyms
+    return {
+        columns[word]
+        for word in _cutter().lcut(normalise_label(text), HMM=False)
+        if word in columns
+    }
+
+
+def is_title(text: str) -> bool:
+    """Whether `text` reads as a column title: it holds a listed title or domain term
+    (年度, 项目, 变动情况 …), as a form's filled-in value (某县某局) does not."""
+    cutter = _cutter()
+    return any(len(word) > 1 and cutter.FREQ.get(word) for word in cutter.lcut(normalise_label(text), HMM=False))
+
+
+def column_field(title: str) -> str | None:
+    return vocabulary("columns").field_of(title)
+
+
+def row_field(label: str) -> str | None:
+    return vocabulary("rows").field_of(label)
+
+
+def form_field(label: str) -> str | None:
+    return vocabulary("form").field_of(label)
