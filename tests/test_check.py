@@ -6,10 +6,11 @@ import pytest
 from conftest import ROOT, SAMPLES
 from fake_openai import FakeServer, reply
 
-from jixiao.check import facts_of, run_checks
+from jixiao.check import evaluate_checks, facts_of, run_checks, set_fact
 from jixiao.ingest import run_one
 from jixiao.llm import ModelClient, Settings
-from jixiao.records import DocumentInfo, Fact, Report
+from jixiao.records import DocumentInfo, Fact, IndicatorRecord, Report
+from jixiao.structure.numbers import parse_quantity
 
 CASSETTES = ROOT / "cassettes"
 
@@ -295,3 +296,167 @@ def test_003_shares_called_execution_rates(checked):
     ]
     assert any("61.46%" in m and "share of the total" in m for m in called)
     assert any("38.54%" in m and "share of the total" in m for m in called)
+
+
+# --- figures the label check rejects take part in no reconciliation ----------
+# An invented report whose figures add up: 352.6 + 81.25 = 433.85,
+# 433.85 + 120.4 = 554.25, 554.25 ÷ 600 = 92.38%.
+
+SIFA = (
+    "某县司法局2024年度部门整体支出绩效自评报告\n"
+    "一、预算执行情况\n"
+    "基本支出433.85万元，其中人员经费352.6万元，公用经费81.25万元。项目支出120.4万元。"
+    "全年预算600万元，全年支出554.25万元，预算执行率92.38%。\n"
+)
+SIFA_FIELDS = {
+    "budget.basic_expenditure": "433.85万元",
+    "budget.personnel_expenditure": "352.6万元",
+    "budget.public_expenditure": "81.25万元",
+    "budget.project_expenditure": "120.4万元",
+    "budget.full_year_budget": "600万元",
+    "budget.total_expenditure": "554.25万元",
+    "budget.execution_rate": "92.38%",
+}
+AGAINST_THE_SOURCE = ("source_inconsistency", "unit_anomaly")
+
+
+def located(text, raw, **fields):
+    """The fact `raw` where `text` first states it, as the pipeline records it."""
+    start = text.index(raw)
+    quantity = parse_quantity(raw)
+    value = float(quantity.base_value) if quantity else raw
+    unit = quantity.base_unit if quantity else None
+    return Fact(value=value, unit=unit, raw=raw, start=start, end=start + len(raw), **fields)
+
+
+def invented(text, fields, **statuses):
+    info = DocumentInfo(
+        path="x", sha256="0", format="txt", encoding="utf-8", chars=len(text), text=text
+    )
+    report = Report(document=info)
+    for path, raw in fields.items():
+        set_fact(report, path, located(text, raw, status=statuses.get(path, "verified")))
+    return report
+
+
+def naming(results, paths, statuses=AGAINST_THE_SOURCE):
+    return [c for c in results if c.status in statuses and set(paths) & set(c.facts)]
+
+
+def test_figures_in_the_wrong_fields_make_no_verdict_against_the_source():
+    assert {c.status for c in run_checks(invented(SIFA, SIFA_FIELDS))} == {"pass"}
+    # 人员经费 given the 公用经费 figure, 基本支出 the 人员经费 one.
+    swapped = {
+        **SIFA_FIELDS,
+        "budget.personnel_expenditure": "81.25万元",
+        "budget.basic_expenditure": "352.6万元",
+    }
+    wrong = {"budget.personnel_expenditure", "budget.basic_expenditure"}
+    report = invented(SIFA, swapped)
+    # What the re-asks read: the label check's verdicts, and nothing against the source.
+    results = evaluate_checks(report)
+    assert {(c.id, p) for c in results if c.status == "hallucination" for p in c.facts} == {
+        ("grounding.label", path) for path in wrong
+    }
+    assert naming(results, wrong) == []
+    run_checks(report)
+    assert {r.path for r in report.rejected} == wrong
+    assert {c.status for c in report.checks if c.status != "hallucination"} == {"pass"}
+    assert ("budget.execution_rate", "pass") in [(c.id, c.status) for c in report.checks]
+    assert {fact.status for _, fact in facts_of(report)} == {"verified"}
+
+
+def test_a_source_that_does_not_add_up_is_still_reported():
+    text = SIFA.replace("公用经费81.25万元", "公用经费91.25万元")
+    # Every figure in its field, but the total given the budget's figure.
+    fields = {
+        **SIFA_FIELDS,
+        "budget.public_expenditure": "91.25万元",
+        "budget.total_expenditure": "600万元",
+    }
+    report = invented(text, fields)
+    results = run_checks(report)
+    assert [r.path for r in report.rejected] == ["budget.total_expenditure"]
+    assert naming(results, ["budget.total_expenditure"]) == []
+    ((check,),) = [[c for c in results if c.id == "budget.basic_parts"]]
+    assert check.status == "source_inconsistency"
+    assert "352.6万元 + 91.25万元 = 4438500元, but the source states 433.85万元" in check.message
+    for name in ("personnel_expenditure", "public_expenditure", "basic_expenditure"):
+        assert getattr(report.budget, name).status == "source_inconsistent"
+
+
+def test_a_reviewers_fact_with_an_unknown_label_still_takes_part():
+    text = SIFA.replace("其中人员经费", "其中在职人员薪酬")
+    # The reviewer confirmed 人员经费 under a label the checks do not know; the
+    # model gave the full-year budget the spending figure, and nobody confirmed it.
+    fields = {**SIFA_FIELDS, "budget.full_year_budget": "554.25万元"}
+    report = invented(text, fields, **{"budget.personnel_expenditure": "confirmed"})
+    results = run_checks(report)
+    labels = {p for c in results if c.id == "grounding.label" for p in c.facts}
+    assert labels == {"budget.personnel_expenditure", "budget.full_year_budget"}
+    assert [r.path for r in report.rejected] == ["budget.full_year_budget"]
+    assert report.budget.personnel_expenditure.status == "confirmed"
+    ((check,),) = [[c for c in results if c.id == "budget.basic_parts"]]
+    assert check.status == "pass" and "budget.personnel_expenditure" in check.facts
+    assert naming(results, ["budget.full_year_budget"]) == []
+
+
+INDICATORS = (
+    "某县司法局2024年度部门整体支出绩效自评报告\n"
+    "二、绩效指标完成情况\n"
+    "一级指标\t二级指标\t三级指标\t指标值\t实际完成值\t分值\t得分\n"
+    "产出指标\t数量指标\t法律援助案件数\t≥120件\t131件\t10\t10\n"
+    "产出指标\t质量指标\t案件办结率\t≥95%\t97%\t10\t12\n"
+    "效益指标\t社会效益\t群众满意度\t≥90%\t93%\t10\t9\n"
+    "\n三、存在的问题\n无。\n"
+)
+
+
+def indicator_row(text, level3):
+    """An indicator record read from its row's cells."""
+    start = text.index(level3 + "\t")
+    cells, position = [], text.rfind("\n", 0, start) + 1
+    for cell in text[position : text.index("\n", start)].split("\t"):
+        cells.append((cell, position))
+        position += len(cell) + 1
+    facts = {}
+    for role, (raw, at) in zip(("target", "actual", "weight", "score"), cells[3:], strict=True):
+        number = role in ("weight", "score")
+        value, unit = (float(raw), "分") if number else (raw, None)
+        facts[role] = Fact(value=value, unit=unit, raw=raw, start=at, end=at + len(raw))
+    return IndicatorRecord(level1=cells[0][0], level2=cells[1][0], level3=level3, **facts)
+
+
+def test_a_score_from_another_row_is_no_score_above_its_weight():
+    rows = [
+        indicator_row(INDICATORS, name) for name in ("法律援助案件数", "案件办结率", "群众满意度")
+    ]
+    rows[0].score = rows[1].score.model_copy()  # the next row's 12 for this row's 10
+    info = DocumentInfo(
+        path="x", sha256="0", format="txt", encoding="utf-8", chars=len(INDICATORS), text=INDICATORS
+    )
+    report = Report(document=info, indicators=rows)
+    results = run_checks(report)
+    assert [r.path for r in report.rejected] == ["indicators[0].score"]
+    assert naming(results, ["indicators[0].score"]) == []
+    # The source's own 12 of a weight of 10 is still reported, at its own path.
+    ((check,),) = [[c for c in results if c.id == "indicator.score_le_weight"]]
+    assert check.status == "source_inconsistency"
+    assert check.facts == ["indicators[1].score", "indicators[1].weight"]
+    assert report.indicators[1].score.status == "source_inconsistent"
+
+
+def test_a_share_of_a_budget_is_of_the_three_public_budget_only_where_it_says_so():
+    text = (
+        "某县司法局2024年度部门整体支出绩效自评报告\n"
+        "一、项目支出情况\n"
+        "法律援助项目支出48万元，占预算的80%。\n"
+        "二、“三公”经费情况\n"
+        "“三公”经费预算5万元，实际支出4万元，占预算的80%。\n"
+    )
+    report = invented(text, {"three_public.budget": "5万元", "three_public.actual": "4万元"})
+    shares = [c for c in run_checks(report) if c.id == "text.stated_share"]
+    # The project's share is of its own budget, which the record does not hold.
+    assert [(c.status, c.message) for c in shares] == [
+        ("pass", "stated share: 4万元 ÷ 5万元 = 80.00% = 80%")
+    ]

@@ -7,7 +7,8 @@ from the precision the source wrote (``818.93万元`` is ± 0.005 万元). The
 verdicts act on the record:
 
 - ``hallucination``: the value is not what the source says where it says it;
-  the fact leaves the record for `rejected`;
+  the fact leaves the record for `rejected`, and the checks of the source
+  against itself run without it;
 - ``source_inconsistency``: the figures are all in the source and disagree;
   they stay, flagged ``source_inconsistent`` with the arithmetic;
 - ``unit_anomaly``: they agree only with a unit ×10⁴ off; flagged;
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import operator
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -347,7 +348,7 @@ def _scored_elsewhere(tables: list[Table]) -> list[tuple[str, Decimal]]:
 
 
 _SHARE = re.compile(
-    r"(?P<denominator>占(?P<whole>总支出|支出总额|全年支出|预[算收])?[^，。；%\d]{0,6}?)(?:比例?)?(?:为|的)?\s*(?P<share>\d+(?:\.\d+)?%)"
+    r"(?P<denominator>占(?P<whole>总支出|支出总额|全年支出|预算)?[^，。；%\d]{0,6}?)(?:比例?)?(?:为|的)?\s*(?P<share>\d+(?:\.\d+)?%)"
 )
 
 
@@ -422,8 +423,14 @@ def _whole(
     context: Context, body: str, match: re.Match[str], offset: int, part: Figure | None
 ) -> Figure | None:
     whole = match.group("whole")
-    if whole and whole.startswith("预"):
-        return context.figure("three_public.budget")
+    if whole == "预算":
+        # 占预算 is a share of whichever budget the sentence is about: the 三公
+        # one only where the sentence or its section speaks of 三公; elsewhere
+        # it may be a project's, which the record does not tie to the sentence.
+        around = context.heading_at(offset + match.start()) + body
+        if re.search(FIELD_CONTEXT["three_public.budget"], around):
+            return context.figure("three_public.budget")
+        return None
     if whole:
         return context.figure("budget.total_expenditure")
     # 占比: the amount the sentence opened with, the one its parts come from.
@@ -545,7 +552,7 @@ FIELD_LABELS = {
     "budget.public_expenditure": "公用经费|公用支出",
     "budget.project_expenditure": "项目",
     "budget.execution_rate": "执行率",
-    "three_public.budget": "预算|预收",
+    "three_public.budget": "预算|年初|安排",
     "three_public.actual": "支出|实际|执行|决算",
     "staffing.authorized": "编制",
     "staffing.actual": "在职|实有|在编|实际|现有",
@@ -691,7 +698,7 @@ _STATED_AS = {
 
 # Words that make an expenditure figure part of the whole (a project's, a
 # category's: 资产配置预算执行数, 政府采购预算执行数).
-_NOT_THE_WHOLE = r"项目|类|资产|采购|配置|预警|经费"
+_NOT_THE_WHOLE = r"项目|类|资产|采购|配置|经费"
 
 
 def check_stated_twice(context: Context) -> list[Check]:
@@ -999,12 +1006,20 @@ def _table_row(context: Context, record: IndicatorRecord) -> Indicator | None:
     )
 
 
-CHECKS: list[Callable[[Context], list[Check]]] = [
+# Each figure against the source: what fails one of these is not the source's
+# figure (`hallucination`).
+SOURCE_CHECKS: list[Callable[[Context], list[Check]]] = [
     check_injection,
     check_indicator_cells,
     check_labels,
     check_title_block,
     check_grounding,
+]
+# The source against itself. They run on the figures the source checks left,
+# so that a verdict against the source rests on the source's own figures: a
+# figure the model put in the wrong field would otherwise make a consistent
+# source look inconsistent.
+CONSISTENCY_CHECKS: list[Callable[[Context], list[Check]]] = [
     check_budget_identities,
     check_stated_shares,
     check_indicators,
@@ -1026,7 +1041,38 @@ def evaluate_checks(report: Report, tables: Sequence[Table] | None = None) -> li
     text = report.document.text
     found = list(tables) if tables is not None else build_tables(find_text_grids(text))
     context = Context(report, text, found)
-    return [result for check in CHECKS for result in check(context)]
+    results = [result for check in SOURCE_CHECKS for result in check(context)]
+    rejected = rejected_facts(report, results)
+    if rejected:
+        context = Context(_without(report, rejected), text, found)
+    return results + [result for check in CONSISTENCY_CHECKS for result in check(context)]
+
+
+def rejected_facts(report: Report, results: Sequence[Check]) -> dict[str, str]:
+    """The facts that `hallucination` verdicts take out of the record, with why.
+    A reviewer's word stands: a confirmed or corrected fact (a value the reviewer
+    entered, say) keeps its place, and the check still says why."""
+    facts = dict(facts_of(report))
+    return {
+        path: result.message
+        for result in results
+        if result.status == "hallucination"
+        for path in result.facts
+        if path in facts and facts[path].status not in _REVIEWED
+    }
+
+
+def _without(report: Report, paths: Iterable[str]) -> Report:
+    """A copy of the record with these facts emptied. A list item is emptied, not
+    taken out, so that every other fact keeps its path for the verdicts to name."""
+    copy = report.model_copy(deep=True)
+    for path in paths:
+        holder, last = _place(copy, path)
+        if last.startswith("["):
+            holder[int(last[1:-1])] = None  # type: ignore[index]
+        else:
+            setattr(holder, last, None)
+    return copy
 
 
 def run_checks(report: Report, tables: Sequence[Table] | None = None) -> list[Check]:
@@ -1034,18 +1080,9 @@ def run_checks(report: Report, tables: Sequence[Table] | None = None) -> list[Ch
     stored in `report.checks`."""
     results = evaluate_checks(report, tables)
     facts = dict(facts_of(report))
-    dropped: dict[str, str] = {}
+    dropped = rejected_facts(report, results)
     for result in results:
         if result.status == "hallucination":
-            # A reviewer's word stands: a confirmed or corrected fact (a value the
-            # reviewer entered, say) keeps its place, and the check still says why.
-            dropped.update(
-                {
-                    path: result.message
-                    for path in result.facts
-                    if path in facts and facts[path].status not in _REVIEWED
-                }
-            )
             continue
         if result.id == "ocr_low_confidence":
             for path in result.facts:
