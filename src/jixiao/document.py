@@ -45,6 +45,10 @@ class Grid:
     from_file: bool = False
     # Text just above the table ("单位：元", "表3-1 …"), where units are often stated.
     caption: str = ""
+    # True when the layout leaves out the cells a merge covered (pipe rows, one
+    # cell a line), so that a row starting lower in the levels is short on the
+    # left; layouts that keep them empty (tabs, Word) leave this False.
+    dropped_merges: bool = False
 
 
 @dataclass

@@ -39,11 +39,13 @@ from jixiao.records import (
     Project,
     Rejected,
     Report,
+    Unread,
 )
 from jixiao.structure.chunks import estimate_tokens
+from jixiao.structure.labels import column_field
 from jixiao.structure.numbers import Quantity, find_quantities, parse_quantity
 from jixiao.structure.sections import Section, looks_like_heading
-from jixiao.structure.tables import BudgetLine, Indicator, Table
+from jixiao.structure.tables import BudgetLine, Form, Indicator, Table
 
 PROMPTS = Path(__file__).parent / "prompts"  # also reachable as prompts/ at the top
 
@@ -85,14 +87,14 @@ class _Figures(_Quotes):
 
 class HeaderAnswer(_Quotes):
     unit_name: str | None = Field(None, description="报告单位全称")
-    fiscal_year: str | None = Field(None, description="被评价年度，如 2024年度")
-    report_date: str | None = Field(None, description="落款日期，如 2025年5月12日")
+    fiscal_year: str | None = Field(None, description="被评价年度")
+    report_date: str | None = Field(None, description="落款日期")
     doc_number: str | None = Field(None, description="文号")
 
 
 class StaffingAnswer(_Figures):
-    authorized: str | None = Field(None, description="编制数，如 45人")
-    actual: str | None = Field(None, description="实有人数，如 41人")
+    authorized: str | None = Field(None, description="编制数")
+    actual: str | None = Field(None, description="实有人数")
 
 
 class BudgetAnswer(_Figures):
@@ -112,7 +114,7 @@ class ThreePublicAnswer(_Figures):
 
 
 class ScoreAnswer(_Quotes):
-    self_score: str | None = Field(None, description="自评得分，如 94分")
+    self_score: str | None = Field(None, description="自评得分")
     grade: str | None = Field(None, description="评价等级")
 
 
@@ -476,10 +478,15 @@ def quantity_fact(quantity: Quantity, expect: str, table_unit: str | None = None
 # --- tables without the model -------------------------------------------------
 
 
-def indicator_records(tables: list[Table], text: str) -> list[IndicatorRecord]:
+def indicator_records(
+    tables: list[Table], text: str, projects: list[int | None] | None = None
+) -> list[IndicatorRecord]:
+    """The indicator rows of every indicator table, each with the index of the
+    project whose table it stands in (`projects`, one per table)."""
+    of_table = projects or [None] * len(tables)
     return [
-        _indicator(record, text)
-        for table in tables
+        _indicator(record, text).model_copy(update={"project": project})
+        for table, project in zip(tables, of_table)
         if table.kind == "indicators"
         for record in table.indicators
     ]
@@ -517,54 +524,116 @@ def _indicator(record: Indicator, text: str) -> IndicatorRecord:
     )
 
 
-# Budget-table rows and columns, and the record field their crossing fills.
-_TOTAL_ROW = re.compile(r"^(总计|合计|年度资金总额|支出合计|支出总计)[:：]?$")
-_ROW_FIELDS = [
-    (re.compile(r"基本支出"), "basic_expenditure"),
-    (re.compile(r"人员经费"), "personnel_expenditure"),
-    (re.compile(r"公用经费"), "public_expenditure"),
-    (re.compile(r"^\W*(二、|\(二\)|（二）)?项目支出"), "project_expenditure"),
-]
-_TOTAL_COLUMNS = [
-    (re.compile(r"年初预算"), "initial_budget", "money"),
-    (re.compile(r"全年预算|调整后预算"), "full_year_budget", "money"),
-    (re.compile(r"执行数|决算数"), "total_expenditure", "money"),
-    (re.compile(r"执行率"), "execution_rate", "percent"),
-]
-# A form row pairs its label with one figure, under no column title ("value").
-_SPENT = re.compile(r"执行数|决算数|^value$")
+# Budget-table rows whose figure under the spent column fills a record field;
+# the total row fills one field per column.
+_ROW_FIELDS = {
+    "basic_expenditure",
+    "personnel_expenditure",
+    "public_expenditure",
+    "project_expenditure",
+}
+_TOTAL_COLUMNS = {
+    "initial_budget": ("initial_budget", "money"),
+    "full_year_budget": ("full_year_budget", "money"),
+    "spent": ("total_expenditure", "money"),
+    "execution_rate": ("execution_rate", "percent"),
+}
+# A form row pairs its label with one figure, under no column title.
+_FORM_VALUE = "value"
 
 
 def budget_facts(tables: list[Table]) -> dict[str, Fact]:
-    """The budget fields a budget table states outright, first table first."""
+    """The budget fields the department's budget tables state outright, first
+    table first; a project table's funds are the project's, not the department's."""
     facts: dict[str, Fact] = {}
     for table in tables:
-        if table.kind != "budget":
+        if table.kind != "budget" or table.form is not None:
             continue
         for line in table.budget:
-            label = re.sub(r"\s+", "", line.label)
-            if _TOTAL_ROW.match(label):
-                for pattern, name, expect in _TOTAL_COLUMNS:
-                    _take(facts, name, line, pattern, expect, table.unit)
-                continue
-            for pattern, name in _ROW_FIELDS:
-                if pattern.search(label):
-                    _take(facts, name, line, _SPENT, "money", table.unit)
-                    break
+            if line.meaning == "total":
+                for column, (name, expect) in _TOTAL_COLUMNS.items():
+                    _take(facts, name, line, column, expect, table.unit)
+            elif line.meaning in _ROW_FIELDS:
+                _take(facts, line.meaning, line, "spent", "money", table.unit)
     return facts
 
 
-def _take(facts, name, line: BudgetLine, column: re.Pattern[str], expect, unit) -> None:
+def _take(facts, name, line: BudgetLine, column: str, expect, unit) -> None:
     if name in facts:
         return
     for title, quantity in line.values.items():
-        if column.search(title):
+        if column_field(title) == column or (column == "spent" and title == _FORM_VALUE):
             cell = line.cells[title]
             located = replace(quantity, start=cell.start, end=cell.end)
             fact = quantity_fact(located, expect, "%" if expect == "percent" else unit)
             if fact is not None:
                 facts[name] = fact
             return
+
+
+def project_tables(tables: list[Table], text: str) -> tuple[list[Project], list[int | None]]:
+    """The projects that project tables state (header block, funds, total score),
+    and for each indicator table the index of its project."""
+    projects: list[Project] = []
+    forms: dict[int, int] = {}
+    of_table: list[int | None] = []
+    for table in tables:
+        if table.form is None:
+            of_table.append(None)
+            continue
+        if id(table.form) not in forms:
+            forms[id(table.form)] = len(projects)
+            projects.append(_project(table.form, text))
+        index = forms[id(table.form)]
+        of_table.append(index)
+        project = projects[index]
+        if table.kind == "budget":
+            total = next((line for line in table.budget if line.meaning == "total"), None)
+            facts: dict[str, Fact] = {}
+            for column, (name, expect) in _TOTAL_COLUMNS.items():
+                if total is not None:
+                    _take(facts, name, total, column, expect, table.unit)
+            project.initial_budget = project.initial_budget or facts.get("initial_budget")
+            project.budget = project.budget or facts.get("full_year_budget")
+            project.actual = project.actual or facts.get("total_expenditure")
+            project.execution_rate = project.execution_rate or facts.get("execution_rate")
+        if table.total is not None and project.self_score is None:
+            quantity = parse_quantity(table.total.text)
+            if quantity is not None:
+                located = replace(quantity, start=table.total.start, end=table.total.end)
+                project.self_score = quantity_fact(located, "score")
+    return projects, of_table
+
+
+def _project(form: Form, text: str) -> Project:
+    def text_fact(name: str) -> Fact | None:
+        cell = form.cells.get(name)
+        if cell is None:
+            return None
+        raw = text[cell.start : cell.end]
+        return Fact(value=cell.text, raw=raw, start=cell.start, end=cell.end)
+
+    name = text_fact("project_name")
+    assert name is not None  # a form is a project's by its name
+    return Project(
+        name=name,
+        supervisor=text_fact("supervisor"),
+        implementer=text_fact("implementer"),
+        goal=text_fact("goal_planned"),
+        goal_result=text_fact("goal_actual"),
+    )
+
+
+_TRANSFER = re.compile(r"转移支付|轉移支付")
+
+
+def report_kind(prepared: Prepared, projects: list[Project]) -> str:
+    """A report of project tables is a project report (a transfer payment's when its
+    title says so); any other, the department's whole spending."""
+    if not projects:
+        return "department"
+    head = prepared.document.text[: prepared.sections[0].start if prepared.sections else 300]
+    return "transfer" if _TRANSFER.search(head or prepared.document.text[:300]) else "project"
 
 
 # --- the whole report ------------------------------------------------------------
@@ -586,23 +655,37 @@ FIELD_KINDS = {
 }
 
 
-def extract(
-    prepared: Prepared,
-    client: ModelClient,
-    progress: Callable[[int, int], None] | None = None,
-) -> Report:
-    """The report record of one prepared report."""
+def from_tables(prepared: Prepared) -> Report:
+    """What a report's tables state, read with no model call: indicator rows,
+    budget figures, project tables, and the stretches nothing could read."""
     text = prepared.document.text
     report = Report(document=document_info(prepared.document))
-    report.indicators = indicator_records(prepared.tables, text)
-    from_tables = budget_facts(prepared.tables)
-    for name, fact in from_tables.items():
+    report.projects, of_table = project_tables(prepared.tables, text)
+    report.kind = report_kind(prepared, report.projects)  # type: ignore[assignment]
+    report.indicators = indicator_records(prepared.tables, text, of_table)
+    report.unread = [
+        Unread(start=region.start, end=region.end, reason=region.reason)
+        for region in prepared.unread
+    ]
+    for name, fact in budget_facts(prepared.tables).items():
         setattr(report.budget, name, fact)
     report.usage.table_tokens_saved = sum(
         chunk.tokens
         for chunk in prepared.chunks
         if chunk.kind == "table" and prepared.tables[chunk.table].kind in ("indicators", "budget")  # type: ignore[index]
     )
+    return report
+
+
+def extract(
+    prepared: Prepared,
+    client: ModelClient,
+    progress: Callable[[int, int], None] | None = None,
+) -> Report:
+    """The report record of one prepared report: its tables read by code, the
+    rest asked of the model."""
+    text = prepared.document.text
+    report = from_tables(prepared)
     header, *requests = route(prepared)
     grounding = Grounding(text, report)
     # The title block first: the year it names picks a table's year column.
@@ -742,6 +825,8 @@ def _asked(client: ModelClient, request: Request, report: Report) -> list[_Answe
 
 def _answered(report: Report, kind: str) -> bool:
     """Whether every field a record type fills is filled already (by a table)."""
+    if kind == "projects":
+        return bool(report.projects)
     holder = {"budget": report.budget, "three_public": report.three_public}.get(kind)
     return holder is not None and all(
         getattr(holder, name) is not None for name in type(holder).model_fields

@@ -4,7 +4,7 @@ strings them together in their one order."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from jixiao.document import Document
@@ -12,7 +12,8 @@ from jixiao.load import load
 from jixiao.normalise import normalise
 from jixiao.structure.chunks import DEFAULT_CHUNK_TOKENS, Chunk, build_chunks
 from jixiao.structure.sections import Section, build_sections
-from jixiao.structure.tables import Table, build_tables, find_grids
+from jixiao.structure.segment import UnreadRegion, find_unread_regions
+from jixiao.structure.tables import Table, build_tables, find_grids, unread_cells
 
 
 @dataclass
@@ -23,6 +24,9 @@ class Prepared:
     sections: list[Section]
     tables: list[Table]
     chunks: list[Chunk]
+    # Stretches holding figures that no table reader took: regions that read like a
+    # table but no layout cut, tables of no known kind, columns no vocabulary names.
+    unread: list[UnreadRegion] = field(default_factory=list)
 
     def to_json(self) -> dict:
         document = self.document
@@ -36,6 +40,10 @@ class Prepared:
             "sections": [section.to_json() for section in self.sections],
             "tables": [table.to_json() for table in self.tables],
             "chunks": [chunk.to_json() for chunk in self.chunks],
+            "unread": [
+                {"start": region.start, "end": region.end, "reason": region.reason}
+                for region in self.unread
+            ],
         }
 
 
@@ -53,4 +61,7 @@ def prepare(path: Path, chunk_tokens: int = DEFAULT_CHUNK_TOKENS) -> Prepared:
     tables = build_tables(grids)
     sections = build_sections(document.text, skip=[(grid.start, grid.end) for grid in grids])
     chunks = build_chunks(document.text, sections, tables, chunk_tokens)
-    return Prepared(document, sections, tables, chunks)
+    unread = find_unread_regions(document.text, grids) + [
+        UnreadRegion(start, end, reason) for start, end, reason in unread_cells(tables)
+    ]
+    return Prepared(document, sections, tables, chunks, sorted(unread, key=lambda r: r.start))

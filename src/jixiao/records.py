@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 FactStatus = Literal["verified", "source_inconsistent", "unit_anomaly", "confirmed", "corrected"]
 CheckStatus = Literal[
@@ -82,10 +82,23 @@ class ThreePublic(BaseModel):
     actual: Fact | None = None
 
 
+ReportKind = Literal["department", "project", "transfer"]
+
+
 class Project(BaseModel):
+    """A named spending project: a line of a department report, or the header
+    block, funds and total of a project (or transfer payment) table."""
+
     name: Fact
-    budget: Fact | None = None
-    actual: Fact | None = None
+    budget: Fact | None = None  # 全年预算数
+    actual: Fact | None = None  # 全年执行数
+    supervisor: Fact | None = None  # 主管部门
+    implementer: Fact | None = None  # 实施单位
+    initial_budget: Fact | None = None  # 年初预算数
+    execution_rate: Fact | None = None
+    goal: Fact | None = None  # 年度总体目标, as planned
+    goal_result: Fact | None = None  # its 完成情况
+    self_score: Fact | None = None  # the table's 总分
 
 
 class IndicatorRecord(BaseModel):
@@ -102,6 +115,16 @@ class IndicatorRecord(BaseModel):
     weight: Fact | None = None
     score: Fact | None = None
     note: str | None = None
+    project: int | None = None  # the index in `projects` of the project it measures
+
+
+class Unread(BaseModel):
+    """A stretch of the source holding figures that no part of the pipeline read:
+    a table no layout could cut, a column no vocabulary names."""
+
+    start: int
+    end: int
+    reason: str
 
 
 class Check(BaseModel):
@@ -134,6 +157,7 @@ class Usage(BaseModel):
 class Report(BaseModel):
     schema_version: str = SCHEMA_VERSION
     document: DocumentInfo
+    kind: ReportKind | None = None
     unit_name: Fact | None = None
     region: Region = Field(default_factory=Region)
     fiscal_year: Fact | None = None
@@ -150,4 +174,5 @@ class Report(BaseModel):
     measures: list[Fact] = Field(default_factory=list)
     checks: list[Check] = Field(default_factory=list)
     rejected: list[Rejected] = Field(default_factory=list)
+    unread: list[Unread] = Field(default_factory=list)
     usage: Usage = Field(default_factory=Usage)

@@ -22,6 +22,7 @@ to read and for the record to name.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from jixiao.document import Cell, Grid
@@ -242,7 +243,7 @@ def _read_pipe_rows(text: _Lines, first: int) -> tuple[Grid | None, int]:
             inner = (line.index("|") + 1, line.rindex("|"))
             rows.append(_split_line(text, index, re.compile(r"\|"), inner))
         index += 1
-    return _built_grid(text, first, rows), index
+    return _dropping(_built_grid(text, first, rows)), index
 
 
 def _space_cells(text: _Lines, index: int) -> list[Cell]:
@@ -255,17 +256,52 @@ def _space_cells(text: _Lines, index: int) -> list[Cell]:
 
 
 def _read_space_columns(text: _Lines, first: int) -> tuple[Grid | None, int]:
-    """Columns aligned by runs of two or more spaces: a row of three cells or more
-    starts the region, rows of two or more carry it on."""
-    rows: list[list[Cell]] = []
+    """Columns aligned by runs of two or more spaces, as a PDF's text laid out
+    gives them. The first row (three cells or more) sets where each column
+    starts; a cell belongs to the column it starts in, so that a merged cell
+    leaves its column empty; a short line of one cell continues the cell above
+    it (a wrapped name), and a blank line ends the table."""
+    header = _space_cells(text, first)
+    anchors = [_display_column(text, first, cell) for cell in header]
+    rows: list[list[_CellParts]] = []
     index = first
     while index < len(text.lines):
+        line = text.lines[index]
         cells = _space_cells(text, index)
-        if len(cells) < (3 if not rows else 2) or looks_like_heading(text.lines[index]):
+        if not cells or (rows and looks_like_heading(line)):
             break
-        rows.append(cells)
+        columns = [_column(_display_column(text, index, cell), anchors) for cell in cells]
+        if len(cells) == 1 and rows and _continues(cells[0], columns[0], anchors):
+            rows[-1][columns[0]].add(cells[0].start, cells[0].text)
+        elif len(cells) >= 2 or find_quantities(line):
+            row = [_CellParts() for _ in anchors]
+            for cell, column in zip(cells, columns):
+                row[column].add(cell.start, cell.text)
+            rows.append(row)
+        else:
+            break
         index += 1
-    return _built_grid(text, first, rows), max(index, first + 1)
+    return _grid(text, first, rows), max(index, first + 1)
+
+
+def _display_column(text: _Lines, index: int, cell: Cell) -> int:
+    """Where a cell starts on screen: a Chinese character is two columns wide, as
+    text laid out by position counts it."""
+    before = text.lines[index][: cell.start - text.starts[index]]
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in before)
+
+
+def _column(position: int, anchors: list[int]) -> int:
+    """The column a cell starting at `position` stands in: the last one starting
+    at or before it (a cell may start a little right of its column's title)."""
+    return max((i for i, anchor in enumerate(anchors) if anchor <= position + 1), default=0)
+
+
+def _continues(cell: Cell, column: int, anchors: list[int]) -> bool:
+    """Whether a lone cell is the wrapped end of the cell above: no wider than
+    its column, and no figure."""
+    width = anchors[column + 1] - anchors[column] if column + 1 < len(anchors) else _SHORT_CELL
+    return len(cell.text) <= width and not find_quantities(cell.text)
 
 
 def _block(text: _Lines, first: int) -> int:
@@ -314,8 +350,13 @@ def _read_cell_lines(text: _Lines, first: int) -> tuple[Grid | None, int]:
         index = end
         while index < len(text.lines) and not text.lines[index].strip():
             index += 1
-    last = index
-    return _built_grid(text, first, rows), last
+    return _dropping(_built_grid(text, first, rows)), index
+
+
+def _dropping(grid: Grid | None) -> Grid | None:
+    if grid is not None:
+        grid.dropped_merges = True
+    return grid
 
 
 def _grid(text: _Lines, first: int, rows: list[list[_CellParts]]) -> Grid | None:
@@ -388,12 +429,13 @@ _PROSE = re.compile(r"[，。；,;]")
 
 
 def _tabular(line: str) -> str | None:
-    """Why a line reads like part of a table, or None."""
-    if not line.strip():
+    """Why a line reads like part of a table, or None: prose (a sentence with
+    its commas) does not, however many titles or figures it names."""
+    if not line.strip() or len(_PROSE.findall(line)) > 1:
         return None
     if len(title_fields(line) - {"group", "serial"}) >= 3:
         return "column titles in a row"
-    if len(find_quantities(line)) >= 4 and len(_PROSE.findall(line)) <= 1:
+    if len(find_quantities(line)) >= 4:
         return "figures in a row"
     return None
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from jixiao.document import Cell, Document, Grid
-from jixiao.structure.labels import column_field, is_title
+from jixiao.structure.labels import column_field, form_field, is_title, row_field
 from jixiao.structure.numbers import Quantity, parse_quantity
 from jixiao.structure.segment import find_text_grids
 
@@ -30,6 +30,8 @@ _NUMBERED_NAME = re.compile(r"^\s*指标\s*\d+\s*[:：]\s*")
 _TABLE_UNIT = re.compile(r"单位\s*[:：]\s*(亿元|万元|千元|元)")
 _HEADER_UNIT = re.compile(r"[（(]\s*(亿元|万元|千元|元)\s*[)）]")
 
+# A row number in a table's first column.
+_SERIAL_NUMBER = re.compile(r"^\d{1,3}$")
 _FORM_LABEL = re.compile(r"[:：]\s*$")
 _LEVELS = ("level1", "level2", "level3")
 _INDICATOR_COLUMNS = {"target", "actual", "weight", "score", "op"}
@@ -103,11 +105,25 @@ class BudgetLine:
     values: dict[str, Quantity]
     cells: dict[str, Cell] = field(default_factory=dict)
 
+    @property
+    def meaning(self) -> str | None:
+        """The budget field the row's label names (``total``, ``basic_expenditure`` …)."""
+        return row_field(self.label)
+
     def to_json(self) -> dict:
         return {
             "label": self.label,
+            "field": self.meaning,
             "values": {name: q.value for name, q in self.values.items()},
         }
+
+
+@dataclass
+class Form:
+    """A project table's header block: each label the vocabulary knows (项目名称,
+    主管部门, 实施单位, 年度总体目标 …) and the cell that fills it in."""
+
+    cells: dict[str, Cell]
 
 
 @dataclass
@@ -121,6 +137,16 @@ class Table:
     unit: str | None = None  # the money unit the table states (单位：元, (万元))
     indicators: list[Indicator] = field(default_factory=list)
     budget: list[BudgetLine] = field(default_factory=list)
+    # The header block of the project table this table is part of (项目名称 …),
+    # shared by every table of that grid; None outside project tables.
+    form: Form | None = None
+    # The row that states the table's total score (总分 | 100 | 92.5), its figure.
+    total: Cell | None = None
+
+    @property
+    def columns(self) -> list[str | None]:
+        """The field each column's title names."""
+        return [column_field(title) for title in self.header]
 
     def to_json(self) -> dict:
         records = self.indicators if self.kind == "indicators" else self.budget
@@ -130,6 +156,9 @@ class Table:
             "end": self.end,
             "unit": self.unit,
             "header": self.header,
+            "columns": self.columns,
+            "project": self.form.cells["project_name"].text if self.form else None,
+            "total": self.total.text if self.total else None,
             "rows": [[cell.text for cell in row] for row in self.rows],
             "records": [record.to_json() for record in records],
         }
@@ -225,11 +254,104 @@ def _segments(grid: Grid) -> list[Table]:
         table_unit = _stated_unit("", header_rows) or unit or _stated_unit("", body)
         table = _table(kind, header_rows, body, table_unit)
         if kind == "indicators":
-            table.indicators = read_indicators(table.header, body)
+            table.total = _stated_total(body)
+            table.indicators = read_indicators(
+                table.header, [row for row in body if not _is_total(row)], grid.dropped_merges
+            )
         else:
             table.budget = _read_budget(table.header, body)
         tables.append(table)
+    form = read_form(rows)
+    if form is not None:
+        for table in tables:
+            table.form = form
     return tables
+
+
+def unread_cells(tables: Sequence[Table]) -> list[tuple[int, int, str]]:
+    """Spans of table figures nothing reads: the figures of a table of no known kind
+    (a project's header block aside, whose figures the funds rows repeat), and
+    those under an indicator column no vocabulary names."""
+    spans = []
+    for table in tables:
+        if table.kind == "other":
+            figures = [
+                cell
+                for row in table.rows
+                for column, cell in enumerate(row)
+                if _is_number(cell) and not (column == 0 and _SERIAL_NUMBER.match(cell.text))
+            ]
+            if figures and table.form is None:
+                reason = "a table of no known kind"
+                spans.append((figures[0].start, figures[-1].end, reason))
+        elif table.kind == "indicators":
+            for column, role in enumerate(column_roles(table.header)):
+                if role != "other":
+                    continue
+                figures = [
+                    row[column] for row in table.rows if column < len(row) and _is_number(row[column])
+                ]
+                if figures:
+                    reason = f"the column “{table.header[column]}”, which no vocabulary names"
+                    spans.append((figures[0].start, figures[-1].end, reason))
+    return spans
+
+
+def _label(row: Sequence[Cell]) -> str:
+    return next((cell.text for cell in row if cell.text), "")
+
+
+def _is_total(row: Sequence[Cell]) -> bool:
+    return form_field(_label(row)) == "total_score"
+
+
+def _stated_total(body: Sequence[Sequence[Cell]]) -> Cell | None:
+    """The figure of the row stating the table's total (总分 | 100 | 92.5): its
+    last, the score after the weight."""
+    for row in body:
+        if _is_total(row):
+            figures = [cell for cell in row if _is_number(cell)]
+            return figures[-1] if figures else None
+    return None
+
+
+_FORM_VALUES = ("project_name", "supervisor", "implementer")
+
+
+def read_form(rows: Sequence[Sequence[Cell]]) -> Form | None:
+    """The header block of a project table, if the grid holds one: each label
+    filled in by the next cell to its right, and the 年度总体目标 by the two
+    cells under the titles 预期目标 and 实际完成情况, or right of it."""
+    cells: dict[str, Cell] = {}
+    for number, row in enumerate(rows):
+        for column, cell in enumerate(row):
+            name = form_field(cell.text) if cell.text else None
+            filled = [c for c in row[column + 1 :] if c.text]
+            if name in _FORM_VALUES and name not in cells and filled:
+                if form_field(filled[0].text) is None:
+                    cells[name] = filled[0]
+            elif name == "goal" and "goal_planned" not in cells:
+                cells.update(_goal(rows, number, column))
+    return Form(cells) if "project_name" in cells else None
+
+
+def _goal(rows: Sequence[Sequence[Cell]], number: int, column: int) -> dict[str, Cell]:
+    row = rows[number]
+    titles = {form_field(cell.text): index for index, cell in enumerate(row) if cell.text}
+    if "goal_planned" in titles and number + 1 < len(rows):
+        below = rows[number + 1]
+        found = {}
+        for name in ("goal_planned", "goal_actual"):
+            index = titles.get(name)
+            if index is not None and index < len(below) and below[index].text:
+                found[name] = below[index]
+        # A row below that lost its empty first cell to flattening.
+        if not found and len(below) >= 2:
+            texts = [cell for cell in below if cell.text]
+            found = dict(zip(("goal_planned", "goal_actual"), texts[-2:]))
+        return found
+    filled = [cell for cell in row[column + 1 :] if cell.text]
+    return dict(zip(("goal_planned", "goal_actual"), filled))
 
 
 def _stated_unit(caption: str, rows: Iterable[Sequence[Cell]]) -> str | None:
@@ -341,8 +463,40 @@ def column_titles(header_rows: list[list[Cell]]) -> list[str]:
 
 
 def column_roles(titles: Sequence[str]) -> list[str | None]:
-    """The contract field each indicator-table column holds."""
-    return [_role(title) for title in titles]
+    """The contract field each indicator-table column holds. Of two columns that
+    name the indicator (绩效指标 beside 三级指标), the first is a title over the
+    level columns, its merged cell left of them."""
+    roles = [_role(title) for title in titles]
+    names = [index for index, role in enumerate(roles) if role == "level3"]
+    for index in names[:-1]:
+        roles[index] = "group"
+    return roles
+
+
+def _level_of(cell: Cell) -> str:
+    """The level a label of the standard template stands at: a family of the
+    first level (产出指标), one of the second (数量指标, or any other name ending
+    in 指标 under a first-level family), or an indicator's own name."""
+    label = _clean_label(cell) or ""
+    if label in _STANDARD_LEVEL2:
+        return "level1"
+    if label in _FAMILY_OF_LEVEL2 or label.endswith("指标"):
+        return "level2"
+    return "level3"
+
+
+def _shift_dropped(row: list[Cell], roles: list[str | None]) -> list[Cell]:
+    """Place a row of a layout that drops the cells a merge covered, instead of
+    leaving them empty (pipe rows, one cell a line): its first label says at
+    which level the row starts, and the labels left of it are those above."""
+    if not row or _SERIAL_NUMBER.match(row[0].text):
+        return row
+    columns = {role: index for index, role in enumerate(roles) if role in _LEVELS}
+    start = columns.get(_level_of(row[0]))
+    if start is None:
+        return row
+    # Columns left of the levels (a title merged down beside them) are dropped too.
+    return [Cell("", row[0].start, row[0].start)] * start + row
 
 
 def _align_row(row: list[Cell], roles: list[str | None], width: int) -> list[Cell]:
@@ -378,7 +532,9 @@ def _number(cell: Cell | None) -> float | None:
     return quantity.value if quantity else None
 
 
-def read_indicators(header: list[str], body: list[list[Cell]]) -> list[Indicator]:
+def read_indicators(
+    header: list[str], body: list[list[Cell]], dropped_merges: bool = False
+) -> list[Indicator]:
     """The indicator records of a table, level labels filled down from merged cells."""
     roles = column_roles(header)
     # A header may title a column that no row fills (flattening drops trailing
@@ -389,6 +545,8 @@ def read_indicators(header: list[str], body: list[list[Cell]]) -> list[Indicator
     records = []
     filled: dict[str, Cell | None] = {"level1": None, "level2": None}
     for raw_row in rows:
+        if dropped_merges:
+            raw_row = _shift_dropped(raw_row, roles)
         row = _align_row(raw_row, roles, width)
 
         def at(role: str, row: list[Cell] = row) -> Cell | None:
