@@ -39,7 +39,17 @@ SCALARS = [
     "self_score",
     "grade",
 ]
-INDICATOR_FIELDS = ["level1", "level2", "level3", "target", "actual", "weight", "score"]
+INDICATOR_FIELDS = ["level1", "level2", "level3", "target", "actual", "weight", "score", "project"]
+PROJECT_FIELDS = [
+    "name",
+    "budget",
+    "actual",
+    "supervisor",
+    "implementer",
+    "initial_budget",
+    "execution_rate",
+    "self_score",
+]
 
 
 @dataclass
@@ -52,12 +62,23 @@ class Score:
     rows: int = 0
     fields_right: int = 0
     fields: int = 0
+    project_fields_right: int = 0
+    project_fields: int = 0
     facts: int = 0
     facts_not_in_source: int = 0
     misses: list[str] = field(default_factory=list)
 
     def add(self, other: Score) -> None:
-        for name in ("scalars_right", "scalars", "rows_found", "rows", "fields_right", "fields"):
+        for name in (
+            "scalars_right",
+            "scalars",
+            "rows_found",
+            "rows",
+            "fields_right",
+            "fields",
+            "project_fields_right",
+            "project_fields",
+        ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.facts += other.facts
         self.facts_not_in_source += other.facts_not_in_source
@@ -71,7 +92,12 @@ class Score:
             "scalar fields right": share(self.scalars_right, self.scalars),
             "indicator rows found": share(self.rows_found, self.rows),
             "indicator fields right": share(self.fields_right, self.fields),
+            "project fields right": share(self.project_fields_right, self.project_fields),
         }
+
+
+# Signs a source writes in another form than the normalised text shows them.
+_SIGNS = str.maketrans({"≧": "≥", "≦": "≤", "═": "="})
 
 
 def comparable(value: Any) -> Any:
@@ -83,7 +109,7 @@ def comparable(value: Any) -> Any:
         return value
     if isinstance(value, int | float):
         return round(float(value), 4)
-    text = unicodedata.normalize("NFKC", str(value))
+    text = unicodedata.normalize("NFKC", str(value)).translate(_SIGNS)
     return "".join(text.split())
 
 
@@ -131,6 +157,7 @@ def score_report(gold: dict, record: dict) -> Score:
                 score.fields_right += 1
             else:
                 score.misses.append(f"{name}: {row.get('level3')} {key} is {match.get(key)!r}")
+    _score_projects(gold, record, score, name)
     text = record.get("document", {}).get("text", "")
     for fact in iter_facts(record):
         score.facts += 1
@@ -138,6 +165,28 @@ def score_report(gold: dict, record: dict) -> Score:
             score.facts_not_in_source += 1
             score.misses.append(f"{name}: fact {fact['raw']!r} is not at its offsets")
     return score
+
+
+def _score_projects(gold: dict, record: dict, score: Score, name: str) -> None:
+    """Each gold project's fields, the project found by its name (a field the gold
+    does not give is not scored)."""
+    unmatched = list(record.get("projects", []))
+    for project in gold.get("projects", []):
+        match = next(
+            (p for p in unmatched if comparable(p.get("name")) == comparable(project.get("name"))),
+            None,
+        )
+        if match is not None:
+            unmatched.remove(match)
+        for key in PROJECT_FIELDS:
+            if key not in project:
+                continue
+            score.project_fields += 1
+            got = comparable((match or {}).get(key))
+            if got == comparable(project[key]):
+                score.project_fields_right += 1
+            else:
+                score.misses.append(f"{name}: project {project.get('name')!r} {key} is {got!r}")
 
 
 def iter_facts(value: Any):
