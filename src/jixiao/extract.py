@@ -42,7 +42,7 @@ from jixiao.records import (
     Unread,
 )
 from jixiao.structure.chunks import estimate_tokens
-from jixiao.structure.labels import column_field
+from jixiao.structure.labels import column_field, form_field
 from jixiao.structure.numbers import Quantity, find_quantities, parse_quantity
 from jixiao.structure.sections import Section, looks_like_heading
 from jixiao.structure.tables import BudgetLine, Form, Indicator, Table
@@ -571,14 +571,48 @@ def _take(facts, name, line: BudgetLine, column: str, expect, unit) -> None:
             return
 
 
+_SUMMARY_COLUMNS = {
+    "full_year_budget": "budget",
+    "spent": "actual",
+    "initial_budget": "initial_budget",
+    "execution_rate": "execution_rate",
+    "score": "self_score",
+}
+
+
+def _summary_projects(table: Table) -> list[Project]:
+    """The rows of a table listing projects (项目名称 | 预算数 | 执行数 | 自评得分 …)."""
+    if table.kind != "budget" or not any(form_field(t) == "project_name" for t in table.header):
+        return []
+    projects = []
+    for line in table.budget:
+        if line.meaning == "total":
+            continue
+        label = line.cells["label"]
+        name = Fact(value=label.text, raw=label.text, start=label.start, end=label.end)
+        project = Project(name=name)
+        for title, quantity in line.values.items():
+            field_name = _SUMMARY_COLUMNS.get(column_field(title) or "")
+            if field_name is None or getattr(project, field_name) is not None:
+                continue
+            cell = line.cells[title]
+            located = replace(quantity, start=cell.start, end=cell.end)
+            expect = {"execution_rate": "percent", "self_score": "score"}.get(field_name, "money")
+            unit = "%" if expect == "percent" else table.unit
+            setattr(project, field_name, quantity_fact(located, expect, unit))
+        projects.append(project)
+    return projects
+
+
 def project_tables(tables: list[Table], text: str) -> tuple[list[Project], list[int | None]]:
-    """The projects that project tables state (header block, funds, total score),
-    and for each indicator table the index of its project."""
+    """The projects that project tables state (header block, funds, total score)
+    or a table lists a row each, and for each table the index of its project."""
     projects: list[Project] = []
     forms: dict[int, int] = {}
     of_table: list[int | None] = []
     for table in tables:
         if table.form is None:
+            projects += _summary_projects(table)
             of_table.append(None)
             continue
         if id(table.form) not in forms:

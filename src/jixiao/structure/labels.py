@@ -29,7 +29,7 @@ _ASIDE = re.compile(r"[(（\[【][^)）\]】]*[)）\]】]")
 _MARKER = re.compile(
     r"^(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[)）]|\d+[、.．)）]|[①-⑳]|其中)+"
 )
-_PUNCTUATION = re.compile(r"[\s:：、，,。；;“”\"'‘’·•*\-—_/|]+")
+_PUNCTUATION = re.compile(r"[\s:：、，,。；;“”\"'‘’·•*\-—_/|()（）\[\]【】]+")
 
 
 @dataclass(frozen=True)

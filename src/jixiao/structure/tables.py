@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from jixiao.document import Cell, Document, Grid
-from jixiao.structure.labels import column_field, form_field, is_title, row_field
+from jixiao.structure.labels import column_field, form_field, is_title, normalise_label, row_field
 from jixiao.structure.numbers import Quantity, parse_quantity
 from jixiao.structure.segment import find_text_grids
 
@@ -30,6 +30,7 @@ _NUMBERED_NAME = re.compile(r"^\s*指标\s*\d+\s*[:：]\s*")
 _TABLE_UNIT = re.compile(r"单位\s*[:：]\s*(亿元|万元|千元|元)")
 _HEADER_UNIT = re.compile(r"[（(]\s*(亿元|万元|千元|元)\s*[)）]")
 
+_COMPARATOR = re.compile(r"^\s*[≥≤=<>≧≦＞＜═]+\s*$")
 # A row number in a table's first column.
 _SERIAL_NUMBER = re.compile(r"^\d{1,3}$")
 _FORM_LABEL = re.compile(r"[:：]\s*$")
@@ -328,7 +329,8 @@ def read_form(rows: Sequence[Sequence[Cell]]) -> Form | None:
             name = form_field(cell.text) if cell.text else None
             filled = [c for c in row[column + 1 :] if c.text]
             if name in _FORM_VALUES and name not in cells and filled:
-                if form_field(filled[0].text) is None:
+                # A title beside it (项目名称 | 预算数) makes this a header row, not a form.
+                if form_field(filled[0].text) is None and column_field(filled[0].text) is None:
                     cells[name] = filled[0]
             elif name == "goal" and "goal_planned" not in cells:
                 cells.update(_goal(rows, number, column))
@@ -391,6 +393,7 @@ def _read_budget(header: list[str], body: list[list[Cell]]) -> list[BudgetLine]:
     lines = []
     for row in body:
         runs: list[tuple[Cell, list[tuple[int, Cell, Quantity]]]] = []
+        titles = _row_titles(header, row)
         for column, cell in enumerate(row):
             quantity = parse_quantity(cell.text)
             if quantity is None:
@@ -399,11 +402,11 @@ def _read_budget(header: list[str], body: list[list[Cell]]) -> list[BudgetLine]:
                 elif cell.text and not runs[-1][1]:
                     # A group label (整体支出规模(元)) before the row's own label.
                     runs[-1] = (cell, [])
-            elif runs and column_field(header[column] if column < len(header) else "") != "serial":
+            elif runs and column_field(titles[column] if column < len(titles) else "") != "serial":
                 runs[-1][1].append((column, cell, quantity))
         labelled = [label for label, figures in runs if figures]
         paired = len(labelled) > 1 or (
-            len(row) < len(header) and any(_FORM_LABEL.search(label.text) for label in labelled)
+            len(row) < len(titles) and any(_FORM_LABEL.search(label.text) for label in labelled)
         )
         for label, figures in runs:
             if not figures:
@@ -411,11 +414,25 @@ def _read_budget(header: list[str], body: list[list[Cell]]) -> list[BudgetLine]:
             values: dict[str, Quantity] = {}
             cells: dict[str, Cell] = {"label": label}
             for column, cell, quantity in figures:
-                title = "value" if paired or column >= len(header) else header[column] or "value"
+                title = "value" if paired or column >= len(titles) else titles[column] or "value"
                 values[title] = quantity
                 cells[title] = cell
             lines.append(BudgetLine(label=label.text, values=values, cells=cells))
     return lines
+
+
+def _row_titles(header: list[str], row: Sequence[Cell]) -> list[str]:
+    """The column titles over a row's cells. A header may title more columns than
+    a row fills, where a label over the row labels spans two columns and leaves
+    an untitled one beside it (项目资金（万元） | | 年初预算数 …): the row's
+    figures then stand under the titles that follow the untitled ones."""
+    gap = len(header) - len(row)
+    first = next((i for i, title in enumerate(header) if column_field(title) in _BUDGET_COLUMNS), 0)
+    untitled = [i for i, title in enumerate(header[:first]) if not title.strip()]
+    if gap <= 0 or len(untitled) < gap:
+        return header
+    dropped = set(untitled[:gap])
+    return [title for i, title in enumerate(header) if i not in dropped]
 
 
 # --- indicator tables ----------------------------------------------------------
@@ -477,7 +494,7 @@ def _level_of(cell: Cell) -> str:
     """The level a label of the standard template stands at: a family of the
     first level (产出指标), one of the second (数量指标, or any other name ending
     in 指标 under a first-level family), or an indicator's own name."""
-    label = _clean_label(cell) or ""
+    label = normalise_label(_clean_label(cell) or "")
     if label in _STANDARD_LEVEL2:
         return "level1"
     if label in _FAMILY_OF_LEVEL2 or label.endswith("指标"):
@@ -558,8 +575,8 @@ def read_indicators(
             filled = {"level1": level1, "level2": None}
         if level2 is not None and level2.text:
             filled["level2"] = level2
-            inherited = _clean_label(filled["level1"])
-            family = _FAMILY_OF_LEVEL2.get(_clean_label(level2) or "")
+            inherited = normalise_label(_clean_label(filled["level1"]) or "")
+            family = _FAMILY_OF_LEVEL2.get(normalise_label(_clean_label(level2) or ""))
             if (
                 (level1 is None or not level1.text)
                 and inherited in _STANDARD_LEVEL2
@@ -580,6 +597,9 @@ def _indicator(
     """Read one indicator; a comparator or unit written in a column of its own is
     joined to the figure it qualifies (the unit column follows that figure)."""
     target, actual, op, unit = at("target"), at("actual"), at("op"), at("unit")
+    # 指标性质 holds a comparator, or 定性 for a target in words, which is no part of it.
+    if op is not None and not _COMPARATOR.match(op.text):
+        op = None
     unit_follows = column.get("unit", -1) - 1
     parts = {
         "target": [op, target, unit if unit_follows == column.get("target") else None],
