@@ -29,6 +29,7 @@ import cn2an
 from pydantic import BaseModel
 
 from jixiao.records import Check, Fact, IndicatorRecord, Rejected, Report
+from jixiao.structure.labels import simplified
 from jixiao.structure.numbers import Quantity, find_quantities, parse_quantity
 from jixiao.structure.sections import Section, build_sections, flatten
 from jixiao.structure.tables import Indicator, Table, build_tables, find_text_grids
@@ -522,7 +523,9 @@ def check_unit_slips(context: Context) -> list[Check]:
 
 def check_indicator_cells(context: Context) -> list[Check]:
     """An indicator's figures are the cells of its own row and column: the right
-    number in the wrong row or column is no figure of this indicator."""
+    number in the wrong row or column is no figure of this indicator. A figure
+    outside every table was read by the model from a region no layout could cut
+    into cells; grounding alone answers for it."""
     rows: dict[str, list] = {}
     for table in context.tables:
         for indicator in table.indicators:
@@ -532,7 +535,7 @@ def check_indicator_cells(context: Context) -> list[Check]:
         candidates = rows.get(record.level3 or "", [])
         for role in ("target", "actual", "weight", "score"):
             fact = getattr(record, role)
-            if fact is None:
+            if fact is None or context.table_at(fact.start) is None:
                 continue
             if (fact.start, fact.end) not in [c.spans.get(role) for c in candidates]:
                 path = f"indicators[{index}].{role}"
@@ -574,6 +577,8 @@ def check_labels(context: Context) -> list[Check]:
             label + " " + context.heading_at(fact.start) + " " + _sentence(context.text, fact.start)
         )
         wider = FIELD_CONTEXT.get(path)
+        # The words are simplified characters; a page a mirror converted is not.
+        label, surroundings = simplified(label), simplified(surroundings)
         if not re.search(pattern, label) or (wider and not re.search(wider, surroundings)):
             message = f"the source labels “{fact.raw}” as “{label.strip()[-20:]}”, not as {path}"
             results.append(_check("grounding.label", "hallucination", message, [path]))

@@ -320,6 +320,10 @@ def ingest(
         "checks: "
         + (", ".join(f"{n} {status}" for status, n in sorted(tally.verdicts.items())) or "none")
     )
+    console.print(
+        f"unread: {tally.unread} of {tally.done} reports hold figures nothing read"
+        " (marked in review)"
+    )
     if tally.failed:
         raise typer.Exit(code=1)
 
@@ -341,6 +345,7 @@ class Tally:
 
     def __init__(self) -> None:
         self.done = self.failed = self.skipped = self.chunks = 0
+        self.unread = 0  # reports with figures nothing read
         self.usage = Usage()
         self.verdicts: Counter[str] = Counter()
         self.rows: list[tuple[str, ...]] = []
@@ -362,6 +367,7 @@ class Tally:
         self.chunks += outcome.chunks
         self.usage.add(report.usage)
         self.verdicts.update(check.status for check in report.checks)
+        self.unread += bool(report.unread)
         self.rows.append(
             (
                 escape(outcome.path.name),

@@ -27,7 +27,7 @@ from typing import Any, Literal
 from sqlalchemy import select
 
 from jixiao.check import drop_fact, facts_of, path_order, set_fact
-from jixiao.records import Budget, Fact, IndicatorRecord, Rejected, Report
+from jixiao.records import Budget, Fact, IndicatorRecord, Project, Rejected, Report
 from jixiao.store import Store, models
 from jixiao.structure.numbers import parse_quantity
 
@@ -102,6 +102,7 @@ def _reviewed(report: Report, rows: Iterable[models.Fact], keep: set[str]) -> Ex
     # Later list items first, so that dropping one does not shift the others.
     for path in sorted(dropped, key=path_order, reverse=True):
         drop_fact(report, path)
+    _renumber_projects(report, {int(re.sub(r"\D", "", path)) for path in nameless})
     return Exported(
         report,
         {path: reviews[id(fact)] for path, fact in facts_of(report) if id(fact) in reviews},
@@ -111,6 +112,17 @@ def _reviewed(report: Report, rows: Iterable[models.Fact], keep: set[str]) -> Ex
 
 _PROJECT_NAME = re.compile(r"projects\[\d+\]\.name")
 _INDICATOR_TEXT = re.compile(r"indicators\[(\d+)\]\.(target|actual)")
+
+
+def _renumber_projects(report: Report, gone: set[int]) -> None:
+    """Indicators name their project by its index: a dropped project's lose it,
+    and those of the projects after it follow them up the list."""
+    for indicator in report.indicators:
+        if indicator.project is not None:
+            index = indicator.project
+            indicator.project = (
+                None if index in gone else index - sum(other < index for other in gone)
+            )
 
 
 def _reread_indicator(indicator: IndicatorRecord, role: str, fact: Fact) -> None:
@@ -151,6 +163,7 @@ def _reports_row(exported: Exported) -> dict[str, Any]:
         "ocr": document.ocr,
         "pages": document.pages,
         "chars": document.chars,
+        "kind": report.kind,
         "province": report.region.province,
         "city": report.region.city,
         "county": report.region.county,
@@ -168,6 +181,7 @@ def _reports_row(exported: Exported) -> dict[str, Any]:
         "projects": len(report.projects),
         "checks_failed": sum(check.status != "pass" for check in report.checks),
         "rejected": len(report.rejected),
+        "unread": len(report.unread),
         "review_state": exported.review_state,
     }
     return row
@@ -184,7 +198,7 @@ def _budget_row(exported: Exported) -> dict[str, Any]:
 def _projects_rows(exported: Exported) -> Iterator[dict[str, Any]]:
     for index, project in enumerate(exported.report.projects):
         row: dict[str, Any] = {"report": exported.key, "index": index}
-        for name in ("name", "budget", "actual"):
+        for name in Project.model_fields:
             row |= _figure(exported, f"projects[{index}].{name}", getattr(project, name), name)
         yield row
 
@@ -194,6 +208,7 @@ def _indicators_rows(exported: Exported) -> Iterator[dict[str, Any]]:
         row: dict[str, Any] = {
             "report": exported.key,
             "index": index,
+            "project": indicator.project,
             "level1": indicator.level1,
             "level2": indicator.level2,
             "level3": indicator.level3,

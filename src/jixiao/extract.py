@@ -42,9 +42,10 @@ from jixiao.records import (
     Unread,
 )
 from jixiao.structure.chunks import estimate_tokens
-from jixiao.structure.labels import column_field, form_field
+from jixiao.structure.labels import column_field, form_field, simplified
 from jixiao.structure.numbers import Quantity, find_quantities, parse_quantity
 from jixiao.structure.sections import Section, looks_like_heading
+from jixiao.structure.segment import TABULAR_TEXT
 from jixiao.structure.tables import BudgetLine, Form, Indicator, Table
 
 PROMPTS = Path(__file__).parent / "prompts"  # also reachable as prompts/ at the top
@@ -128,6 +129,20 @@ class ProjectsAnswer(BaseModel):
     items: list[ProjectAnswer] = Field(default_factory=list)
 
 
+class TableRowAnswer(_Quotes):
+    level1: str | None = Field(None, description="一级指标")
+    level2: str | None = Field(None, description="二级指标")
+    level3: str | None = Field(None, description="三级指标（指标名称）")
+    target: str | None = Field(None, description="指标值（目标）")
+    actual: str | None = Field(None, description="实际完成值")
+    weight: str | None = Field(None, description="分值")
+    score: str | None = Field(None, description="得分")
+
+
+class TableAnswer(BaseModel):
+    rows: list[TableRowAnswer] = Field(default_factory=list)
+
+
 class ListAnswer(BaseModel):
     items: list[str] = Field(default_factory=list, description="逐字复制的原文句子")
 
@@ -149,19 +164,36 @@ class RecordKind:
     # The sections whose heading matches `sections` are read whole (their lines
     # with a number, if `numbers`); for lists they are all that is read.
     sections: re.Pattern[str] | None = None
+    # Where the fields may stand when no line names them (a report that writes
+    # 现有人员28名, not 实有人数): the sections whose heading matches are read
+    # instead. Keywords save tokens; they must not hide a field.
+    fallback: re.Pattern[str] | None = None
 
 
 KINDS = {
     kind.name: kind
     for kind in [
         RecordKind("header", HeaderAnswer),
-        RecordKind("staffing", StaffingAnswer, re.compile(r"编制|在职|实有|在编")),
-        RecordKind("budget", BudgetAnswer, re.compile(r"预算|支出|经费|决算|执行率")),
+        RecordKind(
+            "staffing",
+            StaffingAnswer,
+            re.compile(r"编制|在职|实有|在编"),
+            fallback=re.compile(r"基本情况|概况|人员|机构"),
+        ),
+        RecordKind(
+            "budget",
+            BudgetAnswer,
+            re.compile(r"预算|支出|经费|决算|执行率"),
+            fallback=re.compile(r"预算|资金|收支|财务"),
+        ),
         RecordKind(
             "three_public", ThreePublicAnswer, re.compile(r"三公"), sections=re.compile(r"三公")
         ),
         RecordKind(
-            "score", ScoreAnswer, re.compile(r"自评得分|得分为|评价得分|综合得分|评价等级|等级为")
+            "score",
+            ScoreAnswer,
+            re.compile(r"自评得分|得分为|评价得分|综合得分|评价等级|等级为"),
+            fallback=re.compile(r"结论|得分|等级"),
         ),
         RecordKind(
             "projects",
@@ -177,6 +209,7 @@ KINDS = {
         ),
     ]
 }
+TABLE = RecordKind("table", TableAnswer)
 # One line is enough context for a figure; more would only slow a small model.
 _MAX_LINE_CHARS = 400
 _MAX_FOCUS_TOKENS = 600
@@ -223,8 +256,30 @@ def route(prepared: Prepared) -> list[Request]:
                 for span in _lines(text, chunk.spans)
                 if _answers(text[span[0] : span[1]], kind)
             ]
+        if not spans and kind.fallback is not None:
+            spans = [
+                span
+                for span in _lines(text, _section_spans(prepared, kind.fallback))
+                if not kind.numbers or find_quantities(text[span[0] : span[1]])
+            ]
         spans = _merge(spans)
         requests += [Request(kind, group, _join(text, group)) for group in _packed(text, spans)]
+    requests += table_requests(prepared)
+    return requests
+
+
+def table_requests(prepared: Prepared) -> list[Request]:
+    """A region that reads like a table but that no layout could cut into cells (a
+    form flattened onto one line, cells run together) is asked of the model row
+    by row, with the headings above it; each cell it quotes is grounded."""
+    text = prepared.document.text
+    requests = []
+    for region in prepared.unread:
+        if region.reason != TABULAR_TEXT:
+            continue
+        spans = _lines(text, [(region.start, region.end)])
+        for group in _packed(text, spans):
+            requests.append(Request(TABLE, group, _join(text, group)))
     return requests
 
 
@@ -251,13 +306,13 @@ def _most_specific(sections: list[Section], title: re.Pattern[str]) -> list[tupl
         inner = _most_specific(section.children, title)
         if inner:
             spans += inner
-        elif title.search(section.title):
+        elif title.search(simplified(section.title)):
             spans.append((section.start, section.body_end))
     return spans
 
 
 def _answers(line: str, kind: RecordKind) -> bool:
-    return bool(kind.lines and kind.lines.search(line)) and (
+    return bool(kind.lines and kind.lines.search(simplified(line))) and (
         not kind.numbers or bool(find_quantities(line))
     )
 
@@ -382,7 +437,9 @@ def _locate_in(
         if not any(text[spans[i][1] : spans[i + 1][0]].strip() for i in range(first, last)):
             places.append((start, end))
         found = locate(quote, joined, found[0] + 1)
-    labelled = [p for p in places if label is not None and label.search(clause_before(text, p[0]))]
+    labelled = [
+        p for p in places if label is not None and label.search(simplified(clause_before(text, p[0])))
+    ]
     return (labelled or places or [None])[0]
 
 
@@ -911,6 +968,9 @@ def _apply(report: Report, grounding: Grounding, request: Request, data: dict) -
                     seen.add(line.raw)
                     target.append(line)
         return
+    if kind == "table":
+        _apply_rows(report, grounding, request, data)
+        return
     if kind == "projects":
         for index, item in enumerate(data.get("items") or []):
             if not isinstance(item, dict):
@@ -944,6 +1004,54 @@ def _apply(report: Report, grounding: Grounding, request: Request, data: dict) -
         if fact is not None:
             setattr(holder, field_name, fact)
             grounding.sources[path] = (request, data)
+
+
+def _apply_rows(report: Report, grounding: Grounding, request: Request, data: dict) -> None:
+    """Indicator rows the model read from a region no layout could cut: every cell
+    a quote, grounded in the region; a row without a grounded name is dropped."""
+    spans = request.spans
+    for item in data.get("rows") or []:
+        if not isinstance(item, dict):
+            continue
+        path = f"indicators[{len(report.indicators)}]"
+        name = grounding.text_fact(f"{path}.level3", item.get("level3"), spans)
+        if name is None:
+            continue
+        cells = {
+            role: grounding.text_fact(f"{path}.{role}", item.get(role), spans)
+            for role in ("target", "actual")
+        }
+        figures = {
+            role: grounding.number_fact(f"{path}.{role}", item.get(role), spans, "score")
+            for role in ("weight", "score")
+        }
+        target, actual = (
+            parse_quantity(str(cells[role].value)) if cells[role] else None
+            for role in ("target", "actual")
+        )
+        report.indicators.append(
+            IndicatorRecord(
+                level1=_quoted_label(grounding, item.get("level1"), spans),
+                level2=_quoted_label(grounding, item.get("level2"), spans),
+                level3=str(name.value),
+                target=cells["target"],
+                target_op=target.comparator if target else None,
+                target_value=float(target.value) if target else None,
+                target_unit=target.unit if target else None,
+                actual=cells["actual"],
+                actual_value=float(actual.value) if actual else None,
+                actual_unit=actual.unit if actual else None,
+                weight=figures["weight"],
+                score=figures["score"],
+            )
+        )
+
+
+def _quoted_label(grounding: Grounding, raw: Any, spans: list[tuple[int, int]]) -> str | None:
+    """A level label the model quoted, kept only if it stands in the region."""
+    if not isinstance(raw, str) or not raw.strip():
+        return None
+    return raw.strip() if _locate_in(raw, grounding.text, spans) else None
 
 
 _DATE = re.compile(

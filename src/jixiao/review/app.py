@@ -35,7 +35,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy import select
 
 from jixiao.review import actions
-from jixiao.review.views import STATES, VERDICTS, Filters, queue, report_view
+from jixiao.review.views import KINDS, STATES, VERDICTS, Filters, queue, report_view
 from jixiao.store import Store, models
 
 HERE = Path(__file__).parent
@@ -176,6 +176,7 @@ def create_app(store: Store, token: str | None = None) -> FastAPI:
         year: str = "",
         verdict: str = "",
         state: str = "",
+        kind: str = "",
         number: Annotated[int, Query(alias="page", ge=1)] = 1,
     ) -> Response:
         if _reviewer(request) is None:
@@ -186,6 +187,7 @@ def create_app(store: Store, token: str | None = None) -> FastAPI:
             year=int(year) if year.strip().isdigit() else None,
             verdict=verdict if verdict in VERDICTS else "",
             state=state if state in STATES else "",
+            kind=kind if kind in KINDS else "",
         )
         with store.session() as session:
             rows = queue(session, filters)
@@ -200,6 +202,7 @@ def create_app(store: Store, token: str | None = None) -> FastAPI:
             filters=filters,
             verdicts=VERDICTS,
             states=STATES,
+            kinds=KINDS,
         )
 
     @app.get("/reports/{document_id}", response_class=HTMLResponse)

@@ -23,6 +23,7 @@ from jixiao.store import models
 FLAGGED = ("source_inconsistent", "unit_anomaly")
 VERDICTS = ("hallucination", "source_inconsistency", "unit_anomaly", "unverifiable")
 STATES = ("unreviewed", "partly reviewed", "reviewed")
+KINDS = {"department": "部门整体", "project": "项目", "transfer": "转移支付"}
 # When facts overlap in the source, the colour of the one a reviewer most needs
 # to see wins.
 _PRECEDENCE = (
@@ -44,6 +45,7 @@ class Filters:
     year: int | None = None
     verdict: str = ""
     state: str = ""
+    kind: str = ""
 
     def keep(self, row: QueueRow) -> bool:
         return (
@@ -52,6 +54,7 @@ class Filters:
             and (self.year is None or row.year == self.year)
             and (not self.verdict or row.verdicts[self.verdict] > 0)
             and (not self.state or row.state == self.state)
+            and (not self.kind or row.kind == self.kind)
         )
 
 
@@ -61,6 +64,7 @@ class QueueRow:
     path: str
     region: str
     rejected_by_checks: int
+    kind: str | None = None
     unit_name: str | None = None
     year: int | None = None
     reviews: Counter[str] = field(default_factory=Counter)
@@ -112,16 +116,18 @@ def queue(session: Session, filters: Filters) -> list[QueueRow]:
     documents = select(
         models.Document.id,
         models.Document.path,
+        models.Document.kind,
         models.Document.record["region"],
         models.Document.record["rejected"],
     ).where(models.Document.id.in_(latest))
-    for document_id, path, region, rejected in session.execute(documents):
+    for document_id, path, kind, region, rejected in session.execute(documents):
         places = [(region or {}).get(part) for part in ("province", "city", "county")]
         rows[document_id] = QueueRow(
             id=document_id,
             path=path,
             region=" ".join(place for place in places if place),
             rejected_by_checks=len(rejected or []),
+            kind=kind,
         )
     facts = (
         select(models.Fact.document_id, models.Fact.review, models.Fact.status, func.count())
@@ -209,6 +215,13 @@ LABELS = {
     "projects[].name": "项目名称",
     "projects[].budget": "预算",
     "projects[].actual": "支出",
+    "projects[].supervisor": "主管部门",
+    "projects[].implementer": "实施单位",
+    "projects[].initial_budget": "年初预算",
+    "projects[].execution_rate": "执行率",
+    "projects[].goal": "年度目标",
+    "projects[].goal_result": "目标完成情况",
+    "projects[].self_score": "自评得分",
     "indicators[].target": "指标值",
     "indicators[].actual": "实际完成值",
     "indicators[].weight": "分值",
@@ -257,6 +270,12 @@ class Segment:
     state: str | None
     anchor: int | None  # an offset a check names (``text@657``) starts here
     ocr: str | None  # what OCR said about its confidence here
+    unread: str | None  # why no part of the pipeline read the figures here
+
+    @property
+    def notes(self) -> str:
+        """What the stretch's tooltip says."""
+        return "\n".join(note for note in (self.ocr, self.unread) if note)
 
 
 @dataclass
@@ -275,6 +294,11 @@ class ReportView:
     checks: list[CheckView]
     rejected: list[Rejected]
     newer: int | None  # a later ingestion of the same report
+
+    @property
+    def kind(self) -> str | None:
+        kind = self.report.kind
+        return f"{KINDS.get(kind, '')} {kind}".strip() if kind else None
 
     @property
     def verified(self) -> list[FactView]:
@@ -342,7 +366,7 @@ def report_view(session: Session, document_id: int) -> ReportView | None:
         for check in report.checks
         for name in check.facts
         if (match := _TEXT_AT.fullmatch(name))
-    }
+    } | {stretch.start for stretch in report.unread}
     newer = session.scalar(
         select(func.max(models.Document.id)).where(
             models.Document.sha256 == document.sha256,
@@ -382,6 +406,9 @@ def _heading(report: Report, path: str) -> str | None:
     indicator = report.indicators[index]
     levels = [level for level in (indicator.level1, indicator.level2, indicator.level3) if level]
     heading = f"{index + 1}. {' › '.join(levels)}"
+    if indicator.project is not None and indicator.project < len(report.projects):
+        project = report.projects[indicator.project].name.raw
+        heading = f"{heading} · 项目 {indicator.project + 1}. {project}"
     return f"{heading} ({indicator.note})" if indicator.note else heading
 
 
@@ -393,8 +420,8 @@ def _anchor(name: str, ids: dict[str, int]) -> str | None:
 
 
 def segments(report: Report, facts: Sequence[FactView], anchors: Iterable[int]) -> list[Segment]:
-    """The source text cut wherever a fact, a stretch OCR doubted, or a place a
-    check names begins or ends."""
+    """The source text cut wherever a fact, a stretch OCR doubted, a stretch
+    nothing read, or a place a check names begins or ends."""
     text = report.document.text
     spans = [
         (f.row.start, f.row.end, f) for f in facts if 0 <= f.row.start < f.row.end <= len(text)
@@ -410,9 +437,13 @@ def segments(report: Report, facts: Sequence[FactView], anchors: Iterable[int]) 
         )
         for reading in report.document.ocr_low_confidence
     ]
+    unread = [
+        (stretch.start, stretch.end, f"not read by the pipeline: {stretch.reason}")
+        for stretch in report.unread
+    ]
     anchors = {offset for offset in anchors if 0 <= offset < len(text)}
     cuts = {0, len(text), *anchors}
-    for start, end, _ in [*spans, *doubts]:
+    for start, end, _ in [*spans, *doubts, *unread]:
         cuts |= {min(start, len(text)), min(end, len(text))}
     starting: dict[int, list[Any]] = defaultdict(list)
     for start, end, fact in spans:
@@ -427,6 +458,7 @@ def segments(report: Report, facts: Sequence[FactView], anchors: Iterable[int]) 
         states = {fact.state for _, fact in covering}
         state = next((s for s in _PRECEDENCE if s in states), None)
         doubt = next((note for first, last, note in doubts if first <= start and end <= last), None)
+        unseen = next((note for first, last, note in unread if first <= start and end <= last), None)
         result.append(
             Segment(
                 text=text[start:end],
@@ -434,6 +466,7 @@ def segments(report: Report, facts: Sequence[FactView], anchors: Iterable[int]) 
                 state=state,
                 anchor=start if start in anchors else None,
                 ocr=doubt,
+                unread=unseen,
             )
         )
     return result

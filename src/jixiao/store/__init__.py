@@ -170,6 +170,8 @@ class Store:
                 chars=info.chars,
                 ocr=info.ocr,
                 status="done",
+                kind=report.kind,
+                unread=len(report.unread),
                 seconds=seconds,
                 ingested_at=_now(),
                 record=report.model_dump(mode="json"),

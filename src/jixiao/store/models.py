@@ -49,6 +49,10 @@ class Document(Base):
     chars: Mapped[int | None]
     ocr: Mapped[bool] = mapped_column(default=False)
     status: Mapped[str] = mapped_column(String(16))  # done | failed
+    # The record's kind, and how many stretches of figures nothing read: NULL for a
+    # failed report, and for records made before schema 2, which looked for neither.
+    kind: Mapped[str | None] = mapped_column(String(16))  # department | project | transfer
+    unread: Mapped[int | None]
     error: Mapped[str | None] = mapped_column(Text)
     seconds: Mapped[float | None] = mapped_column(Float)
     ingested_at: Mapped[datetime]

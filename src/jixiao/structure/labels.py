@@ -55,7 +55,7 @@ def normalise_label(label: str) -> str:
     """A label as it is compared: simplified characters, no spaces, glosses or punctuation."""
     text = unicodedata.normalize("NFKC", label)
     text = _PINYIN.sub("", text)
-    text = _simplified(text)
+    text = simplified(text)
     text = _MARKER.sub("", text.strip())
     return _PUNCTUATION.sub("", text)
 
@@ -67,7 +67,9 @@ def _readings(label: str) -> list[str]:
     return [text for text in dict.fromkeys([bare, whole]) if text]
 
 
-def _simplified(text: str) -> str:
+def simplified(text: str) -> str:
+    """`text` in simplified characters, for matching words only: the source's own
+    characters are what facts quote."""
     if text.isascii():
         return text
     return _converter().convert(text)

@@ -34,6 +34,11 @@ _CAPTION = re.compile(r"^\s*(表\s*\d|单位\s*[:：]|注\s*[:：]|附表|附件
 _LIST_ITEM = re.compile(r"^\s*(\d{1,2}|[一二三四五六七八九十]{1,3})\s*[、.．]")
 
 
+# Why a region of column titles and figures was not cut into cells: the model
+# reads such a region instead.
+TABULAR_TEXT = "column titles in a row that no layout could cut into cells"
+
+
 @dataclass(frozen=True)
 class UnreadRegion:
     """Lines that read like a table (header words, figures in a row) but gave no grid."""
@@ -434,7 +439,7 @@ def _tabular(line: str) -> str | None:
     if not line.strip() or len(_PROSE.findall(line)) > 1:
         return None
     if len(title_fields(line) - {"group", "serial"}) >= 3:
-        return "column titles in a row"
+        return TABULAR_TEXT
     if len(find_quantities(line)) >= 4:
         return "figures in a row"
     return None
