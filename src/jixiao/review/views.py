@@ -458,7 +458,9 @@ def segments(report: Report, facts: Sequence[FactView], anchors: Iterable[int]) 
         states = {fact.state for _, fact in covering}
         state = next((s for s in _PRECEDENCE if s in states), None)
         doubt = next((note for first, last, note in doubts if first <= start and end <= last), None)
-        unseen = next((note for first, last, note in unread if first <= start and end <= last), None)
+        unseen = next(
+            (note for first, last, note in unread if first <= start and end <= last), None
+        )
         result.append(
             Segment(
                 text=text[start:end],

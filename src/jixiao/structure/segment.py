@@ -26,7 +26,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from jixiao.document import Cell, Grid
-from jixiao.structure.labels import column_field, is_title, title_fields
+from jixiao.structure.labels import column_field, form_field, is_title, title_fields
 from jixiao.structure.numbers import find_quantities
 from jixiao.structure.sections import looks_like_heading
 
@@ -262,12 +262,11 @@ def _space_cells(text: _Lines, index: int) -> list[Cell]:
 
 def _read_space_columns(text: _Lines, first: int) -> tuple[Grid | None, int]:
     """Columns aligned by runs of two or more spaces, as a PDF's text laid out
-    gives them. The first row (three cells or more) sets where each column
-    starts; a cell belongs to the column it starts in, so that a merged cell
-    leaves its column empty; a short line of one cell continues the cell above
-    it (a wrapped name), and a blank line ends the table."""
-    header = _space_cells(text, first)
-    anchors = [_display_column(text, first, cell) for cell in header]
+    gives them. A row of titles (the first row, and any later one) sets where
+    each column starts; a cell belongs to the column it starts in, so that a
+    merged cell leaves its column empty; a short line of one cell continues the
+    cell above it (a wrapped name), and a blank line ends the table."""
+    anchors: list[int] = []
     rows: list[list[_CellParts]] = []
     index = first
     while index < len(text.lines):
@@ -275,7 +274,10 @@ def _read_space_columns(text: _Lines, first: int) -> tuple[Grid | None, int]:
         cells = _space_cells(text, index)
         if not cells or (rows and looks_like_heading(line)):
             break
-        columns = [_column(_display_column(text, index, cell), anchors) for cell in cells]
+        positions = [_display_column(text, index, cell) for cell in cells]
+        if not rows or _titles_row(cells):
+            anchors = positions
+        columns = [_column(position, anchors) for position in positions]
         if len(cells) == 1 and rows and _continues(cells[0], columns[0], anchors):
             rows[-1][columns[0]].add(cells[0].start, cells[0].text)
         elif len(cells) >= 2 or find_quantities(line):
@@ -287,6 +289,12 @@ def _read_space_columns(text: _Lines, first: int) -> tuple[Grid | None, int]:
             break
         index += 1
     return _grid(text, first, rows), max(index, first + 1)
+
+
+def _titles_row(cells: list[Cell]) -> bool:
+    """A row of column titles, which sets the columns of the rows below it."""
+    named = {column_field(cell.text) for cell in cells} - {None, "group", "serial"}
+    return len(named) >= 2 and not any(find_quantities(cell.text) for cell in cells)
 
 
 def _display_column(text: _Lines, index: int, cell: Cell) -> int:
@@ -334,24 +342,36 @@ def _is_header_block(lines: list[str]) -> bool:
     )
 
 
+def _is_form_block(lines: list[str]) -> bool:
+    """Whether a block is a row of a project table's header block: label, value,
+    label, value (项目名称 / 某某项目), or the titles of its 年度总体目标."""
+    return 2 <= len(lines) <= 6 and form_field(lines[0]) is not None
+
+
 def _read_cell_lines(text: _Lines, first: int) -> tuple[Grid | None, int]:
     """One cell per line and no separator, rows between blank lines: recognised by
-    a first row of column titles the vocabulary knows."""
+    a first row of column titles the vocabulary knows, or by a project table's
+    header block, whose rows may run longer (its 年度总体目标 in sentences)."""
     end = _block(text, first)
-    if not _is_header_block(text.lines[first:end]):
+    lines = text.lines[first:end]
+    if not (_is_header_block(lines) or _is_form_block(lines)):
         return None, first + 1
     rows = []
     index = first
+    long_allowed = False
     while index < len(text.lines):
         end = _block(text, index)
         lines = text.lines[index:end]
+        form = _is_form_block(lines)
         if (
             len(lines) < 2
-            or any(len(line.strip()) > _SHORT_CELL for line in lines)
+            or (not (form or long_allowed) and any(len(line.strip()) > _SHORT_CELL for line in lines))
             or (rows and looks_like_heading(lines[0]))
         ):
             break
         rows.append([text.cell(i, 0, len(text.lines[i])) for i in range(index, end)])
+        # The goal's titles (年度总体目标 / 预期目标 / 实际完成情况) head a row of sentences.
+        long_allowed = form and form_field(lines[0]) == "goal"
         index = end
         while index < len(text.lines) and not text.lines[index].strip():
             index += 1
@@ -396,7 +416,8 @@ def _reader(text: _Lines, index: int):
         return _read_pipe_cells
     if _PIPE_ROW.match(line):
         return _read_pipe_rows
-    if len(_space_cells_of(line)) >= 3:
+    pieces = _space_cells_of(line)
+    if len(pieces) >= 3 or (len(pieces) == 2 and form_field(pieces[0]) is not None):
         return _read_space_columns
     # A cell-per-line table starts a block: after a blank line or a heading.
     previous = text.lines[index - 1] if index else ""

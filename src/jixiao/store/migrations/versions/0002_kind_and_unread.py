@@ -23,6 +23,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("documents", schema=None) as batch_op:
+    # In place (SQLite has dropped columns since 3.35): copying the table instead
+    # would, with the store's foreign keys on, delete the chunks, facts and checks
+    # of every row.
+    with op.batch_alter_table("documents", schema=None, recreate="never") as batch_op:
         batch_op.drop_column("unread")
         batch_op.drop_column("kind")
