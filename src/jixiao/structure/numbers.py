@@ -73,6 +73,34 @@ _COUNTERS = [
 _LARGE = {"亿": 10**8, "万": 10**4}
 
 
+# A page a mirror site converted writes units in traditional characters; the
+# base unit stays the simplified one, so that figures compare across reports.
+_TRADITIONAL = {
+    "万": "萬",
+    "亿": "億",
+    "户": "戶",
+    "个": "個",
+    "项": "項",
+    "场": "場",
+    "条": "條",
+    "辆": "輛",
+    "册": "冊",
+    "亩": "畝",
+    "吨": "噸",
+    "岁": "歲",
+    "轮": "輪",
+    "课": "課",
+    "学": "學",
+    "时": "時",
+    "顷": "頃",
+    "千米": "千米",
+}
+
+
+def _traditional(unit: str) -> str:
+    return "".join(_TRADITIONAL.get(ch, ch) for ch in unit)
+
+
 def _units() -> dict[str, tuple[int, str | None]]:
     """Every unit as written → (multiplier, base unit)."""
     units: dict[str, tuple[int, str | None]] = {"%": (1, "%")}
@@ -85,6 +113,8 @@ def _units() -> dict[str, tuple[int, str | None]]:
             units.setdefault(prefix + counter, (factor, counter))
     for prefix, factor in _LARGE.items():
         units.setdefault(prefix, (factor, None))
+    for unit, meaning in list(units.items()):
+        units.setdefault(_traditional(unit), meaning)
     return units
 
 

@@ -18,7 +18,14 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from jixiao.document import Cell, Document, Grid
-from jixiao.structure.labels import column_field, form_field, is_title, normalise_label, row_field
+from jixiao.structure.labels import (
+    column_field,
+    form_field,
+    is_title,
+    normalise_label,
+    row_field,
+    simplified,
+)
 from jixiao.structure.numbers import Quantity, parse_quantity
 from jixiao.structure.segment import find_text_grids
 
@@ -358,7 +365,7 @@ def _goal(rows: Sequence[Sequence[Cell]], number: int, column: int) -> dict[str,
 
 def _stated_unit(caption: str, rows: Iterable[Sequence[Cell]]) -> str | None:
     texts = [caption] + [cell.text for row in rows for cell in row]
-    for text in texts:
+    for text in map(simplified, texts):
         found = _TABLE_UNIT.search(text) or _HEADER_UNIT.search(text)
         if found:
             return found.group(1)
@@ -554,17 +561,18 @@ def read_indicators(
 ) -> list[Indicator]:
     """The indicator records of a table, level labels filled down from merged cells."""
     roles = column_roles(header)
+    if dropped_merges:
+        # Placed by level, a row short on the right lacks only empty cells.
+        body = [_shift_dropped(row, roles) for row in body]
     # A header may title a column that no row fills (flattening drops trailing
     # empty cells): only the columns the rows reach decide how a row aligns.
     width = min(len(header), max((len(row) for row in body), default=0))
-    rows = _merge_split_rows(body, width)
+    rows = body if dropped_merges else _merge_split_rows(body, width)
     column = {role: index for index, role in enumerate(roles) if role}
     records = []
     filled: dict[str, Cell | None] = {"level1": None, "level2": None}
     for raw_row in rows:
-        if dropped_merges:
-            raw_row = _shift_dropped(raw_row, roles)
-        row = _align_row(raw_row, roles, width)
+        row = raw_row if dropped_merges else _align_row(raw_row, roles, width)
 
         def at(role: str, row: list[Cell] = row) -> Cell | None:
             index = column.get(role)
