@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from jixiao.pipeline import Prepared, prepare
+from jixiao.records import DocumentInfo, Fact, IndicatorRecord, Project, Report, Unread
 from jixiao.store import database_url
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -73,3 +74,118 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+# An invented project report (no sample's figures) with every field schema 2
+# added, and markup and a formula where a document may hold them.
+PROJECT_TEXT = (
+    "某县农业农村局2024年度项目支出绩效自评表\n"
+    "项目名称\t高标准农田建设\n"
+    "主管部门\t某县农业农村局\t实施单位\t某县农田建设服务中心\n"
+    "项目资金（万元）\t年初预算数\t全年预算数\t全年执行数\t执行率\n"
+    "年度资金总额\t120.00\t150.00\t135.00\t90.00%\n"
+    '年度总体目标\t新建高标准农田2000亩\t完成情况\t=HYPERLINK("http://x")建成1800亩\n'
+    "一级指标\t二级指标\t三级指标\t年度指标值\t实际完成值\t分值\t得分\t<b>偏差</b>\n"
+    "产出指标\t数量指标\t新建农田面积\t≥2000亩\t1800亩\t10\t9\t=87\n"
+    "总分\t100\t88.5\n"
+    "项目名称\t农机购置补贴\t全年预算数\t30.00\n"
+    "满意度指标\t服务对象满意度指标\t农户满意度\t≥90%\t95%\t10\t10\t5\n"
+)
+# What schema 2 added to a project; a schema 1 record has none of them.
+NEW_PROJECT_FIELDS = (
+    "supervisor",
+    "implementer",
+    "initial_budget",
+    "execution_rate",
+    "goal",
+    "goal_result",
+    "self_score",
+)
+
+
+def project_report(sha256: str = "b" * 64) -> Report:
+    def at(raw: str, value=None, unit: str | None = None, after: str = "") -> Fact:
+        start = PROJECT_TEXT.index(raw, PROJECT_TEXT.index(after) + len(after) if after else 0)
+        value = raw if value is None else value
+        return Fact(value=value, unit=unit, raw=raw, start=start, end=start + len(raw))
+
+    text = PROJECT_TEXT
+    row = "新建农田面积\t≥2000亩\t1800亩\t"
+    other = "农户满意度\t≥90%\t95%\t"
+    return Report(
+        document=DocumentInfo(
+            path="invented/project.txt",
+            sha256=sha256,
+            format="txt",
+            encoding="utf-8",
+            chars=len(text),
+            text=text,
+        ),
+        kind="project",
+        unit_name=at("某县农业农村局"),
+        fiscal_year=at("2024", 2024),
+        projects=[
+            Project(
+                name=at("高标准农田建设"),
+                supervisor=at("某县农业农村局", after="主管部门\t"),
+                implementer=at("某县农田建设服务中心"),
+                initial_budget=at("120.00", 1200000.0, "元"),
+                budget=at("150.00", 1500000.0, "元"),
+                actual=at("135.00", 1350000.0, "元"),
+                execution_rate=at("90.00%", 90.0, "%"),
+                goal=at("新建高标准农田2000亩"),
+                goal_result=at('=HYPERLINK("http://x")建成1800亩'),
+                self_score=at("88.5", 88.5, "分"),
+            ),
+            Project(name=at("农机购置补贴"), budget=at("30.00", 300000.0, "元")),
+        ],
+        indicators=[
+            IndicatorRecord(
+                level1="产出指标",
+                level2="数量指标",
+                level3="新建农田面积",
+                target=at("≥2000亩"),
+                target_op="≥",
+                target_value=2000,
+                target_unit="亩",
+                actual=at("1800亩", after="≥2000亩"),
+                actual_value=1800,
+                actual_unit="亩",
+                weight=at("10", 10, after=row),
+                score=at("9", 9, after=row + "10\t"),
+                project=0,
+            ),
+            IndicatorRecord(
+                level1="满意度指标",
+                level2="服务对象满意度指标",
+                level3="农户满意度",
+                target=at("≥90%"),
+                actual=at("95%", after="≥90%"),
+                weight=at("10", 10, after=other),
+                score=at("10", 10, after=other + "10\t"),
+                project=1,
+            ),
+        ],
+        unread=[
+            Unread(
+                start=text.index("=87"),
+                end=text.index("=87") + 3,
+                reason="the column “<b>偏差</b>”, which no vocabulary names",
+            ),
+            Unread(start=len(text) - 2, end=len(text) - 1, reason="a column no vocabulary names"),
+        ],
+    )
+
+
+def schema_1(report: Report) -> dict:
+    """The record as schema 1 stored it: none of the fields schema 2 added."""
+    record = report.model_dump(
+        mode="json",
+        exclude={
+            "kind": True,
+            "unread": True,
+            "projects": {"__all__": set(NEW_PROJECT_FIELDS)},
+            "indicators": {"__all__": {"project"}},
+        },
+    )
+    return record | {"schema_version": "1"}

@@ -79,7 +79,7 @@ def test_ingest_goes_on_past_a_bad_report(tmp_path):
     assert result.exit_code == 1
     assert str(bad) in result.stderr and "not a valid DOCX" in result.stderr
     record = json.loads((out / f"{SAMPLES[0].stem}.json").read_text(encoding="utf-8"))
-    assert record["schema_version"] == "1" and record["indicators"]
+    assert record["schema_version"] == "2" and record["indicators"]
     assert "1 ingested, 0 skipped, 1 failed" in result.stdout
     # Not a terminal: progress comes as plain lines, for a log.
     assert "reports 2/2: 1 done 1 failed 0 skipped" in " ".join(result.stderr.split())

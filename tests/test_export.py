@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import csv
 import json
+from pathlib import Path
 
 import pytest
-from conftest import ROOT, SAMPLES
+from conftest import NEW_PROJECT_FIELDS, ROOT, SAMPLES, project_report, schema_1
 from sqlalchemy import select
 from typer.testing import CliRunner
 
 from jixiao.check import facts_of
 from jixiao.cli import app
-from jixiao.export import REVIEWER_REJECTED, columns
+from jixiao.export import REVIEWER_REJECTED, columns, exported_reports
 from jixiao.records import Report
 from jixiao.store import Store, models
 
@@ -163,3 +164,94 @@ def test_spreadsheet_cells_never_become_formulas(tmp_path):
 
     assert _cell('=HYPERLINK("http://x")') == '\'=HYPERLINK("http://x")'
     assert _cell("辰溪县医疗保障局") == "辰溪县医疗保障局" and _cell(-3) == -3
+
+
+def _one_report(tmp_path, report: Report) -> tuple[str, Store]:
+    url = f"sqlite:///{tmp_path / 'one.db'}"
+    store = Store(url)
+    run = store.run_id("invented", "model", "http://model", {}, {})
+    store.save(run, Path(report.document.path), report, [], [], 0.0)
+    return url, store
+
+
+def _exported(url: str, out: Path, format: str) -> None:
+    result = runner.invoke(app, ["export", "--db", url, "--format", format, "--out", str(out)])
+    assert result.exit_code == 0 and "1 reports written" in result.stdout, result.output
+
+
+def _csv(folder: Path, name: str) -> list[dict[str, str]]:
+    with (folder / f"{name}.csv").open(encoding="utf-8-sig", newline="") as file:
+        return list(csv.DictReader(file))
+
+
+def test_kind_unread_project_fields_and_an_indicators_project_are_exported(tmp_path):
+    report = project_report()
+    url, store = _one_report(tmp_path, report)
+    store.close()
+
+    _exported(url, tmp_path / "all.json", "json")
+    (record,) = json.loads((tmp_path / "all.json").read_text(encoding="utf-8"))
+    assert record == report.model_dump(mode="json")
+    assert record["schema_version"] == "2" and record["kind"] == "project"
+    assert [item["project"] for item in record["indicators"]] == [0, 1]
+
+    _exported(url, tmp_path / "csv", "csv")
+    (row,) = _csv(tmp_path / "csv", "reports")
+    assert (row["kind"], row["unread"]) == ("project", "2")
+    first, second = _csv(tmp_path / "csv", "projects")
+    for name in NEW_PROJECT_FIELDS:
+        fact = getattr(report.projects[0], name)
+        value = fact.value if isinstance(fact.value, str) else float(first[name])
+        assert value == fact.value and first[f"{name}_raw"] == fact.raw
+        assert (first[f"{name}_status"], first[f"{name}_review"]) == ("verified", "unreviewed")
+        assert second[name] == second[f"{name}_status"] == ""
+    assert [row["project"] for row in _csv(tmp_path / "csv", "indicators")] == ["0", "1"]
+
+    from openpyxl import load_workbook
+
+    _exported(url, tmp_path / "book.xlsx", "xlsx")
+    workbook = load_workbook(tmp_path / "book.xlsx", read_only=True)
+    header, *rows = workbook["projects"].iter_rows(values_only=True)
+    projects = [dict(zip(header, row, strict=False)) for row in rows]
+    # The source's formula stays text.
+    assert projects[0]["goal_result"] == "'" + report.projects[0].goal_result.raw
+    assert projects[0]["execution_rate"] == 90.0 and projects[1].get("supervisor") is None
+    header, *rows = workbook["indicators"].iter_rows(values_only=True)
+    assert [dict(zip(header, row, strict=False))["project"] for row in rows] == [0, 1]
+    header, *rows = workbook["reports"].iter_rows(values_only=True)
+    assert {name: rows[0][header.index(name)] for name in ("kind", "unread")} == {
+        "kind": "project",
+        "unread": 2,
+    }
+
+
+def test_an_indicator_follows_its_project_when_a_project_is_left_out(tmp_path):
+    _, store = _one_report(tmp_path, project_report())
+    with store.sessions.begin() as session:
+        name = session.scalar(select(models.Fact).where(models.Fact.path == "projects[0].name"))
+        name.review = "rejected"
+    (exported,) = exported_reports(store)
+    store.close()
+    assert [project.name.raw for project in exported.report.projects] == ["农机购置补贴"]
+    # The first indicator's project is gone; the second's moved up.
+    assert [indicator.project for indicator in exported.report.indicators] == [None, 0]
+    assert exported.reviews["projects[0].name"] == "unreviewed"
+
+
+def test_a_record_stored_under_schema_1_still_exports(tmp_path):
+    legacy = schema_1(project_report())
+    url, store = _one_report(tmp_path, Report.model_validate(legacy))
+    with store.sessions.begin() as session:
+        document = session.scalars(select(models.Document)).one()
+        document.record, document.kind, document.unread = legacy, None, None
+    store.close()
+
+    _exported(url, tmp_path / "all.json", "json")
+    (record,) = json.loads((tmp_path / "all.json").read_text(encoding="utf-8"))
+    assert record["schema_version"] == "1" and record["kind"] is None and record["unread"] == []
+    assert record["projects"][0]["supervisor"] is None
+    assert [item["project"] for item in record["indicators"]] == [None, None]
+    _exported(url, tmp_path / "csv", "csv")
+    (row,) = _csv(tmp_path / "csv", "reports")
+    assert (row["kind"], row["unread"]) == ("", "0")
+    assert _csv(tmp_path / "csv", "projects")[0]["supervisor_raw"] == ""

@@ -11,7 +11,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from conftest import ROOT, SAMPLES
+from conftest import NEW_PROJECT_FIELDS, ROOT, SAMPLES, project_report
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from typer.testing import CliRunner
@@ -649,3 +649,135 @@ def test_export_keeps_review_columns_with_their_items(store, records, tmp_path):
     (exported,) = [e for e in exported_reports(store) if e.key == records["000"].document.sha256]
     assert exported.reviews["problems[0]"] == "confirmed"
     assert exported.reviews["problems[1]"] == "unreviewed"
+
+
+@pytest.fixture
+def invented(db_url) -> Store:
+    """A store of invented reports (no cassette): a project report, a department
+    report, and one of no kind."""
+    store = Store(db_url)
+    run = store.run_id("invented", "model", "http://model", {}, {})
+    department = project_report("d" * 64)
+    department.kind = "department"
+    department.document.path = "invented/department.txt"
+    for report in (project_report(), department, hostile()):
+        store.save(run, Path(report.document.path), report, [], [], 0.0)
+    yield store
+    store.close()
+
+
+def test_the_kind_and_what_nothing_read_show_on_the_report_page(invented):
+    client = reviewer(create_app(invented), "王芳")
+    report = project_report()
+    document = document_id(invented, report.document.sha256)
+    page = client.get(f"/reports/{document}").text
+    assert "报告类型 kind: 项目 project" in page and "2 stretches of figures nothing read" in page
+
+    class Unread(HTMLParser):
+        """The source's stretches marked unread: their text and tooltip."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.marks: list[list[str]] = []
+            self.depth = 0
+
+        def handle_starttag(self, tag, attrs):
+            attrs = dict(attrs)
+            if self.depth:
+                self.depth += 1
+            elif "unread" in (attrs.get("class") or "").split() and tag in ("span", "mark"):
+                self.marks.append([attrs["title"], ""])
+                self.depth = 1
+
+        def handle_endtag(self, tag):
+            self.depth = max(0, self.depth - 1)
+
+        def handle_data(self, data):
+            if self.depth:
+                self.marks[-1][1] += data
+
+    marks = Unread()
+    marks.feed(page)
+    assert [(text, title) for title, text in marks.marks] == [
+        (
+            report.document.text[stretch.start : stretch.end],
+            f"not read by the pipeline: {stretch.reason}",
+        )
+        for stretch in report.unread
+    ]
+    # Listed beside the record with a link to its place; the reason is text, never markup.
+    for stretch in report.unread:
+        assert f'<span class="anchor" id="at-{stretch.start}">' in page
+        assert f'href="#at-{stretch.start}"' in page
+    assert "<b>偏差</b>" not in page and "&lt;b&gt;偏差&lt;/b&gt;" in page
+    # An indicator names the project it measures.
+    assert "1. 产出指标 › 数量指标 › 新建农田面积 · 项目 1. 高标准农田建设" in page
+    assert "2. 满意度指标 › 服务对象满意度指标 › 农户满意度 · 项目 2. 农机购置补贴" in page
+    # A report of no kind, with nothing unread, says neither.
+    response = client.get(f"/reports/{document_id(invented, 'e' * 64)}")
+    assert response.status_code == 200
+    assert "报告类型" not in response.text and 'id="unread"' not in response.text
+
+
+def test_project_facts_are_shown_and_reviewed_like_any_other(invented):
+    client = reviewer(create_app(invented), "王芳")
+    document = document_id(invented, "b" * 64)
+    forms = report_forms(client, document)
+    page = client.get(f"/reports/{document}").text
+    for name in NEW_PROJECT_FIELDS:
+        row = fact(invented, document, f"projects[0].{name}")
+        assert f'title="projects[0].{name}"' in page and f'id="fact-{row.id}"' in page
+        assert f"/facts/{row.id}/correct" in page
+    assert '<span class="label" title="projects[0].goal_result">目标完成情况</span>' in page
+
+    supervisor = fact(invented, document, "projects[0].supervisor")
+    response = client.post(
+        f"/facts/{supervisor.id}/confirm",
+        data=forms.form(f"/facts/{supervisor.id}/confirm"),
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    # 年初预算 read as the figure beside it: 150.00 in a table of 万元.
+    initial = fact(invented, document, "projects[0].initial_budget")
+    response = client.post(
+        f"/facts/{initial.id}/correct",
+        data=forms.form(f"/facts/{initial.id}/correct") | {"value": "150.00万元"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    rate = fact(invented, document, "projects[0].execution_rate")
+    response = client.post(
+        f"/facts/{rate.id}/correct",
+        data=forms.form(f"/facts/{rate.id}/correct") | {"value": "95%", "entered": "true"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+
+    assert fact(invented, document, "projects[0].supervisor").review == "confirmed"
+    initial = fact(invented, document, "projects[0].initial_budget")
+    assert (initial.value, initial.unit, initial.raw) == (1500000, "元", "150.00")
+    assert (fact(invented, document, "projects[0].execution_rate").value) == 95
+    (exported,) = [e for e in exported_reports(invented) if e.key == "b" * 64]
+    project = exported.report.projects[0]
+    assert project.supervisor.status == "confirmed" and project.initial_budget.value == 1500000
+    assert exported.reviews["projects[0].execution_rate"] == "corrected"
+
+
+def test_the_queue_shows_and_filters_by_kind(invented):
+    client = reviewer(create_app(invented), "王芳")
+
+    def shown(query: str = "") -> list[str]:
+        return sorted(re.findall(r'<div class="path">([^<]+)</div>', client.get("/" + query).text))
+
+    everything = [
+        "evil/&lt;b&gt;report&lt;/b&gt;.txt",
+        "invented/department.txt",
+        "invented/project.txt",
+    ]
+    assert shown() == everything and shown("?kind=nonsense") == everything
+    assert shown("?kind=project") == ["invented/project.txt"]
+    assert shown("?kind=department") == ["invented/department.txt"]
+    assert shown("?kind=transfer") == []
+    page = client.get("/?kind=project").text
+    assert '<option value="project" selected>项目 project</option>' in page
+    assert "<td>项目</td>" in page

@@ -3,15 +3,22 @@ PostgreSQL alike."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from pathlib import Path
+
 import pytest
-from conftest import ROOT, SAMPLES
-from sqlalchemy import func, select
+from alembic import command
+from alembic.config import Config
+from conftest import NEW_PROJECT_FIELDS, ROOT, SAMPLES, project_report, schema_1
+from sqlalchemy import MetaData, create_engine, func, insert, inspect, select
+from sqlalchemy.engine import Engine
 
 from jixiao.check import facts_of
+from jixiao.export import exported_reports
 from jixiao.ingest import Batch, Outcome
 from jixiao.llm import ModelClient, Settings
 from jixiao.records import Report
-from jixiao.store import Store, StoreError, models
+from jixiao.store import MIGRATIONS, Store, StoreError, database_url, models
 
 CASSETTES = ROOT / "cassettes"
 
@@ -131,3 +138,101 @@ def test_a_bad_database_url_says_what_to_do(url, problem):
     with pytest.raises(StoreError) as error:
         Store(url)
     assert problem in str(error.value) and "hunter2" not in str(error.value)
+
+
+def save(store: Store, report: Report) -> int:
+    run = store.run_id("invented", "model", "http://model", {}, {})
+    return store.save(run, Path(report.document.path), report, [], [], 0.0)
+
+
+def test_the_kind_unread_stretches_and_project_fields_are_stored(db_url):
+    store = Store(db_url)
+    report = project_report()
+    document_id = save(store, report)
+    run = store.run_id("invented", "model", "http://model", {}, {})
+    store.save_failure(run, Path("broken.txt"), "f" * 64, "broken", 0.0)
+    with store.session() as session:
+        document = session.get(models.Document, document_id)
+        assert (document.kind, document.unread) == ("project", 2)
+        assert Report.model_validate(document.record) == report
+        failed = session.scalars(select(models.Document).where(models.Document.id != document_id))
+        assert [(row.kind, row.unread) for row in failed] == [(None, None)]
+        paths = set(
+            session.scalars(select(models.Fact.path).where(models.Fact.document_id == document_id))
+        )
+    assert {f"projects[0].{name}" for name in NEW_PROJECT_FIELDS} <= paths
+    store.close()
+
+
+def _migrate(engine: Engine, revision: str, down: bool = False) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        (command.downgrade if down else command.upgrade)(config, revision)
+
+
+def _columns(store: Store) -> dict[str, dict]:
+    return {column["name"]: column for column in inspect(store.engine).get_columns("documents")}
+
+
+def test_the_migration_brings_a_database_made_at_0001_up(db_url):
+    engine = create_engine(database_url(db_url))
+    _migrate(engine, "0001")
+    legacy = schema_1(project_report())
+    with engine.begin() as connection:
+        tables = MetaData()
+        tables.reflect(connection)
+        now = datetime.now(UTC)
+        run = connection.execute(
+            insert(tables.tables["runs"]).values(
+                key="old", model="m", base_url="http://m", prompts={}, settings={}, created_at=now
+            )
+        ).inserted_primary_key[0]
+        document = connection.execute(
+            insert(tables.tables["documents"]).values(
+                run_id=run,
+                path="invented/project.txt",
+                sha256=legacy["document"]["sha256"],
+                format="txt",
+                ocr=False,
+                status="done",
+                ingested_at=now,
+                record=legacy,
+            )
+        ).inserted_primary_key[0]
+        unit = legacy["unit_name"]
+        connection.execute(
+            insert(tables.tables["facts"]).values(
+                document_id=document,
+                path="unit_name",
+                **{name: unit[name] for name in ("value", "raw", "start", "end", "status")},
+                review="confirmed",
+                version=2,
+            )
+        )
+    engine.dispose()
+
+    store = Store(db_url)  # opening a store upgrades it to the head
+    columns = _columns(store)
+    assert columns["kind"]["nullable"] and columns["unread"]["nullable"]
+    with store.session() as session:
+        (row,) = session.scalars(select(models.Document)).all()
+        assert (row.kind, row.unread, row.record) == (None, None, legacy)
+        assert [(fact.path, fact.review) for fact in row.facts] == [("unit_name", "confirmed")]
+    # The schema 1 record loads and exports, with what schema 2 added left empty.
+    (exported,) = exported_reports(store)
+    assert exported.report.schema_version == "1" and exported.report.kind is None
+    assert exported.report.unread == [] and exported.reviews == {"unit_name": "confirmed"}
+    assert exported.report.projects[0].supervisor is None
+    assert exported.report.indicators[0].project is None
+
+    # Down, with the store's foreign keys on, and up again: the row keeps its fact.
+    _migrate(store.engine, "0001", down=True)
+    assert "kind" not in _columns(store) and "unread" not in _columns(store)
+    store.close()
+    store = Store(db_url)
+    with store.session() as session:
+        (row,) = session.scalars(select(models.Document)).all()
+        assert row.record == legacy and len(row.facts) == 1
+    store.close()
