@@ -32,7 +32,7 @@ from jixiao.records import Check, Fact, IndicatorRecord, Rejected, Report
 from jixiao.structure.labels import simplified
 from jixiao.structure.numbers import Quantity, find_quantities, parse_quantity
 from jixiao.structure.sections import Section, build_sections, flatten
-from jixiao.structure.tables import Indicator, Table, build_tables, find_text_grids
+from jixiao.structure.tables import BudgetLine, Indicator, Table, build_tables, find_text_grids
 
 _MONEY_UNITS = {"亿元": 10**8, "万元": 10**4, "千元": 10**3, "元": 1}
 _UNIT_SLIPS = (Decimal(10) ** 4, Decimal(10) ** -4)
@@ -447,6 +447,24 @@ _TOP_ROW = re.compile(r"^\s*[一二三四五六七八九十]+、")
 _SUB_ROW = re.compile(r"^\s*(其中|[（(][一二三四五六七八九十\d]+[)）]|\d+\.)")
 
 
+# Rows that divide a total between them, by the budget field their label names:
+# spending by kind, or funds by source. Others (人员经费 under 基本支出) are parts
+# of a part.
+_DIVISIONS = (
+    {"basic_expenditure", "project_expenditure"},
+    {"appropriation", "carried_over", "other_funds"},
+)
+
+
+def _named_parts(lines: list[BudgetLine]) -> list[BudgetLine]:
+    """The rows that divide the total, where their labels say so."""
+    for division in _DIVISIONS:
+        parts = [line for line in lines if line.meaning in division]
+        if len(parts) >= 2:
+            return parts
+    return []
+
+
 def check_budget_tables(context: Context) -> list[Check]:
     """A budget table's rows add up to its 总计/合计, column by column: the rows
     numbered 一、二、 where there are such, else every row but sub-rows (（一）, 其中)."""
@@ -460,13 +478,19 @@ def check_budget_tables(context: Context) -> list[Check]:
             continue
         others = [line for line in lines if line is not total]
         numbered = [line for line in others if _TOP_ROW.match(line.label)]
-        parts = numbered or [line for line in others if not _SUB_ROW.match(line.label)]
+        parts = (
+            numbered
+            or _named_parts(others)
+            or [line for line in others if not _SUB_ROW.match(line.label)]
+        )
         if not parts:
             continue
         for column, stated in total.values.items():
             if "率" in column or "得分" in column:
                 continue
             values = [line.values[column] for line in parts if column in line.values]
+            if not values:
+                continue
             added = sum((q.number for q in values), Decimal(0))
             tolerance = sum((q.tolerance for q in values), stated.tolerance)
             message = f"{column}: {len(values)} rows add up to {_plain(added)}"

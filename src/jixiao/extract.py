@@ -604,7 +604,7 @@ def budget_facts(tables: list[Table]) -> dict[str, Fact]:
     table first; a project table's funds are the project's, not the department's."""
     facts: dict[str, Fact] = {}
     for table in tables:
-        if table.kind != "budget" or table.form is not None:
+        if table.kind != "budget" or table.form is not None or _lists_projects(table):
             continue
         for line in table.budget:
             if line.meaning == "total":
@@ -637,9 +637,20 @@ _SUMMARY_COLUMNS = {
 }
 
 
+def _lists_projects(table: Table) -> bool:
+    """Whether a table lists projects a row each (项目名称 | 预算数 | 执行数 …): its
+    total is the projects', not the department's."""
+    return any(form_field(title) == "project_name" for title in table.header)
+
+
 def _summary_projects(table: Table) -> list[Project]:
     """The rows of a table listing projects (项目名称 | 预算数 | 执行数 | 自评得分 …)."""
-    if table.kind != "budget" or not any(form_field(t) == "project_name" for t in table.header):
+    if table.kind != "budget" or not _lists_projects(table):
+        return []
+    fields = [field for field in table.columns if field in _SUMMARY_COLUMNS]
+    if len(fields) != len(set(fields)):
+        # Columns of two years side by side: which is the year evaluated is the
+        # model's to say (the title names it), not the table's.
         return []
     projects = []
     for line in table.budget:

@@ -269,7 +269,8 @@ def _segments(grid: Grid) -> list[Table]:
         else:
             table.budget = _read_budget(table.header, body)
         tables.append(table)
-    form = read_form(rows)
+    titles = {index for first, main, _ in headers for index in range(first, main + 1)}
+    form = read_form([row for index, row in enumerate(rows) if index not in titles])
     if form is not None:
         for table in tables:
             table.form = form
@@ -432,8 +433,12 @@ def _row_titles(header: list[str], row: Sequence[Cell]) -> list[str]:
     """The column titles over a row's cells. A header may title more columns than
     a row fills, where a label over the row labels spans two columns and leaves
     an untitled one beside it (项目资金（万元） | | 年初预算数 …): the row's
-    figures then stand under the titles that follow the untitled ones."""
+    figures then stand under the titles that follow the untitled ones; or where
+    a total's label spans the 序号 column as well."""
     gap = len(header) - len(row)
+    if gap > 0 and column_field(header[0]) == "serial" and row and not _is_number(row[0]):
+        # A row without its number (合计) has its label over 序号 and the name column.
+        return header[gap:]
     first = next((i for i, title in enumerate(header) if column_field(title) in _BUDGET_COLUMNS), 0)
     untitled = [i for i, title in enumerate(header[:first]) if not title.strip()]
     if gap <= 0 or len(untitled) < gap:
