@@ -42,7 +42,7 @@ from jixiao.records import (
     Unread,
 )
 from jixiao.structure.chunks import estimate_tokens
-from jixiao.structure.labels import column_field, form_field, simplified
+from jixiao.structure.labels import column_field, form_field, simplified, title_fields
 from jixiao.structure.numbers import Quantity, find_quantities, parse_quantity
 from jixiao.structure.sections import Section, looks_like_heading
 from jixiao.structure.segment import TABULAR_TEXT
@@ -268,18 +268,25 @@ def route(prepared: Prepared) -> list[Request]:
     return requests
 
 
+_INDICATOR_TITLES = {"level1", "level2", "level3", "target", "actual"}
+
+
 def table_requests(prepared: Prepared) -> list[Request]:
-    """A region that reads like a table but that no layout could cut into cells (a
-    form flattened onto one line, cells run together) is asked of the model row
-    by row, with the headings above it; each cell it quotes is grounded."""
+    """A region of indicator rows that no layout could cut into cells (a form
+    flattened onto one line, cells run together) is asked of the model row by
+    row, its row of titles leading each request; each cell it quotes is
+    grounded. A budget region needs no such request: its lines go to budget."""
     text = prepared.document.text
     requests = []
     for region in prepared.unread:
         if region.reason != TABULAR_TEXT:
             continue
-        spans = _lines(text, [(region.start, region.end)])
-        for group in _packed(text, spans):
-            requests.append(Request(TABLE, group, _join(text, group)))
+        titles, *rows = _lines(text, [(region.start, region.end)])
+        if not title_fields(text[titles[0] : titles[1]]) & _INDICATOR_TITLES:
+            continue
+        for group in _packed(text, rows) if rows else [[]]:
+            spans = [titles, *group]
+            requests.append(Request(TABLE, spans, _join(text, spans)))
     return requests
 
 

@@ -468,7 +468,9 @@ def _tabular(line: str) -> str | None:
 
 def find_unread_regions(text: str, grids: list[Grid]) -> list[UnreadRegion]:
     """Runs of lines outside every grid that read like a table: the regions no
-    layout could cut into cells."""
+    layout could cut into cells. A row of titles takes in the lines below it
+    that hold a figure and end no sentence (rows whose cells ran together),
+    up to a blank line."""
     lines = _Lines.of(text)
     regions: list[UnreadRegion] = []
     taken = sorted((grid.start, grid.end) for grid in grids)
@@ -477,11 +479,24 @@ def find_unread_regions(text: str, grids: list[Grid]) -> list[UnreadRegion]:
         end = start + len(line)
         if any(a < end and start < b for a, b in taken):
             continue
+        adjoining = bool(regions) and text[regions[-1].end : start].strip() == "" and (
+            "\n\n" not in text[regions[-1].end : start + 1]
+        )
         reason = _tabular(line)
+        if reason is None and adjoining and regions[-1].reason == TABULAR_TEXT:
+            reason = _row_of(line)
         if reason is None:
             continue
-        if regions and text[regions[-1].end : start].strip() == "":
+        if adjoining:
             regions[-1] = UnreadRegion(regions[-1].start, end, regions[-1].reason)
         else:
             regions.append(UnreadRegion(start, end, reason))
     return regions
+
+
+def _row_of(line: str) -> str | None:
+    """Whether a line under a row of titles is a row of its table: a figure, and
+    no sentence ended."""
+    if "。" in line or looks_like_heading(line) or not find_quantities(line):
+        return None
+    return TABULAR_TEXT
