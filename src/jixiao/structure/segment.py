@@ -454,10 +454,19 @@ def find_text_grids(text: str) -> list[Grid]:
 _PROSE = re.compile(r"[，。；,;]")
 
 
+def _is_prose(line: str) -> bool:
+    """Sentences break every dozen characters or so and a paragraph ends one; a
+    table flattened onto a line holds a comma only where a cell does, and ends
+    with a cell."""
+    marks = len(_PROSE.findall(line))
+    ends_sentence = line.rstrip()[-1:] in ("。", "；", ";", "：", ":")
+    return ends_sentence or marks * 20 > len(line) or (len(line) < 60 and marks > 1)
+
+
 def _tabular(line: str) -> str | None:
     """Why a line reads like part of a table, or None: prose (a sentence with
     its commas) does not, however many titles or figures it names."""
-    if not line.strip() or len(_PROSE.findall(line)) > 1:
+    if not line.strip() or _is_prose(line):
         return None
     if len(title_fields(line) - {"group", "serial"}) >= 3:
         return TABULAR_TEXT
