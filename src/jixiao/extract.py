@@ -1028,6 +1028,7 @@ def _apply_rows(report: Report, grounding: Grounding, request: Request, data: di
     """Indicator rows the model read from a region no layout could cut: every cell
     a quote, grounded in the region; a row without a grounded name is dropped."""
     spans = request.spans
+    read = 0
     for item in data.get("rows") or []:
         if not isinstance(item, dict):
             continue
@@ -1063,6 +1064,14 @@ def _apply_rows(report: Report, grounding: Grounding, request: Request, data: di
                 score=figures["score"],
             )
         )
+        read += 1
+    if read:
+        # The region was read after all: what stays unread is what nothing read.
+        report.unread = [
+            region
+            for region in report.unread
+            if not region.start <= spans[-1][0] < region.end
+        ]
 
 
 def _quoted_label(grounding: Grounding, raw: Any, spans: list[tuple[int, int]]) -> str | None:
