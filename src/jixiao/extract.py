@@ -650,7 +650,7 @@ def _lists_projects(table: Table) -> bool:
     return any(form_field(title) == "project_name" for title in table.header)
 
 
-def _summary_projects(table: Table) -> list[Project]:
+def _summary_projects(table: Table, text: str) -> list[Project]:
     """The rows of a table listing projects (项目名称 | 预算数 | 执行数 | 自评得分 …)."""
     if table.kind != "budget" or not _lists_projects(table):
         return []
@@ -664,7 +664,8 @@ def _summary_projects(table: Table) -> list[Project]:
         if line.meaning == "total":
             continue
         label = line.cells["label"]
-        name = Fact(value=label.text, raw=label.text, start=label.start, end=label.end)
+        raw = text[label.start : label.end]
+        name = Fact(value=label.text, raw=raw, start=label.start, end=label.end)
         project = Project(name=name)
         for title, quantity in line.values.items():
             field_name = _SUMMARY_COLUMNS.get(column_field(title) or "")
@@ -687,7 +688,7 @@ def project_tables(tables: list[Table], text: str) -> tuple[list[Project], list[
     of_table: list[int | None] = []
     for table in tables:
         if table.form is None:
-            projects += _summary_projects(table)
+            projects += _summary_projects(table, text)
             of_table.append(None)
             continue
         if id(table.form) not in forms:
@@ -736,10 +737,11 @@ def _project(form: Form, text: str) -> Project:
 _TRANSFER = re.compile(r"转移支付|轉移支付")
 
 
-def report_kind(prepared: Prepared, projects: list[Project]) -> str:
+def report_kind(prepared: Prepared) -> str:
     """A report of project tables is a project report (a transfer payment's when its
-    title says so); any other, the department's whole spending."""
-    if not projects:
+    title says so); any other, the department's whole spending, a table listing
+    its projects a row each included."""
+    if not any(table.form is not None for table in prepared.tables):
         return "department"
     head = prepared.document.text[: prepared.sections[0].start if prepared.sections else 300]
     return "transfer" if _TRANSFER.search(head or prepared.document.text[:300]) else "project"
@@ -770,7 +772,7 @@ def from_tables(prepared: Prepared) -> Report:
     text = prepared.document.text
     report = Report(document=document_info(prepared.document))
     report.projects, of_table = project_tables(prepared.tables, text)
-    report.kind = report_kind(prepared, report.projects)  # type: ignore[assignment]
+    report.kind = report_kind(prepared)  # type: ignore[assignment]
     report.indicators = indicator_records(prepared.tables, text, of_table)
     report.unread = [
         Unread(start=region.start, end=region.end, reason=region.reason)

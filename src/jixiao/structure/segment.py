@@ -26,7 +26,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from jixiao.document import Cell, Grid
-from jixiao.structure.labels import column_field, form_field, is_title, title_fields
+from jixiao.structure.labels import column_field, form_field, is_title, row_field, title_fields
 from jixiao.structure.numbers import find_quantities
 from jixiao.structure.sections import looks_like_heading
 
@@ -191,6 +191,8 @@ _PIPE_ROW = re.compile(r"^\s*\|(?=.*[^|\s]).*\|\s*$")
 _RULE_ROW = re.compile(r"^[\s|:：-]*-{3,}[\s|:：-]*$")
 _GAP = re.compile(r"[ \u3000]{2,}")
 _SEPARATED = re.compile(r"\t|\|")
+# What a form writes in a cell that has nothing: no figure, but no text either.
+_NONE = re.compile(r"^[/／—\-–]+$")
 # Cell-per-line rows hold short cells; a line longer than this is prose.
 _SHORT_CELL = 40
 
@@ -278,8 +280,11 @@ def _read_space_columns(text: _Lines, first: int) -> tuple[Grid | None, int]:
         if not rows or _titles_row(cells):
             anchors = positions
         columns = [_column(position, anchors) for position in positions]
-        if len(cells) == 1 and rows and _continues(cells[0], columns[0], anchors):
-            rows[-1][columns[0]].add(cells[0].start, cells[0].text)
+        if rows and all(
+            _continues(cell, column, anchors, rows[-1]) for cell, column in zip(cells, columns)
+        ):
+            for cell, column in zip(cells, columns):
+                rows[-1][column].add(cell.start, cell.text)
         elif len(cells) >= 2 or find_quantities(line):
             row = [_CellParts() for _ in anchors]
             for cell, column in zip(cells, columns):
@@ -310,11 +315,24 @@ def _column(position: int, anchors: list[int]) -> int:
     return max((i for i, anchor in enumerate(anchors) if anchor <= position + 1), default=0)
 
 
-def _continues(cell: Cell, column: int, anchors: list[int]) -> bool:
-    """Whether a lone cell is the wrapped end of the cell above: no wider than
-    its column, and no figure."""
+def _continues(cell: Cell, column: int, anchors: list[int], above: list[_CellParts]) -> bool:
+    """Whether a cell is the wrapped end of the cell above it: that cell holds
+    text but no title, this one no figure, no mark of none (/ —) and no label
+    of its own, and it is no wider than its column."""
     width = anchors[column + 1] - anchors[column] if column + 1 < len(anchors) else _SHORT_CELL
-    return len(cell.text) <= width and not find_quantities(cell.text)
+    if column >= len(above) or not above[column].parts or len(cell.text) > width:
+        return False
+    above_text = "".join(text for _, text in above[column].parts)
+    return not (
+        find_quantities(cell.text)
+        or _NONE.match(cell.text)
+        or _labelled(cell.text)
+        or _labelled(above_text)
+    )
+
+
+def _labelled(text: str) -> bool:
+    return any(field(text) for field in (column_field, form_field, row_field))
 
 
 def _block(text: _Lines, first: int) -> int:
@@ -366,7 +384,7 @@ def _read_cell_lines(text: _Lines, first: int) -> tuple[Grid | None, int]:
         if (
             len(lines) < 2
             or (not (form or long_allowed) and any(len(line.strip()) > _SHORT_CELL for line in lines))
-            or (rows and looks_like_heading(lines[0]))
+            or (rows and any(looks_like_heading(line) for line in lines))
         ):
             break
         rows.append([text.cell(i, 0, len(text.lines[i])) for i in range(index, end)])

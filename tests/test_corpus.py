@@ -1,0 +1,143 @@
+"""The development corpus (tests/corpus/): reports of other units than the
+samples, each written in one table layout of LAYOUTS.md. Every layout that
+separates its cells gives the gold's indicator rows and table figures with no
+model; the layouts that do not (a form flattened onto one line, cells run
+together) are named as unread and asked of the model."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from functools import cache
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+from jixiao.check import run_checks
+from jixiao.evaluate import Score, comparable, score_report
+from jixiao.extract import from_tables, route
+from jixiao.pipeline import prepare
+from jixiao.structure.segment import TABULAR_TEXT
+
+CORPUS = ROOT / "tests" / "corpus"
+GOLDS = sorted(CORPUS.glob("*.json"))
+# Layouts whose cells no separator divides: the model reads their tables.
+MODEL_READ = {"one_line", "run_together"}
+
+
+@cache
+def tables_only(gold_path: Path) -> tuple[dict, dict, object]:
+    """A corpus report's record as its tables alone give it, checked."""
+    gold = json.loads(gold_path.read_text(encoding="utf-8"))
+    prepared = prepare(CORPUS / gold["file"])
+    report = from_tables(prepared)
+    run_checks(report, prepared.tables)
+    return gold, report.model_dump(mode="json"), prepared
+
+
+def family_scores() -> dict[str, Score]:
+    scores: dict[str, Score] = defaultdict(Score)
+    for path in GOLDS:
+        gold, record, _ = tables_only(path)
+        scores[gold["family"]].add(score_report(gold, record))
+    return scores
+
+
+def test_the_corpus_covers_every_layout_and_is_not_the_samples():
+    families = {json.loads(p.read_text(encoding="utf-8"))["family"] for p in GOLDS}
+    assert len(GOLDS) >= 40
+    assert families >= {
+        "pipe_lines",
+        "markdown",
+        "one_line",
+        "run_together",
+        "tab_cells",
+        "tab_rows",
+        "spaces",
+        "one_cell_per_line",
+        "docx",
+    }
+
+
+@pytest.mark.parametrize(
+    "family",
+    ["pipe_lines", "markdown", "tab_cells", "tab_rows", "spaces", "one_cell_per_line", "docx"],
+)
+def test_every_separated_layout_gives_the_gold_indicator_rows(family):
+    score = family_scores()[family]
+    ratios = score.ratios()
+    assert ratios["indicator rows found"] >= 0.95, score.misses
+    assert ratios["indicator fields right"] >= 0.99, score.misses
+
+
+def test_the_same_report_reads_the_same_in_every_separated_layout():
+    """A property of the renderer and the parser together: one report written in
+    several layouts gives one set of indicator rows."""
+    rows: dict[str, dict[str, set]] = defaultdict(dict)
+    for path in GOLDS:
+        gold, record, _ = tables_only(path)
+        if gold["family"] in MODEL_READ:
+            continue
+        spec = gold["file"].split("__")[0]
+        rows[spec][gold["family"]] = {
+            tuple(comparable(row.get(key)) for key in ("level3", "target", "actual", "score"))
+            for row in record["indicators"]
+        }
+    for spec, by_family in rows.items():
+        distinct = {frozenset(found) for found in by_family.values()}
+        assert len(distinct) == 1, (spec, sorted(by_family))
+
+
+def test_table_figures_are_the_golds_where_the_tables_give_them():
+    """A budget or project figure read from a table is never a wrong one."""
+    wrong = []
+    for path in GOLDS:
+        gold, record, _ = tables_only(path)
+        for name, fact in record["budget"].items():
+            if fact is not None and comparable(fact) != comparable(gold["budget"].get(name)):
+                wrong.append(f"{gold['file']}: budget.{name} {fact['raw']}")
+        by_name = {comparable(p["name"]): p for p in gold.get("projects", [])}
+        for project in record["projects"]:
+            expected = by_name.get(comparable(project["name"]))
+            assert expected is not None, (gold["file"], project["name"]["raw"])
+            for key in ("budget", "actual", "initial_budget", "execution_rate", "self_score"):
+                fact = project.get(key)
+                if fact is not None and key in expected:
+                    if comparable(fact) != comparable(expected[key]):
+                        wrong.append(f"{gold['file']}: {project['name']['raw']} {key} {fact['raw']}")
+    assert not wrong
+
+
+def test_every_fact_of_the_corpus_is_at_its_offsets():
+    for path in GOLDS:
+        _, record, _ = tables_only(path)
+        assert score_report({}, record).facts_not_in_source == 0
+
+
+@pytest.mark.parametrize("family", sorted(MODEL_READ))
+def test_a_table_no_layout_cuts_is_named_unread_and_asked_of_the_model(family):
+    for path in GOLDS:
+        gold, record, prepared = tables_only(path)
+        if gold["family"] != family or not gold["indicators"]:
+            continue
+        assert any(region["reason"] == TABULAR_TEXT for region in record["unread"]), gold["file"]
+        assert any(request.kind.name == "table" for request in route(prepared)), gold["file"]
+
+
+def test_a_project_report_is_known_by_its_tables():
+    for path in GOLDS:
+        gold, record, _ = tables_only(path)
+        kinds = {record["kind"], gold["kind"]}
+        if gold["family"] in MODEL_READ or "transfer" in kinds:
+            continue  # a transfer says so in its title, which any layout keeps
+        assert record["kind"] == gold["kind"], gold["file"]
+
+
+def test_no_source_flag_where_the_author_put_no_inconsistency():
+    for path in GOLDS:
+        gold, record, _ = tables_only(path)
+        if gold.get("source_inconsistencies"):
+            continue
+        flags = [c["message"] for c in record["checks"] if c["status"] == "source_inconsistency"]
+        assert not flags, (gold["file"], flags)
