@@ -364,7 +364,8 @@ def nanxi_cppcc() -> Report:
         key="nanxi_cppcc",
         kind="department",
         unit_name="政协南溪县委员会",
-        fiscal_year=2023,
+        # The contract's fiscal_year is a fact: a year written nowhere is null.
+        fiscal_year=None,
         body=body,
         layouts=("tab_rows", "one_line", "run_together", "one_cell_per_line", "docx"),
         report_date="2024-03-15",
@@ -386,7 +387,8 @@ def nanxi_cppcc() -> Report:
         notes=[
             (
                 "The year evaluated is written nowhere: the title and prose say 本年度, and only the "
-                "落款日期 2024年3月15日 dates the report; 2023 is the year before it."
+                "落款日期 2024年3月15日 dates the report. A reader infers 2023, but a record "
+                "holds only what the source states, so fiscal_year is null."
             ),
             (
                 "The budget table's figures have four decimals and no unit: 万元 comes from the "
