@@ -26,7 +26,15 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
-from jixiao.check import FIELD_LABELS, INJECTION, clause_before, drop_fact, evaluate_checks, get
+from jixiao.check import (
+    FIELD_LABELS,
+    INJECTION,
+    clause_before,
+    drop_fact,
+    evaluate_checks,
+    facts_of,
+    get,
+)
 from jixiao.document import Document
 from jixiao.llm import ContextTooLong, ModelClient
 from jixiao.pipeline import Prepared
@@ -816,7 +824,47 @@ def extract(
             if progress:
                 progress(done, len(pending))
     _reask_hallucinations(report, grounding, client, prepared.tables)
+    asked = [span for request in [header, *pending] for span in request.spans]
+    report.unread += unread_figures(report, prepared, asked)
     return report
+
+
+# Figures that say where and when, not how much: dates, years, 文号, page and
+# telephone numbers, list and heading numbers, table and annex numbers.
+_NOT_A_MEASURE = re.compile(
+    r"\d{4}\s*年(?:度|\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?)?"
+    r"|\d{1,2}\s*月\s*\d{1,2}\s*日|\d{1,2}\s*月(?:份|底|末|初)"
+    r"|[〔\[(（]\d{4}[〕\])）]\s*\d+\s*号|第\s*\d+\s*[页号条款章节批次]"
+    r"|\d{3,4}-\d{7,8}|1\d{10}|[-—]\s*\d+\s*[-—]"
+    r"|^\s*[（(]?\d{1,2}[)）.、．]|(?:表|附件|附表)\s*\d+(?:-\d+)?",
+    re.MULTILINE,
+)
+
+
+def unread_figures(
+    report: Report, prepared: Prepared, asked: list[tuple[int, int]]
+) -> list[Unread]:
+    """The lines holding a figure that nothing read: no fact took it, no table
+    reader, no request to the model, and it says no date, year, 文号, page or
+    list number. Each such line is listed, so that a reviewer sees what the
+    record may lack."""
+    text = prepared.document.text
+    covered = [(fact.start, fact.end) for _, fact in facts_of(report)]
+    covered += [(table.start, table.end) for table in prepared.tables]
+    covered += [(region.start, region.end) for region in report.unread]
+    covered += asked
+    covered += [match.span() for match in _NOT_A_MEASURE.finditer(text)]
+    unread: dict[tuple[int, int], None] = {}
+    for quantity in find_quantities(text):
+        if any(start <= quantity.start < end for start, end in covered):
+            continue
+        line_start = text.rfind("\n", 0, quantity.start) + 1
+        line_end = text.find("\n", quantity.start)
+        unread[(line_start, len(text) if line_end < 0 else line_end)] = None
+    return [Unread(start=start, end=end, reason=FIGURES_NOT_READ) for start, end in unread]
+
+
+FIGURES_NOT_READ = "figures no reader took: neither a table nor a question to the model held them"
 
 
 def document_info(document: Document) -> DocumentInfo:
