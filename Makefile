@@ -32,6 +32,7 @@ bench: install
 	$(BIN)/python bench/mutations.py
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/faults.py
+	$(BIN)/python bench/corpus.py
 
 lint: install
 	$(BIN)/ruff check src tests bench
