@@ -54,6 +54,20 @@ def unread_numbers(report: Report) -> tuple[int, int]:
     return unread, len(numbers)
 
 
+def model_tokens(text: str, url: str | None) -> int | None:
+    """Tokens the model's own tokenizer makes of `text` (llama-cpp-python's server
+    answers at /extras/tokenize), or None when no such server answers."""
+    if not url:
+        return None
+    import httpx
+
+    try:
+        answer = httpx.post(f"{url}/extras/tokenize", json={"input": text}, timeout=5)
+        return len(answer.json()["tokens"])
+    except (httpx.HTTPError, KeyError, ValueError):
+        return None
+
+
 def false_flags(gold: dict, report: Report) -> int:
     """Source-inconsistency verdicts beyond those the gold lists: each one accuses a
     source of a disagreement its author did not put in."""
@@ -64,14 +78,23 @@ def false_flags(gold: dict, report: Report) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--misses", action="store_true", help="list what was missed")
+    parser.add_argument(
+        "--tokenizer",
+        default="http://127.0.0.1:8080",
+        help="a llama-cpp-python server whose tokenizer counts the report tokens "
+        "(else they are estimated from the characters)",
+    )
     args = parser.parse_args()
     client = ModelClient(Settings(), use_cache=False)
     families: dict[str, dict[str, Score]] = defaultdict(lambda: {"all": Score(), "model": Score()})
     unread = numbers = flags = recorded = 0
     prompt_tokens = report_tokens = 0
+    tokenizer = "estimated"
     golds = sorted(CORPUS.glob("*.json"))
     recorded_any = any(
-        cassette_path(CASSETTES, CORPUS / json.loads(p.read_text(encoding="utf-8"))["file"]).exists()
+        cassette_path(
+            CASSETTES, CORPUS / json.loads(p.read_text(encoding="utf-8"))["file"]
+        ).exists()
         for p in golds
     )
     if not golds:
@@ -83,7 +106,12 @@ def main() -> None:
             report = run_one(source, client, CASSETTES, "replay")
             recorded += 1
             prompt_tokens += report.usage.prompt_tokens
-            report_tokens += estimate_tokens(report.document.text)
+            counted = model_tokens(report.document.text, args.tokenizer)
+            if counted is not None:
+                tokenizer = "the model's tokenizer"
+            report_tokens += (
+                counted if counted is not None else estimate_tokens(report.document.text)
+            )
             kind = "model"
         else:
             prepared = prepare(source)
@@ -117,7 +145,7 @@ def main() -> None:
         ratio = prompt_tokens / max(report_tokens, 1)
         print(
             f"prompt tokens per report token: {ratio:.2f} "
-            f"(report tokens estimated, {recorded} recorded reports)"
+            f"(report tokens: {tokenizer}; {recorded} recorded reports)"
         )
     print(f"corpus: {_line(total, scalars)} ({len(golds)} reports, {recorded} with the model)")
 
