@@ -17,21 +17,13 @@ from corpus import build as corpus_build
 from corpus.render import FAMILIES, docx_text
 from corpus.specs import reports
 
+from jixiao.evaluate import SCALARS
+
 CORPUS = Path(corpus_build.__file__).parent
 ROOT = CORPUS.parents[1]
 GOLDS = sorted(CORPUS.glob("*__*.json"))
-MONEY = [
-    f"budget.{name}"
-    for name in (
-        "initial_budget",
-        "full_year_budget",
-        "total_expenditure",
-        "basic_expenditure",
-        "personnel_expenditure",
-        "public_expenditure",
-        "project_expenditure",
-    )
-]
+# The money fields of a record: every budget figure but the rate.
+MONEY = [path for path in SCALARS if path.startswith("budget.") and not path.endswith("_rate")]
 MONEY += ["three_public.budget", "three_public.actual"]
 
 
