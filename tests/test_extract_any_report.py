@@ -1,0 +1,165 @@
+"""Extraction on reports unlike the samples (invented units and figures): project
+tables read without the model, a table no layout cuts asked of it row by row,
+fields no keyword places asked of their sections, and every figure nothing
+read listed as unread."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jixiao.check import run_checks
+from jixiao.extract import (
+    FIGURES_NOT_READ,
+    TABLE,
+    Grounding,
+    Request,
+    _apply,
+    from_tables,
+    route,
+    unread_figures,
+)
+from jixiao.pipeline import prepare
+
+PROJECT_TABLE = """\
+柳塘县文化馆
+2024年度项目支出绩效自评表
+
+项目名称\t乡村文化书屋提升
+主管部门\t柳塘县文化旅游局\t实施单位\t柳塘县文化馆
+项目资金（万元）\t年初预算数\t全年预算数\t全年执行数\t分值\t执行率\t得分
+年度资金总额\t36.00\t40.00\t38.40\t10\t96%\t9.6
+年度总体目标\t预期目标\t实际完成情况
+\t改造书屋12个，年借阅量达到3万人次。\t改造书屋12个，借阅3.2万人次。
+一级指标\t二级指标\t三级指标\t指标值\t实际完成值\t分值\t得分
+产出指标\t数量指标\t改造书屋数量\t≥12个\t12个\t20\t20
+效益指标\t社会效益指标\t年借阅人次\t≥3万人次\t3.2万人次\t20\t20
+总分\t100\t98.6
+"""
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_project_table_is_a_project_with_no_model_call(tmp_path):
+    prepared = prepare(write(tmp_path, "project.txt", PROJECT_TABLE))
+    report = from_tables(prepared)
+    assert report.kind == "project"
+    (project,) = report.projects
+    values = {
+        name: getattr(project, name).value
+        for name in (
+            "name",
+            "supervisor",
+            "implementer",
+            "initial_budget",
+            "budget",
+            "actual",
+            "execution_rate",
+            "self_score",
+        )
+    }
+    assert values == {
+        "name": "乡村文化书屋提升",
+        "supervisor": "柳塘县文化旅游局",
+        "implementer": "柳塘县文化馆",
+        "initial_budget": 360000,
+        "budget": 400000,
+        "actual": 384000,
+        "execution_rate": 96,
+        "self_score": 98.6,
+    }
+    assert project.goal.value == "改造书屋12个，年借阅量达到3万人次。"
+    assert [(row.level3, row.project) for row in report.indicators] == [
+        ("改造书屋数量", 0),
+        ("年借阅人次", 0),
+    ]
+    # A project's funds are not the department's budget.
+    assert report.budget.total_expenditure is None
+    text = prepared.document.text
+    for fact in (project.name, project.actual, project.self_score):
+        assert text[fact.start : fact.end] == fact.raw
+
+
+def test_a_transfer_payment_says_so_in_its_title(tmp_path):
+    text = PROJECT_TABLE.replace("项目支出绩效自评表", "转移支付资金绩效自评表")
+    assert from_tables(prepare(write(tmp_path, "transfer.txt", text))).kind == "transfer"
+
+
+RUN_TOGETHER = """\
+柳塘县文化馆2024年度部门整体支出绩效自评报告
+一、绩效指标完成情况
+三级指标指标值实际完成值分值得分
+送戏下乡场次≥40场43场2020
+公共文化设施开放率=100%100%2020
+
+二、存在的问题
+部分书屋藏书更新慢。
+"""
+
+
+def test_a_table_whose_cells_ran_together_is_asked_row_by_row_and_each_cell_grounded(tmp_path):
+    prepared = prepare(write(tmp_path, "run.txt", RUN_TOGETHER))
+    (request,) = [r for r in route(prepared) if r.kind is TABLE]
+    assert request.text.splitlines()[0] == "三级指标指标值实际完成值分值得分"
+    report = from_tables(prepared)
+    assert report.unread
+    answer = {
+        "rows": [
+            {
+                "level3": "送戏下乡场次",
+                "target": "≥40场",
+                "actual": "43场",
+                "weight": "20",
+                "score": "20",
+            },
+            # The model's invention: no such row, no such figure.
+            {"level3": "公共文化设施开放率", "target": "=100%", "actual": "99%", "score": "18"},
+        ]
+    }
+    grounding = Grounding(prepared.document.text, report)
+    _apply(report, grounding, Request(TABLE, request.spans, request.text), answer)
+    first, second = report.indicators
+    assert (first.level3, first.target.raw, first.actual.raw, first.score.value) == (
+        "送戏下乡场次",
+        "≥40场",
+        "43场",
+        20,
+    )
+    assert second.actual is None and second.score is None
+    assert {r.raw for r in report.rejected} == {"99%", "18"}
+    # Read after all, the region is no longer listed unread.
+    assert not report.unread
+    run_checks(report, prepared.tables)
+    assert not [c for c in report.checks if c.status == "hallucination"]
+
+
+def test_a_field_no_keyword_places_is_asked_of_the_section_that_may_hold_it(tmp_path):
+    text = (
+        "柳塘县文化馆2024年度部门整体支出绩效自评报告\n"
+        "一、部门基本情况\n本馆下设办公室、活动部，现有人员14名。\n"
+        "二、绩效自评结论\n综合评定为86分，属良好。\n"
+    )
+    requests = route(prepare(write(tmp_path, "plain.txt", text)))
+    kinds = {request.kind.name: request.text for request in requests}
+    assert "现有人员14名" in kinds["staffing"]
+    assert "86分" in kinds["score"]
+
+
+def test_every_figure_nothing_read_is_listed(tmp_path):
+    text = (
+        "柳塘县文化馆2024年度部门整体支出绩效自评报告\n"
+        "柳文发〔2025〕3号\n"
+        "一、工作开展情况\n全年举办培训班7期，惠及群众2600人次。\n"
+        "二、存在的问题\n场馆面积不足。\n"
+        "2025年3月2日\n"
+    )
+    prepared = prepare(write(tmp_path, "figures.txt", text))
+    report = from_tables(prepared)
+    (line,) = unread_figures(report, prepared, asked=[])
+    assert prepared.document.text[line.start : line.end] == "全年举办培训班7期，惠及群众2600人次。"
+    assert line.reason == FIGURES_NOT_READ
+    asked = [(line.start, line.end)]
+    assert unread_figures(report, prepared, asked=asked) == []
