@@ -10,7 +10,7 @@ separator its region uses:
 - pipe rows: ``| a | b | c |``, the cell count changing where cells merged;
 - runs of spaces: columns aligned with two or more spaces (a PDF's text laid out);
 - one cell per line, no separator, rows separated by blank lines, where the
-  first row is a header the vocabulary knows.
+  first row is a header the vocabulary knows or a project table's header block.
 
 Every cell keeps the span it was read from, so that whatever the layout, a
 figure read from it points at its characters. A region that reads like a
@@ -266,8 +266,9 @@ def _read_space_columns(text: _Lines, first: int) -> tuple[Grid | None, int]:
     """Columns aligned by runs of two or more spaces, as a PDF's text laid out
     gives them. A row of titles (the first row, and any later one) sets where
     each column starts; a cell belongs to the column it starts in, so that a
-    merged cell leaves its column empty; a short line of one cell continues the
-    cell above it (a wrapped name), and a blank line ends the table."""
+    merged cell leaves its column empty; a line whose every cell can be the end
+    of the text above it continues those cells (a wrapped name), and a blank
+    line ends the table."""
     anchors: list[int] = []
     rows: list[list[_CellParts]] = []
     index = first
