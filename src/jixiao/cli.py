@@ -107,6 +107,7 @@ def _show(prepared: Prepared) -> None:
     for number, table in enumerate(prepared.tables, 1):
         summary = RichTable(
             title=f"table {number}: {table.kind}"
+            + (f", project {escape(table.form.cells['project_name'].text)}" if table.form else "")
             + (f", unit {table.unit}" if table.unit else "")
             + f", {len(table.rows)} rows  [dim]{table.start}–{table.end}[/dim]",
             title_justify="left",
@@ -140,6 +141,12 @@ def _show(prepared: Prepared) -> None:
                 cells = [escape(cell.text) for cell in row]
                 summary.add_row(*(cells + [""] * (width - len(cells))))
         console.print(summary)
+    for region in prepared.unread:
+        first_line = text[region.start : region.end].split("\n", 1)[0][:60]
+        console.print(
+            f"[yellow]unread[/yellow] {region.start}–{region.end}: {escape(region.reason)}"
+            f"  [dim]{escape(first_line)}[/dim]"
+        )
     tokens = sum(chunk.tokens for chunk in prepared.chunks)
     console.print(
         f"{len(prepared.chunks)} chunks, about {tokens:,} tokens "
