@@ -278,7 +278,8 @@ def _read_space_columns(text: _Lines, first: int) -> tuple[Grid | None, int]:
         if not cells or (rows and looks_like_heading(line)):
             break
         positions = [_display_column(text, index, cell) for cell in cells]
-        if not rows or _titles_row(cells):
+        if not rows or _titles_row(cells) or form_field(cells[0].text) is not None:
+            # A project's header block pairs labels and values in columns of its own.
             anchors = positions
         columns = [_column(position, anchors) for position in positions]
         if rows and all(
