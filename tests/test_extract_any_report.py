@@ -163,3 +163,14 @@ def test_every_figure_nothing_read_is_listed(tmp_path):
     assert line.reason == FIGURES_NOT_READ
     asked = [(line.start, line.end)]
     assert unread_figures(report, prepared, asked=asked) == []
+
+
+def test_a_project_whose_name_is_rejected_goes_whole_and_its_indicators_point_at_none(tmp_path):
+    from jixiao.check import drop_fact
+
+    text = PROJECT_TABLE + "\n" + PROJECT_TABLE.replace("乡村文化书屋提升", "非遗传习所运维")
+    report = from_tables(prepare(write(tmp_path, "two.txt", text)))
+    assert [row.project for row in report.indicators] == [0, 0, 1, 1]
+    drop_fact(report, "projects[0].name")
+    assert [p.name.value for p in report.projects] == ["非遗传习所运维"]
+    assert [row.project for row in report.indicators] == [None, None, 0, 0]

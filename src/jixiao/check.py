@@ -115,12 +115,27 @@ def path_order(path: str) -> list:
 
 
 def drop_fact(report: Report, path: str) -> None:
-    """Take a fact out of the record: a field becomes null, a list item goes."""
+    """Take a fact out of the record: a field becomes null, a list item goes, and
+    so does an item whose required fact it was (a project without its name)."""
     holder, last = _place(report, path)
     if last.startswith("["):
         del holder[int(last[1:-1])]  # type: ignore[attr-defined]
+        if re.fullmatch(r"projects\[\d+\]", path):
+            _renumber_projects(report, int(last[1:-1]))
+    elif isinstance(holder, BaseModel) and type(holder).model_fields[last].is_required():
+        drop_fact(report, path.rsplit(".", 1)[0])
     else:
         setattr(holder, last, None)
+
+
+def _renumber_projects(report: Report, dropped: int) -> None:
+    """Indicators point at their project by index: those of a dropped project
+    point at none, those of the projects after it one lower."""
+    for indicator in report.indicators:
+        if indicator.project == dropped:
+            indicator.project = None
+        elif indicator.project is not None and indicator.project > dropped:
+            indicator.project -= 1
 
 
 def set_fact(report: Report, path: str, fact: Fact) -> None:
