@@ -142,3 +142,26 @@ def test_no_source_flag_where_the_author_put_no_inconsistency():
             continue
         flags = [c["message"] for c in record["checks"] if c["status"] == "source_inconsistency"]
         assert not flags, (gold["file"], flags)
+
+
+RECORDED = sorted((ROOT / "cassettes" / "corpus").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("cassette", RECORDED, ids=[path.stem for path in RECORDED])
+def test_a_recorded_corpus_report_replays_with_every_fact_in_its_source(cassette):
+    """The whole pipeline on a report of another unit, the model replayed: every
+    fact at its offsets."""
+    from jixiao.ingest import run_one
+    from jixiao.llm import ModelClient, Settings
+
+    (source,) = [path for path in CORPUS.glob(f"{cassette.stem}.*") if path.suffix != ".json"]
+    report = run_one(source, ModelClient(Settings(), use_cache=False), cassette.parent, "replay")
+    record = report.model_dump(mode="json")
+    gold = json.loads((CORPUS / f"{cassette.stem}.json").read_text(encoding="utf-8"))
+    score = score_report(gold, record)
+    assert score.facts and score.facts_not_in_source == 0, score.misses
+    assert record["usage"]["calls"] > 0
+
+
+def test_some_corpus_reports_are_recorded():
+    assert len(RECORDED) >= 8
