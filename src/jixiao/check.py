@@ -809,6 +809,9 @@ def check_project_totals(context: Context) -> list[Check]:
         if count != len(projects):
             continue
         for stated in _money_figures(body, offset):
+            # The count introduces the total: figures before it are of other things.
+            if stated.fact.start < offset + counted.start():
+                continue
             clause = clause_before(context.text, stated.fact.start)
             role = (
                 "actual"

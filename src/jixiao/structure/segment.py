@@ -193,6 +193,8 @@ _GAP = re.compile(r"[ \u3000]{2,}")
 _SEPARATED = re.compile(r"\t|\|")
 # What a form writes in a cell that has nothing: no figure, but no text either.
 _NONE = re.compile(r"^[/／—\-–]+$")
+# The header block's labels that a value follows in the same row (项目名称 | …).
+_PAIRED_LABELS = {"project_name", "supervisor", "implementer"}
 # Cell-per-line rows hold short cells; a line longer than this is prose.
 _SHORT_CELL = 40
 
@@ -278,7 +280,7 @@ def _read_space_columns(text: _Lines, first: int) -> tuple[Grid | None, int]:
         if not cells or (rows and looks_like_heading(line)):
             break
         positions = [_display_column(text, index, cell) for cell in cells]
-        if not rows or _titles_row(cells) or form_field(cells[0].text) is not None:
+        if not rows or _titles_row(cells) or form_field(cells[0].text) in _PAIRED_LABELS:
             # A project's header block pairs labels and values in columns of its own.
             anchors = positions
         columns = [_column(position, anchors) for position in positions]
