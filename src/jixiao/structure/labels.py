@@ -16,7 +16,7 @@ import logging
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 VOCABULARY = Path(__file__).parent / "vocabulary"
@@ -41,16 +41,32 @@ class Vocabulary:
 
     def field_of(self, label: str) -> str | None:
         """The field `label` names, or None when it names none of this vocabulary's."""
+        if len(label) > _LONGEST_LABEL:
+            return None
         for text in _readings(label):
             if text in self.synonyms:
                 return self.synonyms[text]
         for text in _readings(label):
+            # Only a label ending in a synonym can have one as its last word.
+            if not any(text[-size:] in self.synonyms for size in self.sizes):
+                continue
             last = _cutter().lcut(text, HMM=False)[-1]
             if last in self.synonyms:
                 return self.synonyms[last]
         return None
 
+    @property
+    def sizes(self) -> frozenset[int]:
+        return _sizes(self.name)
 
+
+# A title, row or form label is a few words; a longer cell is a value.
+_LONGEST_LABEL = 32
+# Labels recur from table to table and report to report: each is read once.
+_SEEN = 1 << 14
+
+
+@lru_cache(maxsize=_SEEN)
 def normalise_label(label: str) -> str:
     """A label as it is compared: simplified characters, no spaces, glosses or punctuation."""
     text = unicodedata.normalize("NFKC", label)
@@ -93,6 +109,11 @@ def _lines(name: str) -> list[list[str]]:
 
 
 @cache
+def _sizes(name: str) -> frozenset[int]:
+    return frozenset(len(synonym) for synonym in vocabulary(name).synonyms)
+
+
+@cache
 def vocabulary(name: str) -> Vocabulary:
     """The vocabulary in ``vocabulary/<name>.txt``: ``field synonym`` a line."""
     synonyms: dict[str, str] = {}
@@ -121,7 +142,8 @@ def _cutter():
     return tokenizer
 
 
-def title_fields(text: str) -> set[str]:
+@lru_cache(maxsize=_SEEN)
+def title_fields(text: str) -> frozenset[str]:
     """The column fields whose titles stand in `text`, a line of titles run together
     (``执行率(%)执行率权重执行率得分``) or a whole row flattened onto a line."""
     columns = vocabulary("columns").synonyms
@@ -132,6 +154,7 @@ def title_fields(text: str) -> set[str]:
     }
 
 
+@lru_cache(maxsize=_SEEN)
 def is_title(text: str) -> bool:
     """Whether `text` reads as a column title: it holds a listed title or domain term
     (年度, 项目, 变动情况 …), as a form's filled-in value (某县某局) does not."""
@@ -139,13 +162,16 @@ def is_title(text: str) -> bool:
     return any(len(word) > 1 and cutter.FREQ.get(word) for word in cutter.lcut(normalise_label(text), HMM=False))
 
 
+@lru_cache(maxsize=_SEEN)
 def column_field(title: str) -> str | None:
     return vocabulary("columns").field_of(title)
 
 
+@lru_cache(maxsize=_SEEN)
 def row_field(label: str) -> str | None:
     return vocabulary("rows").field_of(label)
 
 
+@lru_cache(maxsize=_SEEN)
 def form_field(label: str) -> str | None:
     return vocabulary("form").field_of(label)

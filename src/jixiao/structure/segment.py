@@ -355,6 +355,8 @@ def _block(text: _Lines, first: int) -> int:
 def _is_header_block(lines: list[str]) -> bool:
     """Whether a block of lines is a row of column titles: two fields or more, and
     nothing but titles."""
+    if len(lines) < 2 or any(len(line.strip()) > 20 for line in lines):
+        return False
     fields = [column_field(line) for line in lines]
     named = set(fields) - {None, "group", "serial"}
     return (
