@@ -100,9 +100,9 @@ def _reviewed(report: Report, rows: Iterable[models.Fact], keep: set[str]) -> Ex
     nameless = {path.removesuffix(".name") for path in dropped if _PROJECT_NAME.fullmatch(path)}
     dropped = [path for path in dropped if path.split(".")[0] not in nameless] + sorted(nameless)
     # Later list items first, so that dropping one does not shift the others.
+    # (drop_fact points a dropped project's indicators at none, later ones lower.)
     for path in sorted(dropped, key=path_order, reverse=True):
         drop_fact(report, path)
-    _renumber_projects(report, {int(re.sub(r"\D", "", path)) for path in nameless})
     return Exported(
         report,
         {path: reviews[id(fact)] for path, fact in facts_of(report) if id(fact) in reviews},
@@ -112,17 +112,6 @@ def _reviewed(report: Report, rows: Iterable[models.Fact], keep: set[str]) -> Ex
 
 _PROJECT_NAME = re.compile(r"projects\[\d+\]\.name")
 _INDICATOR_TEXT = re.compile(r"indicators\[(\d+)\]\.(target|actual)")
-
-
-def _renumber_projects(report: Report, gone: set[int]) -> None:
-    """Indicators name their project by its index: a dropped project's lose it,
-    and those of the projects after it follow them up the list."""
-    for indicator in report.indicators:
-        if indicator.project is not None:
-            index = indicator.project
-            indicator.project = (
-                None if index in gone else index - sum(other < index for other in gone)
-            )
 
 
 def _reread_indicator(indicator: IndicatorRecord, role: str, fact: Fact) -> None:
