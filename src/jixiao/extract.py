@@ -508,7 +508,7 @@ class Grounding:
 
 def _with_following_unit(text: str, quantity: Quantity, offset: int) -> Quantity:
     """The quantity at its place in the document, taking in a unit the quote left off
-    (the model quoted ``818.93`` where the source says ``818.93万元``)."""
+    (the model quoted ``352.60`` where the source says ``352.60万元``)."""
     start, end = offset + quantity.start, offset + quantity.end
     if quantity.unit is None:
         following = find_quantities(text[start : min(len(text), end + 6)])
