@@ -1,0 +1,126 @@
+"""What the model is asked to return: one answer model per record type, every
+string a quote that must stand in the lines the model was sent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
+
+from jixiao.extract.ground import locate
+from jixiao.records import (
+    Budget,
+)
+from jixiao.structure.numbers import find_quantities
+
+
+def _in_chunk(value: Any, info: ValidationInfo) -> Any:
+    """A quote must be in the chunk it was read from (spacing aside)."""
+    chunk = (info.context or {}).get("chunk")
+    if chunk is None or value is None:
+        return value
+    quotes = value if isinstance(value, list) else [value]
+    for quote in quotes:
+        text = quote if isinstance(quote, str) else None
+        if text is not None and locate(text, chunk) is None:
+            raise ValueError(f"“{text[:40]}”不在原文中：请逐字复制原文，或填 null")
+    return value
+
+
+def _has_number(value: str | None, info: ValidationInfo) -> str | None:
+    checking = (info.context or {}).get("chunk") is not None
+    if value is not None and checking and not find_quantities(value):
+        raise ValueError(f"“{value[:40]}”里没有数字：请复制原文中的数字和单位，或填 null")
+    return value
+
+
+class _Quotes(BaseModel):
+    """An answer whose every string is a quote from the chunk."""
+
+    _quoted = field_validator("*")(_in_chunk)
+
+
+class _Figures(_Quotes):
+    """An answer whose every string is a quoted figure."""
+
+    _numbers = field_validator("*")(_has_number)
+
+
+class HeaderAnswer(_Quotes):
+    unit_name: str | None = Field(None, description="报告单位全称")
+    fiscal_year: str | None = Field(None, description="被评价年度")
+    report_date: str | None = Field(None, description="落款日期")
+    doc_number: str | None = Field(None, description="文号")
+
+
+class StaffingAnswer(_Figures):
+    authorized: str | None = Field(None, description="编制数")
+    actual: str | None = Field(None, description="实有人数")
+
+
+class BudgetAnswer(_Figures):
+    initial_budget: str | None = Field(None, description="年初预算数")
+    full_year_budget: str | None = Field(None, description="全年预算数")
+    total_expenditure: str | None = Field(None, description="全年支出总额")
+    basic_expenditure: str | None = Field(None, description="基本支出")
+    personnel_expenditure: str | None = Field(None, description="人员经费")
+    public_expenditure: str | None = Field(None, description="公用经费")
+    project_expenditure: str | None = Field(None, description="项目支出")
+    execution_rate: str | None = Field(None, description="预算执行率")
+
+
+class ThreePublicAnswer(_Figures):
+    budget: str | None = Field(None, description="三公经费预算数")
+    actual: str | None = Field(None, description="三公经费实际支出")
+
+
+class ScoreAnswer(_Quotes):
+    self_score: str | None = Field(None, description="自评得分")
+    grade: str | None = Field(None, description="评价等级")
+
+
+class ProjectAnswer(_Quotes):
+    name: str = Field(description="项目名称")
+    budget: str | None = Field(None, description="预算数")
+    actual: str | None = Field(None, description="实际支出数")
+
+
+class ProjectsAnswer(BaseModel):
+    items: list[ProjectAnswer] = Field(default_factory=list)
+
+
+class TableRowAnswer(_Quotes):
+    level1: str | None = Field(None, description="一级指标")
+    level2: str | None = Field(None, description="二级指标")
+    level3: str | None = Field(None, description="三级指标（指标名称）")
+    target: str | None = Field(None, description="指标值（目标）")
+    actual: str | None = Field(None, description="实际完成值")
+    weight: str | None = Field(None, description="分值")
+    score: str | None = Field(None, description="得分")
+
+
+class TableAnswer(BaseModel):
+    rows: list[TableRowAnswer] = Field(default_factory=list)
+
+
+class ListAnswer(BaseModel):
+    items: list[str] = Field(default_factory=list, description="逐字复制的原文句子")
+
+    _quoted = field_validator("items")(_in_chunk)
+
+
+FIELD_KINDS = {
+    "header": {
+        "unit_name": "text",
+        "fiscal_year": "year",
+        "report_date": "date",
+        "doc_number": "text",
+    },
+    "staffing": {"authorized": "count", "actual": "count"},
+    "budget": {
+        **{name: "money" for name in Budget.model_fields if name != "execution_rate"},
+        "execution_rate": "percent",
+    },
+    "three_public": {"budget": "money", "actual": "money"},
+    "score": {"self_score": "score", "grade": "text"},
+}

@@ -1,0 +1,210 @@
+"""From the model's quotes to facts: each quote found in the lines it was sent
+(spacing and punctuation width aside), its figure parsed by the code, what
+cannot be found or parsed rejected with the reason."""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import replace
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from jixiao.check import (
+    FIELD_LABELS,
+    clause_before,
+)
+from jixiao.records import (
+    Fact,
+    Rejected,
+    Report,
+)
+from jixiao.structure.labels import simplified
+from jixiao.structure.numbers import Quantity, find_quantities
+
+if TYPE_CHECKING:  # route imports answers, which imports this module
+    from jixiao.extract.route import Request
+
+
+# Requests run in threads; counts and rejections are added under this lock.
+_COUNTING = threading.Lock()
+
+
+# Models retype quotes and punctuation in the other width: “接地气” as ‘接地气’, ； as ;.
+_EQUIVALENT = ["“”‘’\"'「」『』", ";；。", ":：", ",，、", "(（", ")）", "!！", "?？"]
+_LOOSE = {ch: f"[{re.escape(group)}]" for group in _EQUIVALENT for ch in group}
+
+
+def locate(
+    quote: str, source: str, start: int = 0, end: int | None = None
+) -> tuple[int, int] | None:
+    """Where `quote` stands in ``source[start:end]``, spacing aside, or None."""
+    end = len(source) if end is None else end
+    quote = quote.strip()
+    if not quote:
+        return None
+    found = source.find(quote, start, end)
+    if found >= 0:
+        return found, found + len(quote)
+    pieces = [_LOOSE.get(ch, re.escape(ch)) for ch in quote if not ch.isspace()]
+    if not pieces:
+        return None
+    match = re.compile(r"\s*".join(pieces)).search(source, start, end)
+    return match.span() if match else None
+
+
+def _locate_in(
+    quote: str, text: str, spans: list[tuple[int, int]], label: re.Pattern[str] | None = None
+) -> tuple[int, int] | None:
+    """Where a quote from a request's text stands in the document. The request
+    joined its spans with line breaks, so a quote may run over several spans:
+    only over what lies between them in the document is whitespace. Of several
+    places, the first whose clause carries `label` (the field's own words)."""
+    joined = "\n".join(text[start:end] for start, end in spans)
+    starts, position = [], 0
+    for start, end in spans:
+        starts.append(position)
+        position += end - start + 1
+
+    def to_document(offset: int, closing: bool) -> tuple[int, int]:
+        index = max(i for i, s in enumerate(starts) if s < offset or (s == offset and not closing))
+        return index, spans[index][0] + offset - starts[index]
+
+    places = []
+    found = locate(quote, joined)
+    while found is not None:
+        first, start = to_document(found[0], closing=False)
+        last, end = to_document(found[1], closing=True)
+        if not any(text[spans[i][1] : spans[i + 1][0]].strip() for i in range(first, last)):
+            places.append((start, end))
+        found = locate(quote, joined, found[0] + 1)
+    labelled = [
+        p
+        for p in places
+        if label is not None and label.search(simplified(clause_before(text, p[0])))
+    ]
+    return (labelled or places or [None])[0]
+
+
+class Grounding:
+    """Turns the model's quotes into facts, or into rejections with reasons."""
+
+    def __init__(self, text: str, report: Report) -> None:
+        self.text = text
+        self.report = report
+        # The request and the answer each model-read field came from, for a re-ask.
+        self.sources: dict[str, tuple[Request, dict]] = {}
+
+    def reject(self, path: str, raw: str | None, reason: str) -> None:
+        with _COUNTING:
+            self.report.rejected.append(Rejected(path=path, raw=raw, reason=reason))
+
+    def text_fact(self, path: str, raw: str | None, spans: list[tuple[int, int]]) -> Fact | None:
+        if raw is None or not str(raw).strip():
+            return None
+        found = _locate_in(str(raw), self.text, spans)
+        if found is None:
+            self.reject(path, str(raw), "not in the source")
+            return None
+        start, end = found
+        return Fact(
+            value=self.text[start:end].strip(), raw=self.text[start:end], start=start, end=end
+        )
+
+    def number_fact(
+        self, path: str, raw: str | None, spans: list[tuple[int, int]], expect: str
+    ) -> Fact | None:
+        """A figure: found in the source, exactly one quantity, of the kind expected
+        (``money``, ``percent``, ``count``, ``score``, ``year``)."""
+        if raw is None or not str(raw).strip():
+            return None
+        label = FIELD_LABELS.get(path)
+        found = _locate_in(str(raw), self.text, spans, re.compile(label) if label else None)
+        if found is None:
+            self.reject(path, str(raw), "not in the source")
+            return None
+        quantities = find_quantities(self.text[found[0] : found[1]])
+        if len(quantities) != 1:
+            self.reject(path, str(raw), "not one figure" if quantities else "no figure in it")
+            return None
+        quantity = _with_following_unit(self.text, quantities[0], found[0])
+        fact = quantity_fact(quantity, expect)
+        if fact is None:
+            self.reject(path, quantity.raw, f"not a {expect} figure")
+        return fact
+
+
+def _with_following_unit(text: str, quantity: Quantity, offset: int) -> Quantity:
+    """The quantity at its place in the document, taking in a unit the quote left off
+    (the model quoted ``352.60`` where the source says ``352.60万元``)."""
+    start, end = offset + quantity.start, offset + quantity.end
+    if quantity.unit is None:
+        following = find_quantities(text[start : min(len(text), end + 6)])
+        if following and following[0].start == 0 and following[0].unit is not None:
+            quantity = following[0]
+            end = start + following[0].end
+    return replace(quantity, start=start, end=end)
+
+
+_MONEY_UNITS = {"亿元": 10**8, "万元": 10**4, "千元": 10**3, "元": 1}
+_EXPECTED_UNITS = {
+    "money": {"元"},
+    "percent": {"%"},
+    "count": {"人", "名", None},
+    "score": {"分", None},
+    "year": {None},
+}
+
+
+def quantity_fact(quantity: Quantity, expect: str, table_unit: str | None = None) -> Fact | None:
+    """A fact from a parsed quantity, money in 元; None when its unit does not fit."""
+    base_unit = quantity.base_unit
+    value: Decimal = quantity.base_value
+    if quantity.unit is None and table_unit:
+        # A bare figure under a table's stated unit, or in a column of rates.
+        if expect == "money" and table_unit in _MONEY_UNITS:
+            value, base_unit = quantity.number * _MONEY_UNITS[table_unit], "元"
+        elif expect == "percent" and table_unit == "%":
+            base_unit = "%"
+    if base_unit not in _EXPECTED_UNITS[expect]:
+        return None
+    if expect == "year" and not 1990 <= value <= 2100:
+        return None
+    number: float | int = int(value) if value == value.to_integral_value() else float(value)
+    unit = base_unit or ("分" if expect == "score" else None)
+    return Fact(value=number, unit=unit, raw=quantity.raw, start=quantity.start, end=quantity.end)
+
+
+_DATE = re.compile(
+    r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日|(\d{4})[-./](\d{1,2})[-./](\d{1,2})"
+)
+
+
+def find_date(text: str) -> tuple[str | None, re.Match[str]] | None:
+    """The first date written in `text`: its ISO form (None when it is no plausible
+    date) and where it stands; None when nothing in `text` is written as a date."""
+    match = _DATE.search(text)
+    if match is None:
+        return None
+    year, month, day = (
+        int(g) for g in (match.groups()[:3] if match.group(1) else match.groups()[3:])
+    )
+    if not (1990 <= year <= 2100 and 1 <= month <= 12 and 1 <= day <= 31):
+        return None, match
+    return f"{year:04d}-{month:02d}-{day:02d}", match
+
+
+def _date_fact(grounding: Grounding, path: str, raw: str, spans) -> Fact | None:
+    fact = grounding.text_fact(path, raw, spans)
+    if fact is None:
+        return None
+    found = find_date(fact.raw)
+    if found is None:
+        grounding.reject(path, raw, "not a date")
+        return None
+    value, match = found
+    if value is None:
+        grounding.reject(path, raw, "not a plausible date")
+        return None
+    start = fact.start + match.start()
+    return Fact(value=value, raw=match.group(), start=start, end=start + len(match.group()))

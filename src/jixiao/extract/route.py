@@ -1,0 +1,275 @@
+"""Which lines of a report each record type is asked about: keywords choose the
+lines, headings the sections, a region no layout could cut becomes a table
+request; requests are packed under a token budget."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from jixiao.check import (
+    INJECTION,
+)
+from jixiao.extract.answers import (
+    BudgetAnswer,
+    HeaderAnswer,
+    ListAnswer,
+    ProjectsAnswer,
+    ScoreAnswer,
+    StaffingAnswer,
+    TableAnswer,
+    ThreePublicAnswer,
+)
+from jixiao.pipeline import Prepared
+from jixiao.structure.chunks import estimate_tokens
+from jixiao.structure.labels import simplified, title_fields
+from jixiao.structure.numbers import find_quantities
+from jixiao.structure.sections import Section
+from jixiao.structure.segment import TABULAR_TEXT
+
+PROMPTS = Path(__file__).parent.parent / "prompts"  # also reachable as prompts/ at the top
+
+
+@dataclass(frozen=True)
+class RecordKind:
+    """A record type: its prompt, its answer model and which chunks it reads."""
+
+    name: str
+    answer: type[BaseModel]
+    # A line is sent when it matches `lines` (and holds a number, if `numbers`).
+    lines: re.Pattern[str] | None = None
+    numbers: bool = True
+    # The sections whose heading matches `sections` are read whole (their lines
+    # with a number, if `numbers`); for lists they are all that is read.
+    sections: re.Pattern[str] | None = None
+    # Where the fields may stand when no line names them (a report that writes
+    # 现有人员28名, not 实有人数): the sections whose heading matches are read
+    # instead. Keywords save tokens; they must not hide a field.
+    fallback: re.Pattern[str] | None = None
+
+
+KINDS = {
+    kind.name: kind
+    for kind in [
+        RecordKind("header", HeaderAnswer),
+        RecordKind(
+            "staffing",
+            StaffingAnswer,
+            re.compile(r"编制|在职|实有|在编"),
+            fallback=re.compile(r"基本情况|概况|人员|机构"),
+        ),
+        RecordKind(
+            "budget",
+            BudgetAnswer,
+            re.compile(r"预算|支出|经费|决算|执行率"),
+            fallback=re.compile(r"预算|资金|收支|财务"),
+        ),
+        RecordKind(
+            "three_public", ThreePublicAnswer, re.compile(r"三公"), sections=re.compile(r"三公")
+        ),
+        RecordKind(
+            "score",
+            ScoreAnswer,
+            re.compile(r"自评得分|得分为|评价得分|综合得分|评价等级|等级为"),
+            fallback=re.compile(r"结论|得分|等级"),
+        ),
+        RecordKind(
+            "projects",
+            ProjectsAnswer,
+            re.compile(r"项目.*[\d.]+\s*万?元"),
+            sections=re.compile(r"项目"),
+        ),
+        RecordKind(
+            "problems", ListAnswer, numbers=False, sections=re.compile(r"问题|不足|偏离.*原因")
+        ),
+        RecordKind(
+            "measures", ListAnswer, numbers=False, sections=re.compile(r"措施|建议|改进|下一步")
+        ),
+    ]
+}
+TABLE = RecordKind("table", TableAnswer)
+# One line is enough context for a figure; more would only slow a small model.
+_MAX_LINE_CHARS = 400
+_MAX_FOCUS_TOKENS = 600
+
+
+@cache
+def prompt(name: str) -> tuple[str, str]:
+    """The version and text of `prompts/<name>.md` (a ``version: N`` line, ``---``, the text)."""
+    head, _, body = (PROMPTS / f"{name}.md").read_text(encoding="utf-8").partition("\n---\n")
+    version = head.strip().removeprefix("version:").strip()
+    return f"{name}@{version}", body.strip()
+
+
+@dataclass
+class Request:
+    """One question to the model: a record type over some spans of the text."""
+
+    kind: RecordKind
+    spans: list[tuple[int, int]]
+    text: str
+
+
+def route(prepared: Prepared) -> list[Request]:
+    """The requests a report needs: per record type, the lines of the report that
+    can answer it (or the sections its heading names), packed into requests of
+    at most `_MAX_FOCUS_TOKENS`."""
+    text = prepared.document.text
+    requests = [header_request(prepared)]
+    for kind in KINDS.values():
+        if kind.name == "header":
+            continue
+        spans = []
+        if kind.sections is not None:
+            spans += [
+                span
+                for span in _lines(text, _section_spans(prepared, kind.sections))
+                if not kind.numbers or find_quantities(text[span[0] : span[1]])
+            ]
+        if kind.lines is not None:
+            spans += [
+                span
+                for chunk in prepared.chunks
+                if chunk.kind == "text"
+                for span in _lines(text, chunk.spans)
+                if _answers(text[span[0] : span[1]], kind)
+            ]
+        if not spans and kind.fallback is not None:
+            spans = [
+                span
+                for span in _lines(text, _section_spans(prepared, kind.fallback))
+                if not kind.numbers or find_quantities(text[span[0] : span[1]])
+            ]
+        spans = _merge(spans)
+        requests += [Request(kind, group, _join(text, group)) for group in _packed(text, spans)]
+    requests += table_requests(prepared)
+    return requests
+
+
+_INDICATOR_TITLES = {"level1", "level2", "level3", "target", "actual"}
+
+
+def table_requests(prepared: Prepared) -> list[Request]:
+    """A region of indicator rows that no layout could cut into cells (a form
+    flattened onto one line, cells run together) is asked of the model row by
+    row, its row of titles leading each request; each cell it quotes is
+    grounded. A budget region needs no such request: its lines go to budget."""
+    text = prepared.document.text
+    requests = []
+    for region in prepared.unread:
+        if region.reason != TABULAR_TEXT:
+            continue
+        titles, *rows = _lines(text, [(region.start, region.end)])
+        if not title_fields(text[titles[0] : titles[1]]) & _INDICATOR_TITLES:
+            continue
+        for group in _packed(text, rows) if rows else [[]]:
+            spans = [titles, *group]
+            requests.append(Request(TABLE, spans, _join(text, spans)))
+    return requests
+
+
+def _section_spans(prepared: Prepared, title: re.Pattern[str]) -> list[tuple[int, int]]:
+    """The text of the sections whose heading names the record type, tables left out."""
+    spans = _merge(_most_specific(prepared.sections, title))
+    holes = sorted((table.start, table.end) for table in prepared.tables)
+    pieces = []
+    for start, end in spans:
+        for hole_start, hole_end in holes:
+            if hole_start < end and hole_end > start:
+                pieces.append((start, hole_start))
+                start = max(start, hole_end)
+        if start < end:
+            pieces.append((start, end))
+    return [(start, end) for start, end in pieces if start < end]
+
+
+def _most_specific(sections: list[Section], title: re.Pattern[str]) -> list[tuple[int, int]]:
+    """Spans of the matching sections, the deepest where a match holds another
+    (``四、评价结论及建议`` holds ``（三）改进建议``: only the latter answers)."""
+    spans = []
+    for section in sections:
+        inner = _most_specific(section.children, title)
+        if inner:
+            spans += inner
+        elif title.search(simplified(section.title)):
+            spans.append((section.start, section.body_end))
+    return spans
+
+
+def _answers(line: str, kind: RecordKind) -> bool:
+    return bool(kind.lines and kind.lines.search(simplified(line))) and (
+        not kind.numbers or bool(find_quantities(line))
+    )
+
+
+def _lines(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The non-empty lines of some spans, a long line cut at sentence ends; a line
+    that gives the model orders (prompt injection) is never sent."""
+    lines = []
+    for start, end in spans:
+        for match in re.finditer(r"[^\n]*\S[^\n]*", text[start:end]):
+            if INJECTION.search(match.group()):
+                continue
+            line_start, line_end = start + match.start(), start + match.end()
+            while line_end - line_start > _MAX_LINE_CHARS:
+                window = text[line_start : line_start + _MAX_LINE_CHARS]
+                cut = max(window.rfind(mark) for mark in "。；;") + 1 or _MAX_LINE_CHARS
+                lines.append((line_start, line_start + cut))
+                line_start += cut
+            lines.append((line_start, line_end))
+    return lines
+
+
+def _packed(text: str, spans: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
+    groups: list[list[tuple[int, int]]] = []
+    tokens = 0
+    for span in spans:
+        cost = estimate_tokens(text[span[0] : span[1]])
+        if not groups or tokens + cost > _MAX_FOCUS_TOKENS:
+            groups.append([])
+            tokens = 0
+        groups[-1].append(span)
+        tokens += cost
+    return groups
+
+
+_DATE_LINE = re.compile(r"(?m)^[ \t]*\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日[ \t]*$")
+
+
+def header_request(prepared: Prepared) -> Request:
+    """The title block and the signature lines: where name, year, 文号 and date stand."""
+    text = prepared.document.text
+    first = prepared.sections[0].start if prepared.sections else min(len(text), 400)
+    spans = [(0, min(first, 400))]
+    # The signature closes the main text, before any annex.
+    appendix = next((s.start for s in prepared.sections if s.appendix), len(text))
+    tables = [(table.start, table.end) for table in prepared.tables]
+    for end in sorted({appendix, len(text)}):
+        prose = [
+            (start, stop)
+            for start, stop in _lines(text, [(0, end)])
+            if "\t" not in text[start:stop] and not any(a <= start < b for a, b in tables)
+        ]
+        spans += prose[-3:]
+    # A line that is only a date is a signature date wherever it stands.
+    spans += [m.span() for m in _DATE_LINE.finditer(text)]
+    spans = [span for span in _merge(spans) if text[span[0] : span[1]].strip()]
+    return Request(KINDS["header"], spans, _join(text, spans))
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _join(text: str, spans: list[tuple[int, int]]) -> str:
+    return "\n".join(text[start:end] for start, end in spans)
