@@ -26,14 +26,13 @@ from jixiao.check import (
     facts_of,
     get,
 )
+from jixiao.extract.align import _locate_in, locate
 from jixiao.extract.answers import FIELD_KINDS, StaffingAnswer
 from jixiao.extract.ground import (
     _COUNTING,
     Grounding,
     _date_fact,
-    _locate_in,
     find_date,
-    locate,
     quantity_fact,
 )
 from jixiao.extract.route import (

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
-from jixiao.extract.ground import locate
+from jixiao.extract.align import locate
 from jixiao.records import (
     Budget,
 )

@@ -8,82 +8,21 @@ import re
 import threading
 from dataclasses import replace
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from jixiao.check import (
     FIELD_LABELS,
-    clause_before,
 )
+from jixiao.extract.align import _locate_in
+from jixiao.extract.route import Request
 from jixiao.records import (
     Fact,
     Rejected,
     Report,
 )
-from jixiao.structure.labels import simplified
 from jixiao.structure.numbers import Quantity, find_quantities
-
-if TYPE_CHECKING:  # route imports answers, which imports this module
-    from jixiao.extract.route import Request
-
 
 # Requests run in threads; counts and rejections are added under this lock.
 _COUNTING = threading.Lock()
-
-
-# Models retype quotes and punctuation in the other width: “接地气” as ‘接地气’, ； as ;.
-_EQUIVALENT = ["“”‘’\"'「」『』", ";；。", ":：", ",，、", "(（", ")）", "!！", "?？"]
-_LOOSE = {ch: f"[{re.escape(group)}]" for group in _EQUIVALENT for ch in group}
-
-
-def locate(
-    quote: str, source: str, start: int = 0, end: int | None = None
-) -> tuple[int, int] | None:
-    """Where `quote` stands in ``source[start:end]``, spacing aside, or None."""
-    end = len(source) if end is None else end
-    quote = quote.strip()
-    if not quote:
-        return None
-    found = source.find(quote, start, end)
-    if found >= 0:
-        return found, found + len(quote)
-    pieces = [_LOOSE.get(ch, re.escape(ch)) for ch in quote if not ch.isspace()]
-    if not pieces:
-        return None
-    match = re.compile(r"\s*".join(pieces)).search(source, start, end)
-    return match.span() if match else None
-
-
-def _locate_in(
-    quote: str, text: str, spans: list[tuple[int, int]], label: re.Pattern[str] | None = None
-) -> tuple[int, int] | None:
-    """Where a quote from a request's text stands in the document. The request
-    joined its spans with line breaks, so a quote may run over several spans:
-    only over what lies between them in the document is whitespace. Of several
-    places, the first whose clause carries `label` (the field's own words)."""
-    joined = "\n".join(text[start:end] for start, end in spans)
-    starts, position = [], 0
-    for start, end in spans:
-        starts.append(position)
-        position += end - start + 1
-
-    def to_document(offset: int, closing: bool) -> tuple[int, int]:
-        index = max(i for i, s in enumerate(starts) if s < offset or (s == offset and not closing))
-        return index, spans[index][0] + offset - starts[index]
-
-    places = []
-    found = locate(quote, joined)
-    while found is not None:
-        first, start = to_document(found[0], closing=False)
-        last, end = to_document(found[1], closing=True)
-        if not any(text[spans[i][1] : spans[i + 1][0]].strip() for i in range(first, last)):
-            places.append((start, end))
-        found = locate(quote, joined, found[0] + 1)
-    labelled = [
-        p
-        for p in places
-        if label is not None and label.search(simplified(clause_before(text, p[0])))
-    ]
-    return (labelled or places or [None])[0]
 
 
 class Grounding:
