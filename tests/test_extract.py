@@ -6,10 +6,10 @@ from conftest import gold, prepared
 from jixiao.evaluate import iter_facts
 from jixiao.extract import (
     Grounding,
-    _locate_in,
     budget_facts,
     indicator_records,
     locate,
+    locate_in,
     route,
 )
 from jixiao.records import DocumentInfo, Report
@@ -33,8 +33,8 @@ def test_locate_forgives_spacing_quotes_and_punctuation_width():
 def test_a_quote_may_run_over_lines_but_not_over_text_left_out():
     text = "第一行问题；\n第二行问题；\n中间一段没有发送。\n第三行问题；"
     lines = [(0, 6), (7, 13), (24, 30)]
-    assert _locate_in("第一行问题；第二行问题；", text, lines) == (0, 13)
-    assert _locate_in("第二行问题；第三行问题；", text, lines) is None
+    assert locate_in("第一行问题；第二行问题；", text, lines) == (0, 13)
+    assert locate_in("第二行问题；第三行问题；", text, lines) is None
 
 
 def test_number_facts_take_their_unit_from_the_source():

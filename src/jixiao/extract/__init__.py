@@ -26,7 +26,7 @@ from jixiao.check import (
     facts_of,
     get,
 )
-from jixiao.extract.align import _locate_in, locate
+from jixiao.extract.align import locate, locate_in
 from jixiao.extract.answers import FIELD_KINDS, StaffingAnswer
 from jixiao.extract.ground import (
     _COUNTING,
@@ -361,7 +361,7 @@ def _quoted_label(grounding: Grounding, raw: Any, spans: list[tuple[int, int]]) 
     """A level label the model quoted, kept only if it stands in the region."""
     if not isinstance(raw, str) or not raw.strip():
         return None
-    return raw.strip() if _locate_in(raw, grounding.text, spans) else None
+    return raw.strip() if locate_in(raw, grounding.text, spans) else None
 
 
 def _split_lines(fact: Fact, text: str) -> list[Fact]:

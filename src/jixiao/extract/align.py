@@ -31,7 +31,7 @@ def locate(
     return match.span() if match else None
 
 
-def _locate_in(
+def locate_in(
     quote: str, text: str, spans: list[tuple[int, int]], label: re.Pattern[str] | None = None
 ) -> tuple[int, int] | None:
     """Where a quote from a request's text stands in the document. The request

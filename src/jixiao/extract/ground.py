@@ -12,7 +12,7 @@ from decimal import Decimal
 from jixiao.check import (
     FIELD_LABELS,
 )
-from jixiao.extract.align import _locate_in
+from jixiao.extract.align import locate_in
 from jixiao.extract.route import Request
 from jixiao.records import (
     Fact,
@@ -41,7 +41,7 @@ class Grounding:
     def text_fact(self, path: str, raw: str | None, spans: list[tuple[int, int]]) -> Fact | None:
         if raw is None or not str(raw).strip():
             return None
-        found = _locate_in(str(raw), self.text, spans)
+        found = locate_in(str(raw), self.text, spans)
         if found is None:
             self.reject(path, str(raw), "not in the source")
             return None
@@ -58,7 +58,7 @@ class Grounding:
         if raw is None or not str(raw).strip():
             return None
         label = FIELD_LABELS.get(path)
-        found = _locate_in(str(raw), self.text, spans, re.compile(label) if label else None)
+        found = locate_in(str(raw), self.text, spans, re.compile(label) if label else None)
         if found is None:
             self.reject(path, str(raw), "not in the source")
             return None
