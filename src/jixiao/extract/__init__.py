@@ -15,6 +15,7 @@ The division of labour:
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -42,6 +43,7 @@ from jixiao.extract.route import (
     Request,
     _join,
     header_request,
+    merge_spans,
     prompt,
     route,
 )
@@ -148,9 +150,12 @@ def unread_figures(
     covered += [(region.start, region.end) for region in report.unread]
     covered += asked
     covered += [match.span() for match in _NOT_A_MEASURE.finditer(text)]
+    covered = merge_spans(covered)
+    starts = [start for start, _ in covered]
     unread: dict[tuple[int, int], None] = {}
     for quantity in find_quantities(text):
-        if any(start <= quantity.start < end for start, end in covered):
+        index = bisect_right(starts, quantity.start) - 1
+        if index >= 0 and quantity.start < covered[index][1]:
             continue
         line_start = text.rfind("\n", 0, quantity.start) + 1
         line_end = text.find("\n", quantity.start)

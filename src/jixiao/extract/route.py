@@ -144,7 +144,7 @@ def route(prepared: Prepared) -> list[Request]:
                 for span in _lines(text, _section_spans(prepared, kind.fallback))
                 if not kind.numbers or find_quantities(text[span[0] : span[1]])
             ]
-        spans = _merge(spans)
+        spans = merge_spans(spans)
         requests += [Request(kind, group, _join(text, group)) for group in _packed(text, spans)]
     requests += table_requests(prepared)
     return requests
@@ -174,7 +174,7 @@ def table_requests(prepared: Prepared) -> list[Request]:
 
 def _section_spans(prepared: Prepared, title: re.Pattern[str]) -> list[tuple[int, int]]:
     """The text of the sections whose heading names the record type, tables left out."""
-    spans = _merge(_most_specific(prepared.sections, title))
+    spans = merge_spans(_most_specific(prepared.sections, title))
     holes = sorted((table.start, table.end) for table in prepared.tables)
     pieces = []
     for start, end in spans:
@@ -257,11 +257,12 @@ def header_request(prepared: Prepared) -> Request:
         spans += prose[-3:]
     # A line that is only a date is a signature date wherever it stands.
     spans += [m.span() for m in _DATE_LINE.finditer(text)]
-    spans = [span for span in _merge(spans) if text[span[0] : span[1]].strip()]
+    spans = [span for span in merge_spans(spans) if text[span[0] : span[1]].strip()]
     return Request(KINDS["header"], spans, _join(text, spans))
 
 
-def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+def merge_spans(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The spans sorted, those that overlap or touch joined."""
     merged: list[tuple[int, int]] = []
     for start, end in sorted(spans):
         if merged and start <= merged[-1][1]:
