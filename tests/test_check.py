@@ -39,7 +39,10 @@ def test_000_disagreements_are_reported_with_their_arithmetic(checked):
 
 def test_001_consistent_figures_pass(checked):
     report = checked["001"]
-    assert {c.status for c in report.checks} == {"pass"}
+    assert {c.status for c in report.checks} <= {"pass", "unverifiable"}
+    # 001 counts 对个人和家庭的补助 (20万元) apart from 人员经费 and 公用经费.
+    for status, message in verdicts(report, "budget.basic_parts"):
+        assert status == "unverifiable" and "200000" in message
     ((_, message),) = verdicts(report, "budget.total_parts")
     assert "551.87" in message and "1944.47" in message and "2496.34" in message
 
@@ -460,3 +463,24 @@ def test_a_share_of_a_budget_is_of_the_three_public_budget_only_where_it_says_so
     assert [(c.status, c.message) for c in shares] == [
         ("pass", "stated share: 4万元 ÷ 5万元 = 80.00% = 80%")
     ]
+
+
+def test_parts_short_of_basic_spending_are_unverifiable_not_inconsistent():
+    """A source may count 对个人和家庭的补助 apart from 人员经费 and 公用经费:
+    parts short of the whole accuse no one; parts beyond it do."""
+    short = report_with(
+        "基本支出500万元，其中人员经费400万元，公用经费60万元。",
+        basic_expenditure="500万元",
+        personnel_expenditure="400万元",
+        public_expenditure="60万元",
+    )
+    (check,) = [c for c in run_checks(short) if c.id == "budget.basic_parts"]
+    assert check.status == "unverifiable" and "400000元" in check.message
+    beyond = report_with(
+        "基本支出500万元，其中人员经费470万元，公用经费45万元。",
+        basic_expenditure="500万元",
+        personnel_expenditure="470万元",
+        public_expenditure="45万元",
+    )
+    (check,) = [c for c in run_checks(beyond) if c.id == "budget.basic_parts"]
+    assert check.status == "source_inconsistency"

@@ -216,8 +216,16 @@ def check_grounding(context: Context) -> list[Check]:
 
 
 def _sum_check(
-    context: Context, check_id: str, parts: list[str], whole: str, label: str
+    context: Context,
+    check_id: str,
+    parts: list[str],
+    whole: str,
+    label: str,
+    other_parts: str | None = None,
 ) -> list[Check]:
+    """`parts` add up to `whole`. Where the whole may hold parts the record has
+    no field for (`other_parts` names them), parts short of the whole are no
+    disagreement of the source's: nothing shows the rest, so it is unverifiable."""
     figures = [context.figure(path) for path in parts]
     total = context.figure(whole)
     if total is None or any(f is None for f in figures):
@@ -230,6 +238,12 @@ def _sum_check(
     paths = [*parts, whole]
     if abs(added - total.value) <= tolerance:
         return [_check(check_id, "pass", f"{label}: {arithmetic} = {total}", paths)]
+    if other_parts and added < total.value:
+        message = (
+            f"{label}: {arithmetic}, stated {total}: {other_parts} may make up the "
+            f"{_plain(total.value - added)}{unit}, but nothing shows them"
+        )
+        return [_check(check_id, "unverifiable", message, paths)]
     if any(
         abs(added * slip - total.value) <= tolerance * slip + total.tolerance
         for slip in _UNIT_SLIPS
@@ -260,6 +274,8 @@ def check_budget_identities(context: Context) -> list[Check]:
         ["budget.personnel_expenditure", "budget.public_expenditure"],
         "budget.basic_expenditure",
         "personnel + public = basic",
+        # Some sources count 对个人和家庭的补助 apart from both.
+        other_parts="other basic spending (对个人和家庭的补助 …)",
     )
     results += _sum_check(
         context,
@@ -809,10 +825,11 @@ def check_project_totals(context: Context) -> list[Check]:
         if count != len(projects):
             continue
         for stated in _money_figures(body, offset):
-            # The count introduces the total: figures before it are of other things.
-            if stated.fact.start < offset + counted.start():
-                continue
             clause = clause_before(context.text, stated.fact.start)
+            # The projects' total is named 项目 or follows their count; the
+            # sentence's other figures are of other things (基本支出 …).
+            if "项目" not in clause and stated.fact.start < offset + counted.start():
+                continue
             role = (
                 "actual"
                 if re.search(r"支出|执行|决算|支付", clause)
