@@ -174,3 +174,17 @@ def test_a_project_whose_name_is_rejected_goes_whole_and_its_indicators_point_at
     drop_fact(report, "projects[0].name")
     assert [p.name.value for p in report.projects] == ["非遗传习所运维"]
     assert [row.project for row in report.indicators] == [None, None, 0, 0]
+
+
+def test_a_model_read_row_keeps_its_figures_on_its_own_line(tmp_path):
+    prepared = prepare(write(tmp_path, "run.txt", RUN_TOGETHER))
+    report = from_tables(prepared)
+    (request,) = [r for r in route(prepared) if r.kind is TABLE]
+    # A figure of the other row, quoted for this one: it is in the region, but
+    # not on this row's line.
+    answer = {"rows": [{"level3": "送戏下乡场次", "target": "=100%", "actual": "43场"}]}
+    _apply(report, Grounding(prepared.document.text, report), request, answer)
+    run_checks(report, prepared.tables)
+    (row,) = report.indicators
+    assert row.target is None and row.actual.raw == "43场"
+    assert [r.raw for r in report.rejected] == ["=100%"]

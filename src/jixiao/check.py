@@ -578,9 +578,10 @@ def check_unit_slips(context: Context) -> list[Check]:
 
 def check_indicator_cells(context: Context) -> list[Check]:
     """An indicator's figures are the cells of its own row and column: the right
-    number in the wrong row or column is no figure of this indicator. A figure
-    outside every table was read by the model from a region no layout could cut
-    into cells; grounding alone answers for it."""
+    number in the wrong row or column is no figure of this indicator. A row no
+    table holds was read by the model from a region no layout could cut into
+    cells (a form flattened onto a line, cells run together), where a row keeps
+    to one line: its figures stand on a line that names it."""
     rows: dict[str, list] = {}
     for table in context.tables:
         for indicator in table.indicators:
@@ -590,13 +591,24 @@ def check_indicator_cells(context: Context) -> list[Check]:
         candidates = rows.get(record.level3 or "", [])
         for role in ("target", "actual", "weight", "score"):
             fact = getattr(record, role)
-            if fact is None or context.table_at(fact.start) is None:
+            if fact is None:
                 continue
-            if (fact.start, fact.end) not in [c.spans.get(role) for c in candidates]:
-                path = f"indicators[{index}].{role}"
+            if candidates or context.table_at(fact.start) is not None:
+                if (fact.start, fact.end) in [c.spans.get(role) for c in candidates]:
+                    continue
                 message = f"“{fact.raw}” is not in the {role} cell of the row “{record.level3}”"
-                results.append(_check("indicator.cell", "hallucination", message, [path]))
+            elif record.level3 and record.level3 in _line_of(context.text, fact.start):
+                continue
+            else:
+                message = f"“{fact.raw}” is not on a line of the row “{record.level3}”"
+            path = f"indicators[{index}].{role}"
+            results.append(_check("indicator.cell", "hallucination", message, [path]))
     return results
+
+
+def _line_of(text: str, position: int) -> str:
+    end = text.find("\n", position)
+    return text[text.rfind("\n", 0, position) + 1 : len(text) if end < 0 else end]
 
 
 # Words a source puts next to a figure of each field (in its clause, or in its
