@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
+from itertools import pairwise
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -30,6 +31,7 @@ from jixiao.structure.labels import simplified, title_fields
 from jixiao.structure.numbers import find_quantities
 from jixiao.structure.sections import Section
 from jixiao.structure.segment import TABULAR_TEXT
+from jixiao.structure.tables import LEVEL1_FAMILIES
 
 PROMPTS = Path(__file__).parent.parent / "prompts"  # also reachable as prompts/ at the top
 
@@ -163,13 +165,38 @@ def table_requests(prepared: Prepared) -> list[Request]:
     for region in prepared.unread:
         if region.reason != TABULAR_TEXT:
             continue
-        titles, *rows = _lines(text, [(region.start, region.end)])
-        if not title_fields(text[titles[0] : titles[1]]) & _INDICATOR_TITLES:
+        lines = _lines(text, [(region.start, region.end)])
+        if not title_fields(text[lines[0][0] : lines[0][1]]) & _INDICATOR_TITLES:
             continue
-        for group in _packed(text, rows) if rows else [[]]:
+        # A table flattened onto a line or two holds many rows a line.
+        titles, *rows = [
+            piece
+            for line in lines
+            for piece in (_cut_at_families(text, line) if line[1] - line[0] > 150 else [line])
+        ]
+        groups = [rows[i : i + _ROWS_PER_REQUEST] for i in range(0, len(rows), _ROWS_PER_REQUEST)]
+        for group in groups or [[]]:
             spans = [titles, *group]
             requests.append(Request(TABLE, spans, _join(text, spans)))
     return requests
+
+
+# A small model's answer for more rows than this outruns its output budget.
+_ROWS_PER_REQUEST = 4
+
+
+def _cut_at_families(text: str, line: tuple[int, int]) -> list[tuple[int, int]]:
+    """A table flattened onto one line, cut before each first-level family of the
+    standard template (产出指标, 效益指标 …): the titles, then a few rows a piece."""
+    start, end = line
+    simple = simplified(text[start:end])
+    if len(simple) != end - start:
+        return [line]
+    cuts = sorted(
+        match.start() for family in LEVEL1_FAMILIES for match in re.finditer(family, simple)
+    )
+    bounds = [start, *(start + cut for cut in cuts if cut > 0), end]
+    return [(a, b) for a, b in pairwise(bounds) if text[a:b].strip()]
 
 
 def _section_spans(prepared: Prepared, title: re.Pattern[str]) -> list[tuple[int, int]]:

@@ -54,6 +54,7 @@ _STANDARD_LEVEL2 = {
     "满意度指标": {"服务对象满意度指标"},
     "成本指标": {"经济成本指标", "社会成本指标", "生态环境成本指标"},
 }
+LEVEL1_FAMILIES = tuple(_STANDARD_LEVEL2)
 _FAMILY_OF_LEVEL2 = {
     level2: level1 for level1, names in _STANDARD_LEVEL2.items() for level2 in names
 }
