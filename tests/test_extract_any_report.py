@@ -188,3 +188,14 @@ def test_a_model_read_row_keeps_its_figures_on_its_own_line(tmp_path):
     (row,) = report.indicators
     assert row.target is None and row.actual.raw == "43场"
     assert [r.raw for r in report.rejected] == ["=100%"]
+
+
+def test_the_signature_date_is_the_last_date_line_before_an_annex(tmp_path):
+    from jixiao.extract import signature_date
+
+    text = (
+        "柳塘县文化馆2024年度部门整体支出绩效自评报告\n一、基本情况\n2024年3月启动自评。\n"
+        "柳塘县文化馆\n2025年2月26日\n附件：\n2025年3月1日\n"
+    )
+    date = signature_date(prepare(write(tmp_path, "dated.txt", text)))
+    assert (date.value, date.raw) == ("2025-02-26", "2025年2月26日")

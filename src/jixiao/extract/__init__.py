@@ -37,6 +37,7 @@ from jixiao.extract.ground import (
     quantity_fact,
 )
 from jixiao.extract.route import (
+    DATE_LINE,
     KINDS,
     PROMPTS,
     TABLE,
@@ -106,6 +107,8 @@ def extract(
     # The title block first: the year it names picks a table's year column.
     for part in _asked(client, header, report):
         _apply(report, grounding, part, part.answer)
+    if report.report_date is None:
+        report.report_date = signature_date(prepared)
     _three_public_from_tables(report, prepared.tables)
     pending = [request for request in requests if not _answered(report, request.kind.name)]
     if progress:
@@ -135,6 +138,20 @@ _NOT_A_MEASURE = re.compile(
     r"|^\s*[（(]?\d{1,2}[)）.、．]|(?:表|附件|附表)\s*\d+(?:-\d+)?",
     re.MULTILINE,
 )
+
+
+def signature_date(prepared: Prepared) -> Fact | None:
+    """The 落款日期 where the model gave none: the last line of the main text (before
+    any annex) that is a date and nothing else, as a signature is written."""
+    text = prepared.document.text
+    appendix = next((s.start for s in prepared.sections if s.appendix), len(text))
+    lines = list(DATE_LINE.finditer(text, 0, appendix))
+    found = find_date(lines[-1].group()) if lines else None
+    if found is None or found[0] is None:
+        return None
+    value, match = found
+    start = lines[-1].start() + match.start()
+    return Fact(value=value, raw=match.group(), start=start, end=start + len(match.group()))
 
 
 def unread_figures(

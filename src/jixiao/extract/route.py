@@ -264,7 +264,7 @@ def _packed(text: str, spans: list[tuple[int, int]]) -> list[list[tuple[int, int
     return groups
 
 
-_DATE_LINE = re.compile(r"(?m)^[ \t]*\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日[ \t]*$")
+DATE_LINE = re.compile(r"(?m)^[ \t]*\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日[ \t]*$")
 
 
 def header_request(prepared: Prepared) -> Request:
@@ -283,7 +283,7 @@ def header_request(prepared: Prepared) -> Request:
         ]
         spans += prose[-3:]
     # A line that is only a date is a signature date wherever it stands.
-    spans += [m.span() for m in _DATE_LINE.finditer(text)]
+    spans += [m.span() for m in DATE_LINE.finditer(text)]
     spans = [span for span in merge_spans(spans) if text[span[0] : span[1]].strip()]
     return Request(KINDS["header"], spans, _join(text, spans))
 
