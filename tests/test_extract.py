@@ -142,3 +142,35 @@ def test_a_request_too_long_for_the_context_is_split_and_asked_again():
     ]
     assert [part.text for part in parts] == ["核定人员编制45名。", "实际在职人数41人。"]
     assert report.usage.calls == 2
+
+
+def test_an_answer_cut_by_the_output_budget_splits_a_table_request_keeping_its_titles():
+    """An answer that max_tokens cut off (the local fake server says so with
+    finish_reason "length") is asked again about half the rows, titles leading
+    each half; it never fails the report."""
+    import json
+
+    from fake_openai import FakeServer, Step, completion, reply
+
+    from jixiao.extract import TABLE, Request, _asked
+    from jixiao.llm import ModelClient, Settings
+
+    text = "三级指标指标值\n巡查里程≥80公里\n设施完好率≥95%"
+    report = empty_report(text)
+    request = Request(TABLE, [(0, 7), (8, 17), (18, 27)], text)
+    cut = json.loads(completion('{"rows": [{"level3": "巡查'))
+    cut["choices"][0]["finish_reason"] = "length"
+    def answer(body: dict) -> Step:
+        asked = body["messages"][1]["content"]
+        if "巡查里程" in asked and "设施完好率" in asked:
+            return Step(body=json.dumps(cut))  # every try at the whole table is cut
+        name, target = ("巡查里程", "≥80公里") if "巡查里程" in asked else ("设施完好率", "≥95%")
+        return reply(json.dumps({"rows": [{"level3": name, "target": target}]}))
+
+    with FakeServer(answer) as server:
+        client = ModelClient(Settings(base_url=server.url, model="fake"), use_cache=False)
+        parts = _asked(client, request, report)
+    assert [part.text for part in parts] == [
+        "三级指标指标值\n巡查里程≥80公里",
+        "三级指标指标值\n设施完好率≥95%",
+    ]

@@ -30,7 +30,7 @@ from typing import Any
 
 import instructor
 import openai
-from instructor.core.exceptions import InstructorRetryException
+from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
 from pydantic import BaseModel, ValidationError
 from tenacity import (
     RetryCallState,
@@ -65,6 +65,11 @@ class ModelError(Exception):
 
 class ContextTooLong(ModelError):
     """A request longer than the model's context: split it and ask again."""
+
+
+class OutputTooLong(ModelError):
+    """An answer that max_tokens cut off: asked again the same way it is cut again,
+    so the request is split, or given up with the reason."""
 
 
 class ReplayMissing(ModelError):
@@ -269,7 +274,15 @@ class ModelClient:
     ) -> Answer:
         try:
             result, completion = self._create(response_model, messages, context)
+        except IncompleteOutputException:
+            raise OutputTooLong(
+                f"the answer outran the output budget of {self.settings.max_tokens} tokens"
+            ) from None
         except InstructorRetryException as error:
+            if any(isinstance(e, IncompleteOutputException) for e in _chain(error)):
+                raise OutputTooLong(
+                    f"the answer outran the output budget of {self.settings.max_tokens} tokens"
+                ) from None
             usage = error.total_usage
             return Answer(
                 data=_last_reply(error.last_completion),

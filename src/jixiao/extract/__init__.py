@@ -55,7 +55,7 @@ from jixiao.extract.tablefacts import (
     from_tables,
     indicator_records,
 )
-from jixiao.llm import ContextTooLong, ModelClient
+from jixiao.llm import ContextTooLong, ModelClient, OutputTooLong
 from jixiao.pipeline import Prepared
 from jixiao.records import (
     Fact,
@@ -244,17 +244,24 @@ def _asked(client: ModelClient, request: Request, report: Report) -> list[_Answe
     ]
     try:
         answer = client.ask(request.kind.answer, messages, name, {"chunk": request.text})
-    except ContextTooLong:
-        if len(request.spans) < 2:
-            reason = "a line longer than the model's context"
+    except (ContextTooLong, OutputTooLong) as error:
+        # A table request keeps its row of titles in both halves.
+        lead = request.spans[:1] if request.kind is TABLE else []
+        rest = request.spans[len(lead) :]
+        if len(rest) < 2:
+            reason = (
+                "a line longer than the model's context"
+                if isinstance(error, ContextTooLong)
+                else f"{error}, on lines that cannot be split"
+            )
             with _COUNTING:
                 report.rejected.append(Rejected(path=request.kind.name, raw=None, reason=reason))
             return []
-        half = len(request.spans) // 2
+        half = len(rest) // 2
         text = report.document.text
         return [
             answered
-            for spans in (request.spans[:half], request.spans[half:])
+            for spans in (lead + rest[:half], lead + rest[half:])
             for answered in _asked(client, Request(request.kind, spans, _join(text, spans)), report)
         ]
     with _COUNTING:
