@@ -20,10 +20,10 @@ samples: install
 
 # Re-record the cassettes from a real model (the local one by default; see the
 # README for JIXIAO_BASE_URL and JIXIAO_MODEL), after a prompt or chunking change.
-# The corpus reports whose model traffic bench/corpus.py replays: one or two of
-# each layout, each spec once (a recording of all 55 would take hours here).
+# The corpus reports whose model traffic bench/corpus.py replays: a few layouts
+# and kinds (the local model takes minutes a report here; more are worth adding).
 CORPUS_RECORDED := $(addprefix tests/corpus/,anping_justice__markdown.txt \
-	baisha_clinic__pipe_lines.txt)
+	baisha_clinic__pipe_lines.txt hualin_water__spaces.txt liuxi_medical__tab_rows.txt)
 
 record: install
 	../shared/tools/local-llm start
