@@ -395,7 +395,7 @@ ERRORS: list[tuple[str, Callable[[Path], Path], str]] = [
         "the file is empty",
     ),
     ("empty pdf", lambda tmp: _write(tmp / "empty.pdf", b""), "the file is empty"),
-    ("binary", lambda tmp: _write(tmp / "binary.txt", _noise(4096)), "binary content, not text"),
+    ("binary", lambda tmp: _write(tmp / "binary.txt", _noise(4096)), "binary content of no report format"),
     (
         "controls",
         lambda tmp: _write(tmp / "controls.txt", b"\x01\x02\x03abc" * 50),
@@ -406,8 +406,11 @@ ERRORS: list[tuple[str, Callable[[Path], Path], str]] = [
         lambda tmp: _write(tmp / "latin.txt", "café résumé\n".encode("latin-1") * 20 + b"\xff"),
         "cannot decode the text: not UTF-8, UTF-16 or GB18030",
     ),
-    ("suffix", lambda tmp: _write(tmp / "report.xyz", b"text"), "unsupported file type (.xyz)"),
-    ("no suffix", lambda tmp: _write(tmp / "README", b"text"), "unsupported file type (no suffix)"),
+    (
+        "unknown binary",
+        lambda tmp: _write(tmp / "report.xyz", _noise(4096)),
+        "binary content of no report format",
+    ),
     ("docx noise", lambda tmp: _write(tmp / "noise.docx", _noise(2000)), "not a ZIP archive"),
     (
         "docx truncated",
@@ -476,10 +479,30 @@ def test_unreadable_files_raise_a_load_error(
     assert str(error) == f"{path}: {error.problem} — {error.hint}"
 
 
-def test_unsupported_suffix_hint_lists_the_supported_ones(tmp_path: Path) -> None:
-    with pytest.raises(LoadError) as raised:
-        load(_write(tmp_path / "report.doc", b"x"))
-    assert all(suffix in raised.value.hint for suffix in SUPPORTED_SUFFIXES)
+def test_a_text_file_is_text_under_any_name(tmp_path: Path) -> None:
+    for name in ("report.xyz", "README", "report.md"):
+        loaded = load(_write(tmp_path / name, "一、基本情况\n".encode()))
+        assert (loaded.format, loaded.text) == ("txt", "一、基本情况\n")
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "format"),
+    [
+        ("report.pdf", _report_docx, "docx"),
+        ("report.txt", _report_docx, "docx"),
+        ("report.docx", lambda: _pdf_bytes(["一、基本情况"]), "pdf"),
+        (
+            "scan.pdf",
+            lambda: pymupdf.Pixmap(pymupdf.csRGB, pymupdf.IRect(0, 0, 8, 8), False).tobytes("png"),
+            "image",
+        ),
+        ("report", lambda: _pdf_bytes(["一、基本情况"]), "pdf"),
+    ],
+)
+def test_the_format_comes_from_the_content_not_the_name(
+    tmp_path: Path, name: str, make: Callable[[], bytes], format: str
+) -> None:
+    assert load(_write(tmp_path / name, make())).format == format
 
 
 def test_load_error_message_format() -> None:

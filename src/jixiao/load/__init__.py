@@ -1,0 +1,143 @@
+"""Read a report file into text, whatever its format.
+
+Every file is untrusted. A file that cannot be read as a report raises
+`LoadError`, which names the file, says what is wrong with it and what to do
+about it, so that one bad file in a batch reads as one clear line.
+
+The format comes from the content, not the name: a Word file renamed ``.pdf``
+is read as Word. Only content no format claims falls back on the suffix, whose
+loader then says what is wrong with the file.
+
+The text is returned as the file holds it (line ends, tabs and full-width
+characters included): normalisation is the next stage's job, and the offsets
+of pages, grids and cells point into this text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+from jixiao.document import Format, Loaded
+from jixiao.load.base import LoadError, empty
+from jixiao.load.image import load_image
+from jixiao.load.pdf import load_pdf
+from jixiao.load.text import detect_encoding, load_txt
+from jixiao.load.word import load_docx
+
+__all__ = ["SUPPORTED_SUFFIXES", "LoadError", "detect_encoding", "load", "sniff"]
+
+_LOADERS: dict[Format, Callable[[Path, bytes, str], Loaded]] = {
+    "txt": load_txt,
+    "docx": load_docx,
+    "pdf": load_pdf,
+    "image": load_image,
+}
+
+# The suffixes a folder walk picks up, and the format a file of that name is
+# read as when its content is of no format that announces itself.
+_SUFFIXES: dict[str, Format] = {
+    ".txt": "txt",
+    ".docx": "docx",
+    ".pdf": "pdf",
+    ".png": "image",
+    ".jpg": "image",
+    ".jpeg": "image",
+    ".tif": "image",
+    ".tiff": "image",
+    ".bmp": "image",
+}
+SUPPORTED_SUFFIXES: frozenset[str] = frozenset(_SUFFIXES)
+
+# Leading bytes that name a format. PDF readers accept the header anywhere in
+# the first kilobyte, so a PDF with junk in front is still a PDF.
+_IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*", b"GIF87a", b"GIF89a")
+_PDF_MAGIC = b"%PDF-"
+_ZIP_MAGIC = b"PK\x03\x04"
+
+
+def sniff(data: bytes) -> Format | None:
+    """The format `data` announces by its content, or None when it announces none."""
+    if _PDF_MAGIC in data[:1024]:
+        return "pdf"
+    if data.startswith(_IMAGE_MAGIC) or _is_bmp(data):
+        return "image"
+    if data.startswith(_ZIP_MAGIC):
+        return _zip_format(data)
+    return None
+
+
+def _is_bmp(data: bytes) -> bool:
+    # "BM" alone starts text too; a bitmap's header also states the file's size.
+    return (
+        data.startswith(b"BM")
+        and len(data) >= 26
+        and int.from_bytes(data[2:6], "little") == len(data)
+    )
+
+
+def _zip_format(data: bytes) -> Format | None:
+    """An Office archive's format from the parts it holds."""
+    try:
+        names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
+    except (zipfile.BadZipFile, OSError, EOFError):
+        return None
+    if "word/document.xml" in names:
+        return "docx"
+    return None
+
+
+# A long report with its appendices runs to some 100,000 characters and a large
+# scanned one to some 50 MB. Far beyond that, a file is not one report (an
+# archive concatenated, a log, a dump), and reading it would take minutes and
+# gigabytes of memory, and thousands of model calls, for nothing.
+MAX_FILE_BYTES = 300 * 2**20
+MAX_CHARS = 1_000_000
+
+
+def load(path: Path | str) -> Loaded:
+    """Read one report file; raise `LoadError` if it cannot be read as a report."""
+    path = Path(path)
+    data = _read(path)
+    digest = hashlib.sha256(data).hexdigest()
+    kind = sniff(data) or _SUFFIXES.get(path.suffix.lower(), "txt")
+    loaded = _LOADERS[kind](path, data, digest)
+    if len(loaded.text) > MAX_CHARS:
+        raise LoadError(
+            path,
+            f"too long for one report ({len(loaded.text):,} characters; the limit is"
+            f" {MAX_CHARS:,})",
+            "check that it holds a single report, or split it into its reports",
+        )
+    return loaded
+
+
+def _read(path: Path) -> bytes:
+    """The bytes of a non-empty regular file of a size one report can have."""
+    if not path.exists():
+        raise LoadError(path, "no such file", "check the path and the file name")
+    if path.is_dir():
+        raise LoadError(path, "a directory, not a file", "give the report files inside it")
+    if not path.is_file():
+        # Reading a FIFO or a device could block forever or never end.
+        raise LoadError(path, "not a regular file", "give a report file saved on disk")
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise LoadError(
+            path,
+            f"too large for one report ({size / 2**20:,.0f} MB; the limit is"
+            f" {MAX_FILE_BYTES // 2**20} MB)",
+            "check that it holds a single report, or split it into its reports",
+        )
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise LoadError(
+            path, f"cannot read the file ({error.strerror})", "check its permissions"
+        ) from error
+    if not data:
+        raise empty(path)
+    return data
