@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from functools import cache
@@ -37,6 +38,19 @@ def gold(name: str) -> dict:
 @pytest.fixture(params=[path.name[:3] for path in SAMPLES])
 def sample(request: pytest.FixtureRequest) -> str:
     return request.param
+
+
+def require(thing: str | Path, install: str) -> Path:
+    """A system program (found on PATH) or file a test needs: where it is missing,
+    the test skips and says how to install it, or fails where CI (which installs
+    everything, JIXIAO_TEST_REQUIRE_PROGRAMS=1) should have had it."""
+    found = shutil.which(thing) if isinstance(thing, str) else (thing if thing.exists() else None)
+    if found is None:
+        message = f"{thing} is missing: {install}"
+        if os.environ.get("JIXIAO_TEST_REQUIRE_PROGRAMS"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return Path(found)
 
 
 @pytest.fixture(autouse=True)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pymupdf
 import pytest
-from conftest import SAMPLES, prepared
+from conftest import SAMPLES, prepared, require
 from PIL import Image, ImageDraw, ImageFont
 from typer.testing import CliRunner
 
@@ -41,11 +41,7 @@ DPI = 150
 
 
 def _font(points: float) -> ImageFont.FreeTypeFont:
-    if not FONT.exists():
-        pytest.fail(
-            f"{FONT} is missing: the OCR tests render pages in Noto Sans CJK. "
-            "Install it with `apt-get install fonts-noto-cjk`."
-        )
+    require(FONT, "the OCR tests render pages in Noto Sans CJK: apt-get install fonts-noto-cjk")
     return ImageFont.truetype(str(FONT), round(points / 72 * DPI), index=SIMPLIFIED)
 
 

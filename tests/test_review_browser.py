@@ -17,7 +17,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SAMPLES
+from conftest import ROOT, SAMPLES, require
 from test_review import hostile
 from typer.testing import CliRunner
 
@@ -44,11 +44,7 @@ runner = CliRunner()
 
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"no browser at {CHROMIUM}: apt-get install chromium (the review pages are"
-            " tested in Debian's chromium; .ci/run installs it)"
-        )
+    require(CHROMIUM, "the review pages are tested in Debian's chromium: apt-get install chromium")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
