@@ -123,9 +123,38 @@ def extract(
             if progress:
                 progress(done, len(pending))
     _reask_hallucinations(report, grounding, client, prepared.tables)
+    _funds_of_the_project(report)
     asked = [span for request in [header, *pending] for span in request.spans]
     report.unread += unread_figures(report, prepared, asked)
     return report
+
+
+# Where a project report states the funds of its project, in the record's terms.
+_PROJECT_FUNDS = {
+    "initial_budget": "initial_budget",
+    "full_year_budget": "budget",
+    "total_expenditure": "actual",
+    "execution_rate": "execution_rate",
+}
+
+
+def _funds_of_the_project(report: Report) -> None:
+    """In a project (or transfer payment) report, the funds its prose states are the
+    project's, not the department's, whose budget such a report does not give: a
+    figure a project already holds leaves the department's budget, and the one
+    project of a report takes those it lacks."""
+    if report.kind == "department" or not report.projects:
+        return
+    for budget_name, project_name in _PROJECT_FUNDS.items():
+        fact = getattr(report.budget, budget_name)
+        if fact is None:
+            continue
+        held = [getattr(project, project_name) for project in report.projects]
+        if any(value is not None and value.value == fact.value for value in held):
+            setattr(report.budget, budget_name, None)
+        elif len(report.projects) == 1 and held[0] is None:
+            setattr(report.projects[0], project_name, fact)
+            setattr(report.budget, budget_name, None)
 
 
 # Figures that say where and when, not how much: dates, years, 文号, page and
