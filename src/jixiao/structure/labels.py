@@ -43,10 +43,11 @@ class Vocabulary:
         """The field `label` names, or None when it names none of this vocabulary's."""
         if len(label) > _LONGEST_LABEL:
             return None
-        for text in _readings(label):
+        readings = _readings(label)
+        for text in readings:
             if text in self.synonyms:
                 return self.synonyms[text]
-        for text in _readings(label):
+        for text in readings:
             # Only a label ending in a synonym can have one as its last word.
             if not any(text[-size:] in self.synonyms for size in self.sizes):
                 continue
@@ -69,18 +70,34 @@ _SEEN = 1 << 14
 @lru_cache(maxsize=_SEEN)
 def normalise_label(label: str) -> str:
     """A label as it is compared: simplified characters, no spaces, glosses or punctuation."""
-    text = unicodedata.normalize("NFKC", label)
-    text = _PINYIN.sub("", text)
-    text = simplified(text)
-    text = _MARKER.sub("", text.strip())
-    return _PUNCTUATION.sub("", text)
+    return _bare_words(simplified(_PINYIN.sub("", unicodedata.normalize("NFKC", label))))
 
 
-def _readings(label: str) -> list[str]:
-    """The label whole, then without its bracketed asides (a unit, an alternative name)."""
-    whole = normalise_label(label)
-    bare = normalise_label(_ASIDE.sub("", _PINYIN.sub("", unicodedata.normalize("NFKC", label))))
-    return [text for text in dict.fromkeys([bare, whole]) if text]
+def clear_caches() -> None:
+    """Forget every label read so far, as a new process would (for benchmarks)."""
+    for cached in (
+        normalise_label,
+        _readings,
+        column_field,
+        row_field,
+        form_field,
+        is_title,
+        title_fields,
+    ):
+        cached.cache_clear()
+
+
+def _bare_words(text: str) -> str:
+    return _PUNCTUATION.sub("", _MARKER.sub("", text.strip()))
+
+
+@lru_cache(maxsize=_SEEN)
+def _readings(label: str) -> tuple[str, ...]:
+    """The label without its bracketed asides (a unit, an alternative name), then whole."""
+    # One conversion serves both readings: brackets are the same in either script.
+    text = simplified(_PINYIN.sub("", unicodedata.normalize("NFKC", label)))
+    readings = dict.fromkeys([_bare_words(_ASIDE.sub("", text)), _bare_words(text)])
+    return tuple(reading for reading in readings if reading)
 
 
 def simplified(text: str) -> str:
@@ -159,7 +176,10 @@ def is_title(text: str) -> bool:
     """Whether `text` reads as a column title: it holds a listed title or domain term
     (年度, 项目, 变动情况 …), as a form's filled-in value (某县某局) does not."""
     cutter = _cutter()
-    return any(len(word) > 1 and cutter.FREQ.get(word) for word in cutter.lcut(normalise_label(text), HMM=False))
+    return any(
+        len(word) > 1 and cutter.FREQ.get(word)
+        for word in cutter.lcut(normalise_label(text), HMM=False)
+    )
 
 
 @lru_cache(maxsize=_SEEN)

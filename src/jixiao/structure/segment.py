@@ -389,7 +389,10 @@ def _read_cell_lines(text: _Lines, first: int) -> tuple[Grid | None, int]:
         form = _is_form_block(lines)
         if (
             len(lines) < 2
-            or (not (form or long_allowed) and any(len(line.strip()) > _SHORT_CELL for line in lines))
+            or (
+                not (form or long_allowed)
+                and any(len(line.strip()) > _SHORT_CELL for line in lines)
+            )
             or (rows and any(looks_like_heading(line) for line in lines))
         ):
             break
@@ -506,14 +509,20 @@ def find_unread_regions(text: str, grids: list[Grid]) -> list[UnreadRegion]:
     up to a blank line."""
     lines = _Lines.of(text)
     regions: list[UnreadRegion] = []
-    taken = sorted((grid.start, grid.end) for grid in grids)
+    taken = iter(sorted((grid.start, grid.end) for grid in grids))
+    grid = next(taken, None)
     for index, line in enumerate(lines.lines):
         start = lines.starts[index]
         end = start + len(line)
-        if any(a < end and start < b for a, b in taken):
+        # Lines and grids both run down the text: skip the grids above this line.
+        while grid is not None and grid[1] <= start:
+            grid = next(taken, None)
+        if grid is not None and grid[0] < end:
             continue
-        adjoining = bool(regions) and text[regions[-1].end : start].strip() == "" and (
-            "\n\n" not in text[regions[-1].end : start + 1]
+        adjoining = (
+            bool(regions)
+            and text[regions[-1].end : start].strip() == ""
+            and ("\n\n" not in text[regions[-1].end : start + 1])
         )
         reason = _tabular(line)
         if reason is None and adjoining and regions[-1].reason == TABULAR_TEXT:
