@@ -484,3 +484,19 @@ def test_parts_short_of_basic_spending_are_unverifiable_not_inconsistent():
     )
     (check,) = [c for c in run_checks(beyond) if c.id == "budget.basic_parts"]
     assert check.status == "source_inconsistency"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "本局年初预算200.00万元，决算支出180.00万元，其中人员经费120.00万元、公用经费40.00万元，执行率95.00%。",
+        "本局年初預算200.00萬元，決算支出180.00萬元，其中人員經費120.00萬元、公用經費40.00萬元，執行率95.00%。",
+    ],
+    ids=["simplified", "traditional"],
+)
+def test_a_report_in_traditional_characters_is_checked_like_one_in_simplified(text):
+    # 180 ÷ 200 is 90%, not the 95% the sentence states; and 120 + 40 is not 180.
+    report = report_with(text)
+    run_checks(report)
+    flagged = {c.id for c in report.checks if c.status == "source_inconsistency"}
+    assert flagged == {"text.execution_rate", "text.breakdown"}

@@ -24,12 +24,13 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 
 import cn2an
 from pydantic import BaseModel
 
 from jixiao.records import Check, Fact, IndicatorRecord, Rejected, Report
-from jixiao.structure.labels import simplified
+from jixiao.structure.labels import same_length_simplified, simplified
 from jixiao.structure.numbers import Quantity, find_quantities, parse_quantity
 from jixiao.structure.sections import Section, build_sections, flatten
 from jixiao.structure.tables import BudgetLine, Indicator, Table, build_tables, find_text_grids
@@ -155,6 +156,13 @@ class Context:
     text: str
     tables: list[Table]
     _sections: list[Section] | None = None
+
+    @cached_property
+    def words(self) -> str:
+        """The text with its words in simplified characters, every offset kept: what
+        the checks' keywords (其中, 占, 执行率, 项目 …) are looked for in, so that a
+        report in traditional characters is checked like any other."""
+        return same_length_simplified(self.text)
 
     def figure(self, path: str) -> Figure | None:
         return figure(path, get(self.report, path))
@@ -386,7 +394,7 @@ _SHARE = re.compile(
 
 def check_stated_shares(context: Context) -> list[Check]:
     """`X，占 Y 的 p%` wherever the text states it, and 人员控制率."""
-    text = context.text
+    text = context.words
     results = []
     for sentence in re.finditer(r"[^。\n]+", text):
         body = sentence.group()
@@ -701,7 +709,7 @@ def check_breakdowns(context: Context) -> list[Check]:
     """`合计 X，其中 A a、B b` in one sentence: the parts add up to the whole
     (amounts in parentheses, and comparisons with last year, are no parts)."""
     results = []
-    for sentence in re.finditer(r"[^。\n]+", context.text):
+    for sentence in re.finditer(r"[^。\n]+", context.words):
         body, offset = sentence.group(), sentence.start()
         splits = list(re.finditer(r"其中[:：，,]?", body))
         for number, split in enumerate(splits):
@@ -778,16 +786,16 @@ def check_stated_twice(context: Context) -> list[Check]:
     here, `476.21 万元` there) disagrees with itself, unless a figure the source
     states makes up the difference (001's 105.2 + 1839.27 = 1944.47)."""
     results = []
-    money = _money_figures(context.text, 0)
+    money = _money_figures(context.words, 0)
     explaining = [
-        f for f in money if not _COMPARATIVE.search(clause_before(context.text, f.fact.start))
+        f for f in money if not _COMPARATIVE.search(clause_before(context.words, f.fact.start))
     ]
     for path, label in _STATED_AS.items():
         known = context.figure(path)
         if known is None:
             continue
         for other in money:
-            clause = clause_before(context.text, other.fact.start)
+            clause = clause_before(context.words, other.fact.start)
             # A part, a share, a month's or last year's figure is another quantity.
             partial = re.search(r"其中|包括|占|月|上年|较", clause) or (
                 path == "budget.total_expenditure" and re.search(_NOT_THE_WHOLE, clause)
@@ -827,7 +835,7 @@ def check_project_totals(context: Context) -> list[Check]:
     projects' budgets and spending add up to the amounts it states."""
     projects = context.report.projects
     results = []
-    for sentence in re.finditer(r"[^。\n]+", context.text):
+    for sentence in re.finditer(r"[^。\n]+", context.words):
         body, offset = sentence.group(), sentence.start()
         counted = _PROJECT_COUNT.search(body)
         if counted is None or not projects:
@@ -837,7 +845,7 @@ def check_project_totals(context: Context) -> list[Check]:
         if count != len(projects):
             continue
         for stated in _money_figures(body, offset):
-            clause = clause_before(context.text, stated.fact.start)
+            clause = clause_before(context.words, stated.fact.start)
             # The projects' total is named 项目 or follows their count; the
             # sentence's other figures are of other things (基本支出 …).
             if "项目" not in clause and stated.fact.start < offset + counted.start():
@@ -965,7 +973,7 @@ def check_sentence_rates(context: Context) -> list[Check]:
     share called an execution rate (003's 476.21 ÷ 774.79 = 61.46%)."""
     results = []
     total = context.figure("budget.total_expenditure")
-    for sentence in re.finditer(r"[^。\n]+", context.text):
+    for sentence in re.finditer(r"[^。\n]+", context.words):
         body, offset = sentence.group(), sentence.start()
         segment_start = 0
         for rate in _RATE_SENTENCE.finditer(body):
@@ -1005,7 +1013,7 @@ def check_sentence_rates(context: Context) -> list[Check]:
 
 
 # Text that speaks to the model instead of reporting: a figure there is bait.
-INJECTION = re.compile(
+_INJECTION = re.compile(
     r"ignore\s+(all\s+|the\s+|any\s+|previous\s+|above\s+)*(instructions|prompts?|rules)"
     r"|disregard\s+(all\s+|the\s+|previous\s+)*instructions|system\s+prompt|you\s+are\s+now"
     r"|忽略.{0,8}(指令|指示|说明|要求|规则|提示)|无视.{0,8}(指令|要求|规则)|你现在是|系统提示|请(直接)?(报告|输出|填写).{0,10}(总|合计)",
@@ -1015,7 +1023,12 @@ INJECTION = re.compile(
 
 def injection_lines(text: str) -> list[tuple[int, int]]:
     """The spans of lines that address a model (prompt injection)."""
-    return [m.span() for m in re.finditer(r"[^\n]+", text) if INJECTION.search(m.group())]
+    return [m.span() for m in re.finditer(r"[^\n]+", text) if addresses_the_model(m.group())]
+
+
+def addresses_the_model(line: str) -> bool:
+    """Whether a line gives the model orders, in either script."""
+    return bool(_INJECTION.search(simplified(line)))
 
 
 def check_injection(context: Context) -> list[Check]:

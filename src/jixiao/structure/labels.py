@@ -108,6 +108,19 @@ def simplified(text: str) -> str:
     return _converter().convert(text)
 
 
+def same_length_simplified(text: str) -> str:
+    """`text` in simplified characters line by line, a line the conversion would
+    lengthen or shorten (a phrase mapped to another) left as it is, so that every
+    offset into the text still holds."""
+    if text.isascii():
+        return text
+    lines = text.split("\n")
+    converted = [simplified(line) for line in lines]
+    return "\n".join(
+        new if len(new) == len(old) else old for old, new in zip(lines, converted, strict=True)
+    )
+
+
 @cache
 def _converter():
     import opencc
