@@ -336,7 +336,9 @@ def _write_csv(tables: dict[str, list[dict[str, Any]]], out: Path) -> None:
         with (out / f"{name}.csv").open("w", encoding="utf-8-sig", newline="") as file:
             writer = csv.DictWriter(file, header)
             writer.writeheader()
-            writer.writerows(tables[name])
+            writer.writerows(
+                {key: _csv_cell(value) for key, value in row.items()} for row in tables[name]
+            )
 
 
 def _write_xlsx(tables: dict[str, list[dict[str, Any]]], out: Path) -> None:
@@ -347,18 +349,36 @@ def _write_xlsx(tables: dict[str, list[dict[str, Any]]], out: Path) -> None:
         sheet = workbook.create_sheet(name)
         sheet.append(header)
         for row in tables[name]:
-            sheet.append([_cell(row[column]) for column in header])
+            sheet.append([_xlsx_cell(sheet, row[column]) for column in header])
     partial = out.with_name(out.name + ".partial")
     workbook.save(partial)
     partial.replace(out)
 
 
-def _cell(value: Any) -> Any:
-    """A value as a spreadsheet cell; text that Excel would run as a formula is
-    kept as text (documents are untrusted)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
+# What makes a spreadsheet read a cell as a formula (OWASP's list for CSV
+# injection); documents are untrusted, so no text of theirs may start one.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?%?")
+
+
+def _csv_cell(value: Any) -> Any:
+    """A CSV value that no spreadsheet runs: text that would start a formula gets
+    the apostrophe Excel and LibreOffice read as "this is text" (a signed figure
+    such as -3.5 stays a figure)."""
+    formula = isinstance(value, str) and value.startswith(_FORMULA_START)
+    return "'" + value if formula and not _PLAIN_NUMBER.fullmatch(value) else value
+
+
+def _xlsx_cell(sheet: Any, value: Any) -> Any:
+    """An XLSX cell: text is stored as text, whatever it starts with (openpyxl
+    would store ``=…`` as a formula), so a reader sees the source's own words."""
+    if not isinstance(value, str):
+        return value
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.data_type = "s"
+    return cell
 
 
 def _write_parquet(tables: dict[str, list[dict[str, Any]]], out: Path) -> None:
