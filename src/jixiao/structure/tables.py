@@ -278,9 +278,6 @@ def _segments(grid: Grid) -> list[Table]:
     return tables
 
 
-UNKNOWN_TABLE = "a table of no known kind"
-
-
 def unread_cells(tables: Sequence[Table]) -> list[tuple[int, int, str]]:
     """Spans of table figures nothing reads: the figures of a table of no known kind
     (a project's header block aside, whose figures the funds rows repeat), and
@@ -295,7 +292,8 @@ def unread_cells(tables: Sequence[Table]) -> list[tuple[int, int, str]]:
                 if _is_number(cell) and not (column == 0 and _SERIAL_NUMBER.match(cell.text))
             ]
             if figures and table.form is None:
-                spans.append((figures[0].start, figures[-1].end, UNKNOWN_TABLE))
+                reason = "a table of no known kind"
+                spans.append((figures[0].start, figures[-1].end, reason))
         elif table.kind == "indicators":
             for column, role in enumerate(column_roles(table.header)):
                 if role != "other":
