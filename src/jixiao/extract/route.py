@@ -12,9 +12,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from jixiao.check import (
-    INJECTION,
-)
+from jixiao.check import addresses_the_model
 from jixiao.extract.answers import (
     BudgetAnswer,
     HeaderAnswer,
@@ -239,7 +237,7 @@ def _lines(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     lines = []
     for start, end in spans:
         for match in re.finditer(r"[^\n]*\S[^\n]*", text[start:end]):
-            if INJECTION.search(match.group()):
+            if addresses_the_model(match.group()):
                 continue
             line_start, line_end = start + match.start(), start + match.end()
             while line_end - line_start > _MAX_LINE_CHARS:
