@@ -118,3 +118,15 @@ def test_ingest_with_nothing_to_ingest_says_so(tmp_path):
     result = runner.invoke(app, ["ingest", str(tmp_path)])
     assert result.exit_code == 1
     assert str(tmp_path) in result.stderr and "no report files" in result.stderr
+
+
+@pytest.mark.parametrize("command", [["export", "--out", "r.json"], ["review"]])
+def test_a_reading_command_on_a_missing_database_is_an_error_not_a_new_database(
+    tmp_path, monkeypatch, command
+):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("JIXIAO_DB_URL")
+    result = runner.invoke(app, command)
+    assert result.exit_code == 1
+    assert "jixiao.db: no such database" in result.stderr and "--db" in result.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -335,11 +335,11 @@ def ingest(
         raise typer.Exit(code=1)
 
 
-def _store(db: str | None) -> Store:
+def _store(db: str | None, create: bool = True) -> Store:
     from jixiao.store import Store, StoreError
 
     try:
-        return Store(db)
+        return Store(db, create=create)
     except StoreError as error:
         _error(str(error))
         raise typer.Exit(code=1) from None
@@ -442,7 +442,7 @@ def export(
             f"{', '.join(sorted(unknown))}: use {', '.join(get_args(FactStatus))}",
             param_hint="--status",
         )
-    store = _store(db)
+    store = _store(db, create=False)
     try:
         count = write_export(exported_reports(store, status or ()), format, out)  # type: ignore[arg-type]
     finally:
@@ -486,7 +486,7 @@ def review(
             " (or set JIXIAO_REVIEW_TOKEN) so that only people with the token get in"
         )
         raise typer.Exit(code=2)
-    store = _store(db)
+    store = _store(db, create=False)
     shown = socket.gethostname() if host in ("0.0.0.0", "::") else host
     shown = f"[{shown}]" if ":" in shown else shown
     address = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")

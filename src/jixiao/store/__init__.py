@@ -70,7 +70,10 @@ def _sqlite_pragmas(connection, _record) -> None:
 
 
 class Store:
-    def __init__(self, url: str | None = None) -> None:
+    def __init__(self, url: str | None = None, *, create: bool = True) -> None:
+        """Open (and bring up to date) the database at `url`. With ``create=False``,
+        a SQLite file that does not exist is an error instead of a new, empty
+        database: commands that only read must not leave one behind."""
         self.url = database_url(url)
         try:
             self.engine: Engine = create_engine(self.url)
@@ -83,6 +86,11 @@ class Store:
         if self.engine.dialect.name == "sqlite":
             database = self.engine.url.database
             if database and database != ":memory:":
+                if not create and not Path(database).is_file():
+                    raise StoreError(
+                        f"{database}: no such database; give --db the database `jixiao ingest`"
+                        " wrote (`make samples` writes out/jixiao.db), or set JIXIAO_DB_URL"
+                    )
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
