@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
 
 # Excel keeps 15 significant digits and General shows at most 11 characters of
 # them; 10 significant digits drop the noise of binary floats (0.1+0.2).
@@ -52,14 +53,13 @@ def shown(value: float, code: str | None) -> str:
     """`value` as a cell with number format `code` shows it."""
     if not code or code.lower() in ("general", "@") or not math.isfinite(value):
         return general(value)
-    sections = _sections(code)
-    section, sign = sections[0], "-" if value < 0 else ""
+    sections = _compiled(code)
+    parsed, sign = sections[0], "-" if value < 0 else ""
     if value < 0 and len(sections) > 1:
         # A negative section writes the sign itself, as text: (1,234.00) or -1,234.00.
-        section, sign = sections[1], ""
+        parsed, sign = sections[1], ""
     elif value == 0 and len(sections) > 2:
-        section = sections[2]
-    parsed = _parse(section)
+        parsed = sections[2]
     if parsed.kind == "date":
         # A date code the reader did not recognise leaves the serial number.
         return _serial_date(value)
@@ -98,6 +98,12 @@ def show_date(moment: date | datetime | time | timedelta) -> str:
     if isinstance(moment, time):
         return moment.isoformat(timespec="seconds" if moment.second else "minutes")
     return moment.isoformat()
+
+
+@cache
+def _compiled(code: str) -> list[_Section]:
+    """A code's sections, parsed once: a sheet uses a few codes for all its cells."""
+    return [_parse(section) for section in _sections(code)]
 
 
 def _sections(code: str) -> list[str]:

@@ -232,10 +232,12 @@ def _xlsx_shown(path: Path, data: bytes) -> dict[str, _Shown]:
             sheet.reset_dimensions()
             shown_here = found[sheet.title] = _Shown()
             for row in sheet.iter_rows():
-                for cell in row:
-                    if cell.value is None:
-                        continue
-                    shown_here.holds(cell.row - 1, cell.column - 1)
+                cells = [cell for cell in row if cell.value is not None]
+                if not cells:
+                    continue
+                shown_here.holds(cells[0].row - 1, cells[0].column - 1)
+                shown_here.holds(cells[-1].row - 1, cells[-1].column - 1)
+                for cell in cells:
                     if isinstance(cell.value, int | float) and cell.number_format != "General":
                         shown_here.formats[cell.row - 1, cell.column - 1] = cell.number_format
         book.close()
