@@ -163,7 +163,7 @@ FEATURES_TEXT = """自评表
 产出指标\t数量指标\t养护里程\t≥120公里\t126公里\t20
 产出指标\t数量指标\t桥梁检查座数\t≥30座\t32\t10
 产出指标\t质量指标\t优良路率\t≥85%\t88.3%\t18.5
-填报日期\t2024-03-15
+填报日期\t2024-03-15\t#DIV/0!
 """
 
 
@@ -171,15 +171,15 @@ FEATURES_TEXT = """自评表
 def test_a_sheet_reads_as_it_shows(name):
     loaded = load(FIXTURES / name)
     # The title and 说明 rows are text lines; the formulas' cached values are
-    # read (1,150.85 and 93.22%); a hidden sheet, the far formatted cell and the
-    # empty row are not.
+    # read (1,150.85, 93.22% and #DIV/0!); a hidden sheet, the far formatted
+    # cell and the empty row are not.
     assert loaded.text == FEATURES_TEXT
     budget, indicators, dated = loaded.grids
     assert budget.caption == "说明：执行率为全年执行数占全年预算数的比例。\n单位：万元"
     assert [len(row) for row in budget.rows] == [6] * 4
     merged = [[cell.merged_above for cell in row[:2]] for row in indicators.rows]
     assert merged == [[False, False], [False, False], [True, True], [True, False]]
-    assert [cell.text for cell in dated.rows[0]] == ["填报日期", "2024-03-15"]
+    assert [cell.text for cell in dated.rows[0]] == ["填报日期", "2024-03-15", "#DIV/0!"]
     for grid in loaded.grids:
         assert grid.from_file
         assert all(loaded.text[c.start : c.end] == c.text for row in grid.rows for c in row)

@@ -61,7 +61,9 @@ class _Shown:
     """What a format records of how its cells are shown, by position."""
 
     formats: dict[Position, str] = field(default_factory=dict)  # number format codes
-    texts: dict[Position, str] = field(default_factory=dict)  # texts shown (ODS)
+    # Texts the file records as shown: an ODS cell's, a formula's error (#DIV/0!),
+    # which calamine reads as an empty cell.
+    texts: dict[Position, str] = field(default_factory=dict)
     merges: list[Merge] | None = None  # where calamine knows none (ODS)
     # The first and last row and column holding a value, None for none.
     corners: tuple[Position, Position] | None = None
@@ -238,8 +240,11 @@ def _xlsx_shown(path: Path, data: bytes) -> dict[str, _Shown]:
                 shown_here.holds(cells[0].row - 1, cells[0].column - 1)
                 shown_here.holds(cells[-1].row - 1, cells[-1].column - 1)
                 for cell in cells:
-                    if isinstance(cell.value, int | float) and cell.number_format != "General":
-                        shown_here.formats[cell.row - 1, cell.column - 1] = cell.number_format
+                    position = cell.row - 1, cell.column - 1
+                    if cell.data_type == "e":
+                        shown_here.texts[position] = str(cell.value)
+                    elif isinstance(cell.value, int | float) and cell.number_format != "General":
+                        shown_here.formats[position] = cell.number_format
         book.close()
     except Exception as error:  # openpyxl raises whatever its parsers raise
         raise _damaged(path, "XLSX", error) from error
@@ -262,7 +267,10 @@ def _xls_shown(path: Path, data: bytes) -> dict[str, _Shown]:
                     if kind in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):
                         continue
                     shown_here.holds(row, column)
-                    if kind == xlrd.XL_CELL_NUMBER:
+                    if kind == xlrd.XL_CELL_ERROR:
+                        code = sheet.cell_value(row, column)
+                        shown_here.texts[row, column] = xlrd.error_text_from_code.get(code, "#N/A")
+                    elif kind == xlrd.XL_CELL_NUMBER:
                         xf = book.xf_list[sheet.cell_xf_index(row, column)]
                         shown_here.formats[row, column] = book.format_map[xf.format_key].format_str
         book.release_resources()
