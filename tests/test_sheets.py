@@ -21,6 +21,7 @@ from jixiao.check import run_checks
 from jixiao.evaluate import comparable, score_report
 from jixiao.extract import from_tables
 from jixiao.load import LoadError, load, sniff
+from jixiao.load import sheet as sheet_loader
 from jixiao.load.numformat import shown
 from jixiao.pipeline import prepare
 
@@ -290,6 +291,13 @@ def test_bytes_that_are_no_workbook_say_so(tmp_path):
     path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600))
     with pytest.raises(LoadError, match="not a valid XLS"):
         load(path)
+
+
+def test_a_workbook_that_unpacks_to_far_more_than_a_report_is_refused_unread(monkeypatch):
+    # The real limit is hundreds of megabytes; the fixture unpacks to some kilobytes.
+    monkeypatch.setattr(sheet_loader, "MAX_UNPACKED_BYTES", 10_000)
+    with pytest.raises(LoadError, match="unpacks to"):
+        load(FIXTURES / "features.ods")
 
 
 def test_a_workbook_without_cells_says_so(tmp_path):

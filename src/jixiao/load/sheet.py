@@ -93,6 +93,8 @@ def load_ods(path: Path, data: bytes, digest: str) -> Loaded:
 
 def _load(path: Path, data: bytes, digest: str, kind: Format) -> Loaded:
     _refuse_encrypted(path, data, kind)
+    if kind != "xls":
+        _refuse_bomb(path, data)
     # Read before calamine, which holds a sheet's used range as one block: a
     # value in the sheet's far corner would take more memory than there is.
     shown_by_sheet = _SHOWN[kind](path, data)
@@ -153,6 +155,24 @@ def _refuse_encrypted(path: Path, data: bytes, kind: Format) -> None:
             return  # calamine says what is wrong
         if b"encryption-data" in manifest:
             raise protected
+
+
+# A report's workbook unpacks to a few megabytes. An archive that claims far
+# more is built to exhaust memory (a "zip bomb").
+MAX_UNPACKED_BYTES = 500 * 2**20
+
+
+def _refuse_bomb(path: Path, data: bytes) -> None:
+    try:
+        unpacked = sum(item.file_size for item in zipfile.ZipFile(io.BytesIO(data)).infolist())
+    except (zipfile.BadZipFile, OSError, EOFError):
+        return  # the readers say what is wrong
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise LoadError(
+            path,
+            f"the workbook unpacks to {unpacked / 2**20:,.0f} MB, far more than a report",
+            "check that it is the report; if it is, export its sheets as PDF",
+        )
 
 
 def _open(path: Path, data: bytes, kind: Format) -> python_calamine.CalamineWorkbook:
