@@ -5,6 +5,7 @@ tests/fixtures/make_sheets.py with openpyxl, LibreOffice and msoffcrypto-tool)."
 
 from __future__ import annotations
 
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -277,6 +278,12 @@ def test_a_password_protected_workbook_says_so(name):
     with pytest.raises(LoadError, match="password-protected") as error:
         load(FIXTURES / name)
     assert "without one" in error.value.hint
+
+
+def test_an_encrypted_xlsx_named_xls_says_it_is_password_protected(tmp_path):
+    shutil.copy(FIXTURES / "encrypted.xlsx", tmp_path / "locked.xls")
+    with pytest.raises(LoadError, match="password-protected"):
+        load(tmp_path / "locked.xls")
 
 
 @pytest.mark.parametrize("name", ["features.xlsx", "features.xls", "features.ods"])

@@ -139,9 +139,9 @@ def _refuse_encrypted(path: Path, data: bytes, kind: Format) -> None:
     the encryption in its manifest.
     """
     protected = LoadError(path, "the workbook is password-protected", _NO_PASSWORD)
+    if data.startswith(_OLE2_MAGIC) and "EncryptedPackage".encode("utf-16-le") in data:
+        raise protected
     if kind != "xls" and data.startswith(_OLE2_MAGIC):
-        if "EncryptedPackage".encode("utf-16-le") in data:
-            raise protected
         raise LoadError(
             path,
             f"not a valid {kind.upper()} (an old binary .xls file, or a password-protected"
