@@ -247,6 +247,20 @@ def test_a_label_row_stays_in_its_table_and_a_title_row_starts_another(tmp_path)
     assert [cell.text for cell in second.rows[1]] == ["项目支出", "3", "2.5"]
 
 
+def test_a_label_wrapped_in_its_cell_reads_as_one_line(tmp_path):
+    book = openpyxl.Workbook()
+    book.active.append(["项目", "年初\n预算数", "全年预算数\n（万元）", "Note\nA", "  说明\t"])
+    book.save(tmp_path / "wrapped.xlsx")
+    row = load(tmp_path / "wrapped.xlsx").grids[0].rows[0]
+    assert [cell.text for cell in row] == [
+        "项目",
+        "年初预算数",
+        "全年预算数（万元）",
+        "Note A",
+        "说明",
+    ]
+
+
 def test_a_stray_cell_at_the_sheets_far_end_is_refused_not_read(tmp_path):
     book = openpyxl.Workbook()
     book.active["A1"] = "项目名称"
