@@ -140,6 +140,10 @@ def test_supported_suffixes() -> None:
         ".tif",
         ".tiff",
         ".bmp",
+        ".xlsx",
+        ".xlsm",
+        ".xls",
+        ".ods",
     }
 
 

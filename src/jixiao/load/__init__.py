@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import io
 import zipfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from jixiao.document import Format, Loaded
 from jixiao.load.base import LoadError, empty
 from jixiao.load.image import load_image
 from jixiao.load.pdf import load_pdf
+from jixiao.load.sheet import load_ods, load_xls, load_xlsx
 from jixiao.load.text import detect_encoding, load_txt
 from jixiao.load.word import load_docx
 
@@ -35,6 +37,9 @@ _LOADERS: dict[Format, Callable[[Path, bytes, str], Loaded]] = {
     "docx": load_docx,
     "pdf": load_pdf,
     "image": load_image,
+    "xlsx": load_xlsx,
+    "xls": load_xls,
+    "ods": load_ods,
 }
 
 # The suffixes a folder walk picks up, and the format a file of that name is
@@ -49,6 +54,10 @@ _SUFFIXES: dict[str, Format] = {
     ".tif": "image",
     ".tiff": "image",
     ".bmp": "image",
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",  # read like .xlsx: its macros never run
+    ".xls": "xls",
+    ".ods": "ods",
 }
 SUPPORTED_SUFFIXES: frozenset[str] = frozenset(_SUFFIXES)
 
@@ -82,11 +91,18 @@ def _is_bmp(data: bytes) -> bool:
 def _zip_format(data: bytes) -> Format | None:
     """An Office archive's format from the parts it holds."""
     try:
-        names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
-    except (zipfile.BadZipFile, OSError, EOFError):
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        names = set(archive.namelist())
+        mimetype = archive.read("mimetype")[:100] if "mimetype" in names else b""
+    except (zipfile.BadZipFile, OSError, EOFError, KeyError, zlib.error):
         return None
     if "word/document.xml" in names:
         return "docx"
+    if "xl/workbook.xml" in names:
+        return "xlsx"
+    # An OpenDocument file names its kind in its first member (a template too).
+    if mimetype.startswith(b"application/vnd.oasis.opendocument.spreadsheet"):
+        return "ods"
     return None
 
 
