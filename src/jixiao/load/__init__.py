@@ -23,6 +23,7 @@ from pathlib import Path
 
 from jixiao.document import Format, Loaded
 from jixiao.load.base import LoadError, empty
+from jixiao.load.html import load_html, looks_like_html
 from jixiao.load.image import load_image
 from jixiao.load.pdf import load_pdf
 from jixiao.load.text import detect_encoding, load_txt
@@ -35,6 +36,7 @@ _LOADERS: dict[Format, Callable[[Path, bytes, str], Loaded]] = {
     "docx": load_docx,
     "pdf": load_pdf,
     "image": load_image,
+    "html": load_html,
 }
 
 # The suffixes a folder walk picks up, and the format a file of that name is
@@ -49,6 +51,10 @@ _SUFFIXES: dict[str, Format] = {
     ".tif": "image",
     ".tiff": "image",
     ".bmp": "image",
+    ".html": "html",
+    ".htm": "html",
+    ".shtml": "html",
+    ".xhtml": "html",
 }
 SUPPORTED_SUFFIXES: frozenset[str] = frozenset(_SUFFIXES)
 
@@ -67,6 +73,9 @@ def sniff(data: bytes) -> Format | None:
         return "image"
     if data.startswith(_ZIP_MAGIC):
         return _zip_format(data)
+    if looks_like_html(data):
+        # Also a page saved as .txt, or served as .doc by a portal.
+        return "html"
     return None
 
 
