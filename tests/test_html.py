@@ -266,11 +266,14 @@ def test_blocks_make_lines_and_white_space_collapses_as_a_browser_shows_it(tmp_p
         "<p>换行<br>之后<br><br>空一行</p><ul><li>甲</li><li>乙</li></ul>"
         "<h3>标题</h3><span>行内</span><a href='#'>链接</a><span>相连</span>"
         "<pre>预格式\n  保留\t制表</pre><p>   </p><div><div>嵌套块</div></div>"
+        # Word's list numbers sit in conditional comments that browsers show.
+        "<p class=MsoListParagraph><![if !supportLists]><span>一、<span>&nbsp;</span></span>"
+        "<![endif]>部门概况<o:p></o:p></p>"
     )
     loaded = load_page(tmp_path, page(body))
     assert loaded.text == (
         "第一行加粗 斜体 续写\n  两个不折叠的空格\n　　全角缩进保留\n换行\n之后\n\n空一行\n"
-        "甲\n乙\n标题\n行内链接相连\n预格式\n  保留\t制表\n嵌套块\n"
+        "甲\n乙\n标题\n行内链接相连\n预格式\n  保留\t制表\n嵌套块\n一、 部门概况\n"
     )
 
 
