@@ -251,6 +251,17 @@ def test_a_wrapper_named_like_furniture_that_holds_the_article_stays(tmp_path):
     assert load_page(tmp_path, page(body)).text == "\n".join(ARTICLE) + "\n"
 
 
+def test_the_article_is_never_followed_past_a_table_of_figures(tmp_path):
+    """A line of text holding most of the page's text is not the article
+    when the table beside it is the report."""
+    body = (
+        f"<nav>{links(SECTIONS)}</nav><div><p>{ARTICLE[1]}</p>"
+        "<table><tr><td>合计</td><td>12.50</td></tr></table></div>"
+    )
+    loaded = load_page(tmp_path, page(body))
+    assert loaded.text == f"{ARTICLE[1]}\n合计\t12.50\n"
+
+
 def test_a_page_of_only_an_article_is_read_whole(tmp_path):
     loaded = load_page(tmp_path, page("".join(f"<p>{p}</p>" for p in ARTICLE)))
     assert loaded.text == "\n".join(ARTICLE) + "\n"
@@ -448,10 +459,8 @@ def test_a_corpus_report_as_a_saved_page_reads_like_its_text(tmp_path, spec, sty
 # --- a page another program wrote -----------------------------------------------------------
 
 
-def _maker():
-    spec = importlib.util.spec_from_file_location(
-        "make_html_fixture", FIXTURES / "make_html_fixture.py"
-    )
+def _maker(name: str = "make_html_fixture"):
+    spec = importlib.util.spec_from_file_location(name, FIXTURES / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -488,3 +497,80 @@ def test_the_libreoffice_fixture_can_be_made_again(tmp_path):
     source = tmp_path / "report.docx"
     maker.write_docx(source)
     check_libreoffice_page(maker.convert(source, tmp_path))
+
+
+# --- a page saved as one file (MHTML) ---------------------------------------------------------
+
+
+def word_archive(html: str) -> bytes:
+    """A page as Word's "single file web page" writes it: a MIME archive whose
+    page is quoted-printable, labelled GB2312 in its part header (and holding
+    GBK characters beyond it, as such pages do)."""
+    import quopri
+    from email.mime.multipart import MIMEMultipart
+    from email.mime.nonmultipart import MIMENonMultipart
+    from email.mime.text import MIMEText
+
+    archive = MIMEMultipart("related")
+    archive["X-Document-Type"] = "Document"
+    page = MIMENonMultipart("text", "html", charset="gb2312")
+    page.set_payload(quopri.encodestring(html.encode("gbk")).decode("ascii"))
+    page["Content-Transfer-Encoding"] = "quoted-printable"
+    page["Content-Location"] = "file:///C:/report.htm"
+    archive.attach(page)
+    archive.attach(MIMEText("p { margin: 0 }", "css"))
+    return archive.as_bytes()
+
+
+def test_a_word_web_archive_named_doc_is_read_by_its_part_header(tmp_path):
+    # No meta in the page: the charset is the part header's alone.
+    html = f"<html><body><p>{GBK_TEXT}</p><table><tr><td>合计</td><td>12.50</td></tr></table>"
+    data = word_archive(html + "</body></html>")
+    assert sniff(data) == "html"
+    loaded = load_page(tmp_path, data, "report.doc")
+    assert loaded.encoding == "gb18030"
+    assert loaded.text == f"{GBK_TEXT}\n合计\t12.50\n"
+
+
+def test_a_web_archive_without_a_page_is_a_clear_error(tmp_path):
+    from email.mime.multipart import MIMEMultipart
+    from email.mime.text import MIMEText
+
+    archive = MIMEMultipart("related")
+    archive.attach(MIMEText("p { margin: 0 }", "css"))
+    with pytest.raises(LoadError, match="web archive"):
+        load_page(tmp_path, archive.as_bytes(), "page.mht")
+
+
+def test_mail_that_is_not_a_web_archive_is_not_a_page():
+    assert sniff(b"MIME-Version: 1.0\nContent-Type: text/plain\n\nhello\n") is None
+    assert sniff(b"Subject: x\n\nContent-Type: multipart/related\nMIME-Version: 1.0\n") is None
+
+
+def check_chromium_archive(path: Path, tmp_path: Path) -> None:
+    maker = _maker("make_mhtml_fixture")
+    loaded = load(path)
+    assert loaded.format == "html"
+    assert "访问量" not in loaded.text and "版权所有" not in loaded.text
+    assert_cells_at_offsets(loaded)
+    text_path = tmp_path / "report.txt"
+    text_path.write_text(render_text(localise(maker.SPEC()), "tab_rows"), encoding="utf-8")
+    html_record, _ = record_of(path)
+    text_record, _ = record_of(text_path)
+    assert html_record["indicators"] and comparable_rows(html_record) == comparable_rows(
+        text_record
+    )
+    assert figures(html_record) == figures(text_record)
+
+
+def test_a_page_chromium_saved_as_a_web_archive_reads_like_its_text(tmp_path):
+    check_chromium_archive(FIXTURES / "chromium_report.mht", tmp_path)
+
+
+def test_the_chromium_fixture_can_be_made_again(tmp_path):
+    require(Path("/usr/bin/chromium"), "apt-get install chromium")
+    maker = _maker("make_mhtml_fixture")
+    page = tmp_path / "report.html"
+    render_html(localise(maker.SPEC()), page, maker.STYLE)
+    maker.save_archive(page, tmp_path / "report.mht")
+    check_chromium_archive(tmp_path / "report.mht", tmp_path)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from jixiao.document import Format, Loaded
 from jixiao.load.base import LoadError, empty
-from jixiao.load.html import load_html, looks_like_html
+from jixiao.load.html import is_web_archive, load_html, looks_like_html
 from jixiao.load.image import load_image
 from jixiao.load.pdf import load_pdf
 from jixiao.load.text import detect_encoding, load_txt
@@ -55,6 +55,8 @@ _SUFFIXES: dict[str, Format] = {
     ".htm": "html",
     ".shtml": "html",
     ".xhtml": "html",
+    ".mht": "html",
+    ".mhtml": "html",
 }
 SUPPORTED_SUFFIXES: frozenset[str] = frozenset(_SUFFIXES)
 
@@ -73,8 +75,9 @@ def sniff(data: bytes) -> Format | None:
         return "image"
     if data.startswith(_ZIP_MAGIC):
         return _zip_format(data)
-    if looks_like_html(data):
-        # Also a page saved as .txt, or served as .doc by a portal.
+    if looks_like_html(data) or is_web_archive(data):
+        # Also a page saved as .txt, or served as .doc by a portal (Word's
+        # "single file web page" too).
         return "html"
     return None
 

@@ -1,8 +1,13 @@
 """Web pages (HTML) saved from a portal: the article's text and its tables.
 
+A page saved as a single file (a web archive, MHTML: ``.mht``, or a Word
+document saved so and named ``.doc``) is unpacked with the standard library's
+MIME parser, and its page read.
+
 The bytes are decoded by their byte order mark, else by the charset the page
-declares (``<meta charset>``, an ``http-equiv`` Content-Type, an XML
-declaration) where the bytes bear it out, else by `detect_encoding`. lxml's
+declares (the archive's Content-Type, ``<meta charset>``, an ``http-equiv``
+Content-Type, an XML declaration) where the bytes bear it out, else by
+`detect_encoding`. lxml's
 HTML parser (libxml2) reads the page: nothing in it runs and nothing is
 fetched. What a browser does not show never becomes text: scripts, styles,
 templates, comments, form controls and hidden elements are dropped.
@@ -28,6 +33,8 @@ is read as the blocks it holds.
 from __future__ import annotations
 
 import codecs
+import email
+import email.policy
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -62,6 +69,37 @@ def looks_like_html(data: bytes) -> bool:
     return bool(_OPENS_AS_HTML.match(head) or _EARLY_TAG.search(head[:_EARLY]))
 
 
+# A web archive opens with mail headers, MIME-Version among them, and says it
+# is a page with the parts it needs.
+_ARCHIVE_HEADERS = re.compile(
+    rb"\A(?:[\x21-\x39\x3b-\x7e]+:[^\n]*\n(?:[ \t][^\n]*\n)*)*?"
+    rb"content-type:\s*multipart/related",
+    re.IGNORECASE,
+)
+
+
+def is_web_archive(data: bytes) -> bool:
+    """Whether `data` is a web page saved as one file (MHTML)."""
+    head = data[:4096].replace(b"\r\n", b"\n")
+    return b"mime-version:" in head.lower() and bool(_ARCHIVE_HEADERS.match(head))
+
+
+def _unpack(path: Path, data: bytes) -> tuple[bytes, str | None]:
+    """A web archive's page (the first HTML part, its transfer encoding undone)
+    and the charset its headers give."""
+    archive = email.message_from_bytes(data, policy=email.policy.compat32)
+    for part in archive.walk():
+        if part.get_content_type() == "text/html":
+            payload = part.get_payload(decode=True)
+            if isinstance(payload, bytes) and payload.strip():
+                return payload, part.get_content_charset()
+    raise LoadError(
+        path,
+        "a web archive (MHTML) with no page in it",
+        "open it in a browser and save the page as HTML, or print it to PDF",
+    )
+
+
 def _head_text(head: bytes) -> str | None:
     """The first bytes as text: page tags are ASCII in every encoding but
     UTF-16, which is told by its BOM or its NUL bytes."""
@@ -93,14 +131,17 @@ _LABELS = {
 _TRUSTED = frozenset({"utf-8", "gb18030", "big5hkscs"})
 
 
-def declared_encoding(data: bytes) -> str | None:
-    """The Python codec of the charset a page declares in its first bytes, or
-    None where it declares none this module trusts."""
-    head = data[:8192]
-    match = _XML_ENCODING.match(head) or _META_CHARSET.search(head)
-    if match is None:
-        return None
-    label = match.group(1).decode("ascii").lower()
+def declared_encoding(data: bytes, label: str | None = None) -> str | None:
+    """The Python codec of the charset `label` names (an archive's header),
+    else the one a page declares in its first bytes; None where neither names
+    one this module trusts."""
+    if label is None:
+        head = data[:8192]
+        match = _XML_ENCODING.match(head) or _META_CHARSET.search(head)
+        if match is None:
+            return None
+        label = match.group(1).decode("ascii")
+    label = label.lower()
     label = _LABELS.get(label, label)
     try:
         codec = codecs.lookup(label).name
@@ -109,9 +150,11 @@ def declared_encoding(data: bytes) -> str | None:
     return codec if codec in _TRUSTED else None
 
 
-def _decode(path: Path, data: bytes) -> tuple[str, str]:
-    """The page's encoding and text."""
-    declared = None if data.startswith(_BOMS) else declared_encoding(data)
+def _decode(path: Path, data: bytes, label: str | None = None) -> tuple[str, str]:
+    """The page's encoding and text; `label`, the charset its archive names."""
+    declared = None
+    if not data.startswith(_BOMS):
+        declared = declared_encoding(data, label) or declared_encoding(data)
     if declared is not None:
         try:
             return declared, data.decode(declared)
@@ -259,21 +302,41 @@ _NAME_WORDS = re.compile(r"[-_\s]+")
 _TITLE_GAP = 200
 # A child holding this share of its parent's text is where the article is.
 _CONCENTRATED = 0.7
+# A table whose text is no more than this share outside links is a menu.
+_LINKISH_TABLE = 0.5
 
 
 def _article(body: etree._Element) -> tuple[etree._Element, etree._Element | None]:
-    """The element holding the article, and the heading above it outside it."""
+    """The element holding the article, and the heading above it outside it.
+
+    The article is followed down into a child holding most of the text, and
+    never past a table of figures it holds: a short report can be a line of
+    text and a table.
+    """
     weights = _weights(body)
+    figures = [
+        set(table.iterancestors())
+        for table in body.iter("table")
+        if _holds_figures(table, weights[table]) and not _is_layout(table)
+    ]
     node = body
     while True:
         children = [child for child in _content_children(node) if weights[child]]
         if not children:
             break
         best = max(children, key=weights.__getitem__)
-        if weights[best] < _CONCENTRATED * weights[node]:
+        if weights[best] < _CONCENTRATED * weights[node] or any(
+            node in above and best not in above for above in figures
+        ):
             break
         node = best
     return node, _title_above(body, node)
+
+
+def _holds_figures(table: etree._Element, weight: int) -> bool:
+    """Whether a table holds text of its own, not links (a menu laid out as a
+    row of cells holds only links and separators)."""
+    return weight > _LINKISH_TABLE * _visible_length(table.text_content())
 
 
 def _content_children(node: etree._Element) -> list[etree._Element]:
@@ -588,7 +651,10 @@ _XML_DECLARATION = re.compile(r"\A\s*<\?xml[^>]*>")
 
 
 def load_html(path: Path, data: bytes, digest: str) -> Loaded:
-    encoding, source = _decode(path, data)
+    label = None
+    if is_web_archive(data):
+        data, label = _unpack(path, data)
+    encoding, source = _decode(path, data, label)
     # lxml refuses text that declares its own encoding, and control characters.
     source = _CONTROLS.sub("", _XML_DECLARATION.sub("", source, count=1))
     # The parser drops comments (Word's conditional ones too) and processing
