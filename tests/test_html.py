@@ -232,6 +232,15 @@ def test_the_article_and_its_title_without_the_site_around_them(tmp_path, body):
     assert loaded.text == "\n".join(("某县交通运输局2024年度项目支出绩效自评报告", *ARTICLE)) + "\n"
 
 
+def test_an_article_with_its_own_title_takes_no_heading_from_above(tmp_path):
+    body = (
+        "<div class='k1'><h1>某县人民政府</h1></div>"
+        f"<div class='k2'><h1>报告标题</h1>{''.join(f'<p>{p}</p>' for p in ARTICLE)}</div>"
+    )
+    loaded = load_page(tmp_path, page(body))
+    assert loaded.text == "\n".join(("报告标题", *ARTICLE)) + "\n"
+
+
 def test_site_furniture_with_much_text_of_its_own_is_dropped_by_its_name(tmp_path):
     """A short article (a table, a line) on a page whose header and footer hold
     more text than it does, none of it in links."""

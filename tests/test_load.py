@@ -144,6 +144,8 @@ def test_supported_suffixes() -> None:
         ".htm",
         ".shtml",
         ".xhtml",
+        ".mht",
+        ".mhtml",
     }
 
 

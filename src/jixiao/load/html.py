@@ -348,8 +348,8 @@ def _content_children(node: etree._Element) -> list[etree._Element]:
 def _title_above(body: etree._Element, article: etree._Element) -> etree._Element | None:
     """The last heading before `article` with little text (links included:
     a menu is no gap to reach over) between them."""
-    if article is body:
-        return None
+    if article is body or next(article.iter("h1"), None) is not None:
+        return None  # the page's only article, or one that has its title
     between = 0
     for element in _preceding(article):
         if element.tag in _HEADINGS or _is_titled(element):
