@@ -7,18 +7,24 @@ MIME parser, and its page read.
 The bytes are decoded by their byte order mark, else by the charset the page
 declares (the archive's Content-Type, ``<meta charset>``, an ``http-equiv``
 Content-Type, an XML declaration) where the bytes bear it out, else by
-`detect_encoding`. lxml's
-HTML parser (libxml2) reads the page: nothing in it runs and nothing is
-fetched. What a browser does not show never becomes text: scripts, styles,
-templates, comments, form controls and hidden elements are dropped.
+`detect_encoding`. lxml's HTML parser (libxml2) reads the page: nothing in it
+runs and nothing is fetched. What a browser does not show never becomes text:
+scripts, styles, templates, comments, form controls and hidden elements are
+dropped.
 
 The article is picked by structure, not by any site's class names: what
 announces itself as site furniture (``nav``, ``aside``, page-level ``header``
 and ``footer``, ARIA landmarks, class or id words such as ``breadcrumb`` or
 ``share``) is dropped, then from ``body`` down the element holding most of
 the text outside links is followed for as long as one child holds most of its
-parent's. Navigation is mostly links and so weighs nothing. The heading just
-above the article (its title, often outside the article's own block) is kept.
+parent's, never past a table of figures. Navigation is mostly links and so
+weighs nothing; lists of links left inside the article (share buttons,
+related articles) are dropped. The heading just above the article (its
+title, often outside the article's own block) is kept. (readability-lxml was
+tried for this and drops small tables of figures whole, a report's core.)
+
+A page with no block markup at all is text wrapped in tags: its line breaks
+and tabs are kept as written.
 
 Text is laid out as a browser shows it: block elements start lines, inline
 ones do not, runs of white space collapse to one space (``&nbsp;`` is a space
