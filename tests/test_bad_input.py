@@ -41,6 +41,10 @@ CASES: dict[str, tuple[bytes, str | None]] = {
         ("<html><script>alert('x')</script><b>加粗</b>\n" + SAMPLE).encode(),
         None,
     ),
+    "markup-inside-text.txt": (
+        (SAMPLE + "\n<html><script>alert('x')</script><b>加粗</b>\n").encode(),
+        None,
+    ),
     "table-of-10000-rows.txt": (
         (
             "一级指标\t二级指标\t三级指标\t指标值\t实际完成值\t分值\t得分\n"
@@ -97,7 +101,8 @@ def test_a_bad_file_is_a_clear_error(outcomes, name):
 
 
 @pytest.mark.parametrize(
-    "name", ["gb18030.txt", "zero-width-and-controls.txt", "html-and-script.txt"]
+    "name",
+    ["gb18030.txt", "zero-width-and-controls.txt", "html-and-script.txt", "markup-inside-text.txt"],
 )
 def test_an_odd_but_good_file_gives_its_record(outcomes, name):
     outcome = outcomes[name]
@@ -105,9 +110,16 @@ def test_an_odd_but_good_file_gives_its_record(outcomes, name):
     assert len(outcome.report.indicators) == 11
 
 
-def test_markup_stays_text(outcomes):
-    text = outcomes["html-and-script.txt"].report.document.text
-    assert "<script>alert('x')</script>" in text
+def test_a_page_saved_as_text_is_read_as_a_page_and_its_script_dropped(outcomes):
+    document = outcomes["html-and-script.txt"].report.document
+    assert document.format == "html"
+    assert "alert" not in document.text and document.text.startswith("加粗\n")
+
+
+def test_markup_inside_a_text_report_stays_text(outcomes):
+    document = outcomes["markup-inside-text.txt"].report.document
+    assert document.format == "txt"
+    assert "<html><script>alert('x')</script><b>加粗</b>" in document.text
 
 
 def test_a_ten_thousand_row_table_is_read_whole(outcomes):

@@ -13,7 +13,7 @@ from typing import Literal
 
 from jixiao.offsets import OffsetMap
 
-Format = Literal["txt", "docx", "pdf", "image", "xlsx", "xls", "ods"]
+Format = Literal["txt", "docx", "pdf", "image", "xlsx", "xls", "ods", "html"]
 
 
 @dataclass(frozen=True)

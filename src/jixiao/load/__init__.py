@@ -24,6 +24,7 @@ from pathlib import Path
 
 from jixiao.document import Format, Loaded
 from jixiao.load.base import LoadError, empty
+from jixiao.load.html import is_web_archive, load_html, looks_like_html
 from jixiao.load.image import load_image
 from jixiao.load.pdf import load_pdf
 from jixiao.load.sheet import load_ods, load_xls, load_xlsx
@@ -40,6 +41,7 @@ _LOADERS: dict[Format, Callable[[Path, bytes, str], Loaded]] = {
     "xlsx": load_xlsx,
     "xls": load_xls,
     "ods": load_ods,
+    "html": load_html,
 }
 
 # The suffixes a folder walk picks up, and the format a file of that name is
@@ -58,6 +60,12 @@ _SUFFIXES: dict[str, Format] = {
     ".xlsm": "xlsx",  # read like .xlsx: its macros never run
     ".xls": "xls",
     ".ods": "ods",
+    ".html": "html",
+    ".htm": "html",
+    ".shtml": "html",
+    ".xhtml": "html",
+    ".mht": "html",
+    ".mhtml": "html",
 }
 SUPPORTED_SUFFIXES: frozenset[str] = frozenset(_SUFFIXES)
 
@@ -76,6 +84,10 @@ def sniff(data: bytes) -> Format | None:
         return "image"
     if data.startswith(_ZIP_MAGIC):
         return _zip_format(data)
+    if looks_like_html(data) or is_web_archive(data):
+        # Also a page saved as .txt, or served as .doc by a portal (Word's
+        # "single file web page" too).
+        return "html"
     return None
 
 
