@@ -171,7 +171,9 @@ def test_a_recorded_corpus_report_replays_with_every_fact_in_its_source(cassette
 def test_the_corpus_reports_make_record_lists_are_the_recorded_ones():
     """`make record` re-records exactly the corpus reports that have cassettes."""
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
-    listed = re.search(r"CORPUS_RECORDED := \$\(addprefix tests/corpus/,(.*?)\)", makefile, re.DOTALL)
+    listed = re.search(
+        r"CORPUS_RECORDED := \$\(addprefix tests/corpus/,(.*?)\)", makefile, re.DOTALL
+    )
     assert listed is not None
     names = {Path(name).stem for name in listed.group(1).replace("\\", " ").split()}
     assert names == {path.stem for path in RECORDED} and len(names) >= 2

@@ -160,6 +160,7 @@ def test_an_answer_cut_by_the_output_budget_splits_a_table_request_keeping_its_t
     request = Request(TABLE, [(0, 7), (8, 17), (18, 27)], text)
     cut = json.loads(completion('{"rows": [{"level3": "巡查'))
     cut["choices"][0]["finish_reason"] = "length"
+
     def answer(body: dict) -> Step:
         asked = body["messages"][1]["content"]
         if "巡查里程" in asked and "设施完好率" in asked:

@@ -299,7 +299,9 @@ def unread_cells(tables: Sequence[Table]) -> list[tuple[int, int, str]]:
                 if role != "other":
                     continue
                 figures = [
-                    row[column] for row in table.rows if column < len(row) and _is_number(row[column])
+                    row[column]
+                    for row in table.rows
+                    if column < len(row) and _is_number(row[column])
                 ]
                 if figures:
                     reason = f"the column “{table.header[column]}”, which no vocabulary names"
