@@ -130,3 +130,39 @@ def test_a_reading_command_on_a_missing_database_is_an_error_not_a_new_database(
     assert result.exit_code == 1
     assert "jixiao.db: no such database" in result.stderr and "--db" in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_mistyped_path_is_an_error_and_what_the_walk_leaves_out_is_named(tmp_path):
+    from conftest import ROOT
+
+    from jixiao.store import Store
+
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    (folder / SAMPLES[0].name).write_bytes(SAMPLES[0].read_bytes())
+    (folder / "notes.xyz").write_text("备忘", encoding="utf-8")
+    (folder / "~$budget.xlsx").write_bytes(b"lock")
+    (folder / ".draft.txt").write_text("草稿", encoding="utf-8")
+    missing = tmp_path / "reprots"
+    db = tmp_path / "jixiao.db"
+    arguments = ["ingest", str(folder), str(missing), "--db", str(db), "--verbose"]
+    result = runner.invoke(app, [*arguments, "--replay", str(ROOT / "cassettes")])
+    assert result.exit_code == 1
+    assert f"{missing}: no such file" in result.stderr
+    assert "left out 3 files: " in " ".join(result.stderr.split())
+    for name, reason in [
+        ("notes.xyz", "not a report format"),
+        ("~$budget.xlsx", "an Office lock file"),
+        (".draft.txt", "hidden"),
+    ]:
+        assert f"{folder / name}: {reason}" in result.stderr
+    assert "1 ingested, 0 skipped, 0 failed" in result.stdout
+    store = Store(str(db))
+    try:
+        from sqlalchemy import text
+
+        with store.engine.connect() as connection:
+            paths = connection.execute(text("SELECT path FROM documents")).scalars().all()
+    finally:
+        store.close()
+    assert paths == [str(folder / SAMPLES[0].name)]  # the mistyped path is no stored report

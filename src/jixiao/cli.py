@@ -259,19 +259,27 @@ def ingest(
     model: _Model = None,
     base_url: _BaseUrl = None,
     mode: _Mode = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", help="List each file a folder walk leaves out.")
+    ] = False,
 ) -> None:
     """Ingest reports into the database: skips what it already holds, records what fails."""
     from jixiao.ingest import Batch, report_files
+    from jixiao.load import SUPPORTED_SUFFIXES
     from jixiao.store import safe_url
 
     client, cassettes, cassette_mode = _client(
         replay, record, no_cache, model, base_url, mode, concurrency
     )
-    files = report_files(paths)
+    found = report_files(paths)
+    for path in found.missing:
+        _error(f"{path}: no such file, folder or pattern match — check the path")
+    _passed_over(found.passed_over, verbose)
+    files = found.files
     if not files:
         _error(
-            f"{' '.join(map(str, paths))}: no report files found — give .txt, .docx, .pdf or"
-            " image files, or folders holding them"
+            f"{' '.join(map(str, paths))}: no report files found — give report files"
+            f" ({', '.join(sorted(SUPPORTED_SUFFIXES))}) or folders holding them"
         )
         raise typer.Exit(code=1)
     store = _store(db)
@@ -331,8 +339,24 @@ def ingest(
         f"unread: {tally.unread} of {tally.done} reports hold figures nothing read"
         " (marked in review)"
     )
-    if tally.failed:
+    if tally.failed or found.missing:
         raise typer.Exit(code=1)
+
+
+def _passed_over(passed_over: list[tuple[Path, str]], verbose: bool) -> None:
+    """How many files the folder walk left out and why; each of them with --verbose."""
+    if not passed_over:
+        return
+    reasons = Counter(reason for _, reason in passed_over)
+    errors.print(
+        f"left out {len(passed_over)} files: "
+        + ", ".join(f"{count} {reason}" for reason, count in reasons.most_common())
+        + ("" if verbose else " (--verbose lists them)"),
+        soft_wrap=True,
+    )
+    if verbose:
+        for path, reason in passed_over:
+            errors.print(f"  {escape(str(path))}: {reason}", soft_wrap=True)
 
 
 def _store(db: str | None, create: bool = True) -> Store:

@@ -29,7 +29,7 @@ from concurrent.futures import (
     wait,
 )
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -48,27 +48,50 @@ _GLOB_CHARACTERS = frozenset("*?[")
 DEFAULT_CPU_TIMEOUT = 1800.0
 
 
-def report_files(paths: Iterable[Path]) -> list[Path]:
-    """The report files named: folders walked (hidden files left out), glob
-    patterns expanded, files taken as they are."""
-    files: list[Path] = []
+@dataclass
+class Found:
+    """What a list of paths names: the report files, the paths that name nothing,
+    and the files a folder walk or a pattern passed over, each with why."""
+
+    files: list[Path] = field(default_factory=list)
+    missing: list[Path] = field(default_factory=list)
+    passed_over: list[tuple[Path, str]] = field(default_factory=list)
+
+
+def report_files(paths: Iterable[Path]) -> Found:
+    """The report files named: folders walked, glob patterns expanded, files taken
+    as they are (their format is told from their content)."""
+    found = Found()
     for path in paths:
         if path.is_dir():
-            files += sorted(p for p in path.rglob("*") if _is_report(p))
+            candidates = sorted(p for p in path.rglob("*") if p.is_file())
         elif not path.exists() and _GLOB_CHARACTERS & set(str(path)):
-            matches = map(Path, glob.glob(str(path), recursive=True))
-            files += sorted(p for p in matches if _is_report(p))
+            candidates = sorted(p for p in map(Path, glob.glob(str(path), recursive=True)))
+            candidates = [p for p in candidates if p.is_file()]
+        elif path.exists():
+            found.files.append(path)
+            continue
         else:
-            files.append(path)
-    return files
+            found.missing.append(path)
+            continue
+        for candidate in candidates:
+            reason = _passed_over(candidate)
+            if reason is None:
+                found.files.append(candidate)
+            else:
+                found.passed_over.append((candidate, reason))
+    return found
 
 
-def _is_report(path: Path) -> bool:
-    return (
-        path.is_file()
-        and path.suffix.lower() in SUPPORTED_SUFFIXES
-        and not any(part.startswith(".") for part in path.parts if part not in (".", ".."))
-    )
+def _passed_over(path: Path) -> str | None:
+    """Why a folder walk leaves a file out, or None when it is read."""
+    if any(part.startswith(".") for part in path.parts if part not in (".", "..")):
+        return "hidden"
+    if path.name.startswith("~$"):
+        return "an Office lock file"
+    if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+        return "not a report format"
+    return None
 
 
 def run_one(
