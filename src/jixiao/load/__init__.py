@@ -23,7 +23,9 @@ from pathlib import Path
 
 from jixiao.document import Format, Loaded
 from jixiao.load.base import LoadError, empty
+from jixiao.load.convert import RTF_MAGIC, is_odt, load_doc, load_odt, load_rtf
 from jixiao.load.image import load_image
+from jixiao.load.ole import OLE2_MAGIC, ole_format, ole_problem
 from jixiao.load.pdf import load_pdf
 from jixiao.load.text import detect_encoding, load_txt
 from jixiao.load.word import load_docx
@@ -33,6 +35,9 @@ __all__ = ["SUPPORTED_SUFFIXES", "LoadError", "detect_encoding", "load", "sniff"
 _LOADERS: dict[Format, Callable[[Path, bytes, str], Loaded]] = {
     "txt": load_txt,
     "docx": load_docx,
+    "doc": load_doc,
+    "odt": load_odt,
+    "rtf": load_rtf,
     "pdf": load_pdf,
     "image": load_image,
 }
@@ -42,6 +47,14 @@ _LOADERS: dict[Format, Callable[[Path, bytes, str], Loaded]] = {
 _SUFFIXES: dict[str, Format] = {
     ".txt": "txt",
     ".docx": "docx",
+    # Word 97–2003 documents and templates, and Kingsoft WPS's, which are the same format.
+    ".doc": "doc",
+    ".dot": "doc",
+    ".wps": "doc",
+    ".wpt": "doc",
+    ".odt": "odt",
+    ".ott": "odt",
+    ".rtf": "rtf",
     ".pdf": "pdf",
     ".png": "image",
     ".jpg": "image",
@@ -67,6 +80,10 @@ def sniff(data: bytes) -> Format | None:
         return "image"
     if data.startswith(_ZIP_MAGIC):
         return _zip_format(data)
+    if data.startswith(OLE2_MAGIC):
+        return ole_format(data)
+    if data.startswith(RTF_MAGIC):
+        return "rtf"
     return None
 
 
@@ -87,6 +104,8 @@ def _zip_format(data: bytes) -> Format | None:
         return None
     if "word/document.xml" in names:
         return "docx"
+    if is_odt(data):
+        return "odt"
     return None
 
 
@@ -103,7 +122,11 @@ def load(path: Path | str) -> Loaded:
     path = Path(path)
     data = _read(path)
     digest = hashlib.sha256(data).hexdigest()
-    kind = sniff(data) or _SUFFIXES.get(path.suffix.lower(), "txt")
+    kind = sniff(data)
+    if kind is None and data.startswith(OLE2_MAGIC):
+        # Office's own container, holding no format read here: say why, whatever the name.
+        raise ole_problem(path, data)
+    kind = kind or _SUFFIXES.get(path.suffix.lower(), "txt")
     loaded = _LOADERS[kind](path, data, digest)
     if len(loaded.text) > MAX_CHARS:
         raise LoadError(
