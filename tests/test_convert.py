@@ -116,6 +116,41 @@ def test_two_conversions_at_once_each_get_their_own_profile(tmp_path):
     assert texts[0] == texts[1] == load(SOURCE).text
 
 
+def _projects_docx(path: Path, spans: bool) -> Path:
+    """A department report's table of projects; with `spans`, the name and rate
+    cells each span two columns of the table's grid, as in a table whose rows
+    LibreOffice divides differently (its RTF of a corpus report)."""
+    import docx
+
+    rows = [
+        ["序号", "项目名称", "预算数", "执行数", "执行率", "自评得分"],
+        ["1", "法律援助经费", "386,500.00", "372,450.00", "96.36%", "95"],
+        ["2", "普法宣传经费", "120,000.00", "113,600.00", "94.67%", "90"],
+    ]
+    spanned = (1, 4) if spans else ()
+    document = docx.Document()
+    document.add_paragraph("某县司法局2023年度部门整体支出绩效自评报告")
+    document.add_paragraph("二、项目支出情况（单位：元）")
+    table = document.add_table(rows=len(rows), cols=len(rows[0]) + len(spanned))
+    for r, texts in enumerate(rows):
+        column = 0
+        for c, text in enumerate(texts):
+            table.cell(r, column).text = text
+            if c in spanned:
+                table.cell(r, column).merge(table.cell(r, column + 1))
+                column += 1
+            column += 1
+    document.save(path)
+    return path
+
+
+def test_cells_spanning_two_grid_columns_give_the_projects_single_cells_give(tmp_path):
+    spanning = tables_record(_projects_docx(tmp_path / "spans.docx", spans=True))
+    single = tables_record(_projects_docx(tmp_path / "single.docx", spans=False))
+    assert len(single["projects"]) == 2
+    assert spanning == single
+
+
 # --- macros -----------------------------------------------------------------
 
 _NS = (
