@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
+import sys
 import tempfile
 import time
 import zipfile
@@ -321,6 +323,34 @@ def test_a_conversion_that_hangs_is_killed_with_all_it_started(
     assert converting.TIMEOUT_ENV in raised.value.hint
     launched = [int(pid) for pid in pids.read_text().split()]
     assert len(launched) == 2
+    deadline = time.monotonic() + 5
+    while any(map(_alive, launched)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(map(_alive, launched))
+
+
+def test_a_conversion_stopped_by_ctrl_c_takes_libreoffice_with_it(tmp_path):
+    if not Path("/proc/self/stat").exists():
+        pytest.skip("needs /proc to see which processes still run")
+    pids = tmp_path / "pids"
+    program = _program(tmp_path / "soffice", f'sleep 300 &\necho $$ $! > "{pids}"\nwait\n')
+    reader = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"from jixiao.load import load; load({str(SOURCE.with_suffix('.doc'))!r})",
+        ],
+        env=os.environ | {converting.SOFFICE_ENV: str(program)},
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 60
+    while not (pids.exists() and len(pids.read_text().split()) == 2):
+        assert time.monotonic() < deadline and reader.poll() is None
+        time.sleep(0.1)
+    reader.send_signal(signal.SIGINT)
+    _, errors = reader.communicate(timeout=30)
+    assert b"KeyboardInterrupt" in errors
+    launched = [int(pid) for pid in pids.read_text().split()]
     deadline = time.monotonic() + 5
     while any(map(_alive, launched)) and time.monotonic() < deadline:
         time.sleep(0.1)

@@ -169,11 +169,11 @@ def _not_installed(path: Path, kind: Format) -> LoadError:
 
 
 def _timeout() -> float:
-    value = os.environ.get(TIMEOUT_ENV)
     try:
-        return float(value) if value else DEFAULT_TIMEOUT
+        seconds = float(os.environ.get(TIMEOUT_ENV, DEFAULT_TIMEOUT))
     except ValueError:
         return DEFAULT_TIMEOUT
+    return seconds if seconds > 0 else DEFAULT_TIMEOUT
 
 
 def _run(path: Path, command: list[str], work: Path) -> str:
@@ -204,13 +204,17 @@ def _run(path: Path, command: list[str], work: Path) -> str:
         try:
             process.wait(timeout)
         except subprocess.TimeoutExpired:
-            _kill_group(process)
             raise LoadError(
                 path,
                 f"converting it with LibreOffice took over {timeout:g} s, and was stopped",
                 f"check that it opens in LibreOffice; a very long document may need more"
                 f" time: set {TIMEOUT_ENV} (seconds)",
             ) from None
+        finally:
+            # At the time limit, and when jixiao itself is stopped (Ctrl-C does
+            # not reach LibreOffice's own session).
+            if process.returncode is None:
+                _kill_group(process)
     return _last_line(log.read_text(encoding="utf-8", errors="replace"))
 
 
@@ -227,4 +231,4 @@ def _kill_group(process: subprocess.Popen[bytes]) -> None:
 def _last_line(log: str) -> str:
     # Warnings about Java, which a conversion does not need, say nothing of the file.
     lines = [line.strip() for line in log.splitlines() if line.strip() and "javaldx" not in line]
-    return lines[-1] if lines else "it said nothing"
+    return lines[-1][:200] if lines else "it said nothing"
