@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import docx
+import olefile
 import pymupdf
 import pytest
 from docx.document import Document as WordDocument
@@ -21,7 +22,7 @@ from docx.oxml.ns import nsdecls
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jixiao.load import SUPPORTED_SUFFIXES, LoadError, detect_encoding, load
+from jixiao.load import SUPPORTED_SUFFIXES, LoadError, detect_encoding, load, sniff
 
 SAMPLES = sorted((Path(__file__).parents[1] / "samples").glob("*.txt"))
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -133,6 +134,13 @@ def test_supported_suffixes() -> None:
     assert SUPPORTED_SUFFIXES == {
         ".txt",
         ".docx",
+        ".doc",
+        ".dot",
+        ".wps",
+        ".wpt",
+        ".odt",
+        ".ott",
+        ".rtf",
         ".pdf",
         ".png",
         ".jpg",
@@ -385,6 +393,40 @@ def _pdf_without_pages() -> bytes:
     )
 
 
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# Made by LibreOffice from a python-docx file (tests/fixtures/make_office.py).
+OFFICE = Path(__file__).parent / "fixtures" / "office"
+DOC_FIXTURE = OFFICE / "qinghe_edu.doc"
+
+
+def _encrypted_docx() -> bytes:
+    """A DOCX saved with a password, as Office does it (msoffcrypto-tool)."""
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    out = io.BytesIO()
+    OOXMLFile(io.BytesIO(_report_docx())).encrypt("secret", out)
+    return out.getvalue()
+
+
+def _word_encrypted(path: Path) -> Path:
+    """The DOC fixture with the flag Word sets on a document saved with a
+    password ([MS-DOC] FibBase.fEncrypted, bit 8 of the flags at 0x0A)."""
+    path.write_bytes(DOC_FIXTURE.read_bytes())
+    with olefile.OleFileIO(str(path), write_mode=True) as ole:
+        stream = bytearray(ole.openstream("WordDocument").read())
+        stream[0x0B] |= 0x01
+        ole.write_stream("WordDocument", bytes(stream))
+    return path
+
+
+def _rename_stream(data: bytes, old: str, new: str) -> bytes:
+    """An OLE2 file with a stream renamed in its directory entry (a UTF-16 name of
+    at most 64 bytes, then its length in bytes with the closing NUL)."""
+    at = data.index(old.encode("utf-16-le") + b"\0\0")
+    name = new.encode("utf-16-le") + b"\0\0"
+    return data[:at] + name.ljust(64, b"\0") + len(name).to_bytes(2, "little") + data[at + 66 :]
+
+
 def _noise(size: int) -> bytes:
     """Random bytes, the same on every run, with NULs in them."""
     return random.Random(size).randbytes(size) + b"\0"
@@ -437,10 +479,47 @@ ERRORS: list[tuple[str, Callable[[Path], Path], str]] = [
         "a ZIP archive without word/document.xml",
     ),
     (
-        "old doc",
-        lambda tmp: _write(tmp / "old.docx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504)),
-        "an old binary .doc file",
+        "damaged ole",
+        lambda tmp: _write(tmp / "old.docx", OLE2_MAGIC + bytes(504)),
+        "a damaged Office 97–2003 (OLE2) file",
     ),
+    (
+        "ole truncated",
+        lambda tmp: _write(tmp / "cut.doc", DOC_FIXTURE.read_bytes()[:5000]),
+        "a damaged Office 97–2003 (OLE2) file",
+    ),
+    (
+        "encrypted docx",
+        lambda tmp: _write(tmp / "locked.docx", _encrypted_docx()),
+        "a password-protected Office file",
+    ),
+    (
+        "encrypted doc",
+        lambda tmp: _word_encrypted(tmp / "locked.doc"),
+        "a password-protected Office file",
+    ),
+    (
+        "other ole",
+        lambda tmp: _write(
+            tmp / "works.wps", _rename_stream(DOC_FIXTURE.read_bytes(), "WordDocument", "CONTENTS")
+        ),
+        (
+            "an OLE2 file that is neither a Word nor an Excel file (its streams: 1Table,"
+            " CONTENTS, CompObj, Data, DocumentSummaryInformation, Ole, SummaryInformation)"
+        ),
+    ),
+    ("doc noise", lambda tmp: _write(tmp / "noise.doc", _noise(2000)), "not a valid DOC or WPS"),
+    (
+        "wps text",
+        lambda tmp: _write(tmp / "report.wps", "一、基本情况\n".encode()),
+        "not a valid DOC",
+    ),
+    (
+        "odt not opendocument",
+        lambda tmp: _write(tmp / "zip.odt", _zip({"mimetype": b"application/epub+zip"})),
+        "not a valid ODT",
+    ),
+    ("rtf text", lambda tmp: _write(tmp / "report.rtf", b"rtf1 plain\n"), "not a valid RTF"),
     (
         "docx xml",
         lambda tmp: _write(tmp / "xml.docx", _docx_with_broken_xml()),
@@ -517,6 +596,25 @@ def test_the_format_comes_from_the_content_not_the_name(
     tmp_path: Path, name: str, make: Callable[[], bytes], format: str
 ) -> None:
     assert load(_write(tmp_path / name, make())).format == format
+
+
+@pytest.mark.parametrize(
+    ("name", "format"),
+    [
+        ("qinghe_edu.doc", "doc"),
+        ("qinghe_edu.odt", "odt"),
+        ("qinghe_edu.rtf", "rtf"),
+        ("qinghe_edu.docx", "docx"),
+    ],
+)
+def test_word_processor_files_are_known_by_their_content(name: str, format: str) -> None:
+    assert sniff((OFFICE / name).read_bytes()) == format
+
+
+@pytest.mark.parametrize(("stream", "format"), [("Workbook", "xls"), ("Book", "xls")])
+def test_an_ole2_file_with_a_workbook_stream_is_excel(stream: str, format: str) -> None:
+    data = _rename_stream(DOC_FIXTURE.read_bytes(), "WordDocument", stream)
+    assert sniff(data) == format
 
 
 def test_load_error_message_format() -> None:

@@ -13,7 +13,9 @@ from typing import Literal
 
 from jixiao.offsets import OffsetMap
 
-Format = Literal["txt", "docx", "pdf", "image", "xlsx", "xls", "ods", "html"]
+# "doc" is a Word 97–2003 binary document, whether Word or Kingsoft WPS wrote it
+# (WPS writes the same format); "odt" and "rtf" are read, like it, converted to DOCX.
+Format = Literal["txt", "docx", "doc", "odt", "rtf", "pdf", "image", "xlsx", "xls", "ods", "html"]
 
 
 @dataclass(frozen=True)

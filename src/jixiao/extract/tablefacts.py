@@ -135,7 +135,11 @@ def _summary_projects(table: Table, text: str) -> list[Project]:
     """The rows of a table listing projects (项目名称 | 预算数 | 执行数 | 自评得分 …)."""
     if table.kind != "budget" or not _lists_projects(table):
         return []
-    fields = [field for field in table.columns if field in _SUMMARY_COLUMNS]
+    fields = [
+        field
+        for column, field in enumerate(table.columns)
+        if field in _SUMMARY_COLUMNS and not _repeats_left(table, column)
+    ]
     if len(fields) != len(set(fields)):
         # Columns of two years side by side: which is the year evaluated is the
         # model's to say (the title names it), not the table's.
@@ -159,6 +163,17 @@ def _summary_projects(table: Table, text: str) -> list[Project]:
             setattr(project, field_name, quantity_fact(located, expect, unit))
         projects.append(project)
     return projects
+
+
+def _repeats_left(table: Table, column: int) -> bool:
+    """Whether a column is the one on its left again: one merged cell over both
+    in every row, where the rows of a Word table divide it differently (a
+    converter that moves cell borders writes such tables)."""
+    return (
+        column > 0
+        and table.header[column] == table.header[column - 1]
+        and all(row[column].text == row[column - 1].text for row in table.rows if len(row) > column)
+    )
 
 
 def project_tables(tables: list[Table], text: str) -> tuple[list[Project], list[int | None]]:

@@ -24,8 +24,10 @@ from pathlib import Path
 
 from jixiao.document import Format, Loaded
 from jixiao.load.base import LoadError, empty
+from jixiao.load.convert import RTF_MAGIC, is_odt, load_doc, load_odt, load_rtf
 from jixiao.load.html import is_web_archive, load_html, looks_like_html
 from jixiao.load.image import load_image
+from jixiao.load.ole import OLE2_MAGIC, ole_format, ole_problem
 from jixiao.load.pdf import load_pdf
 from jixiao.load.sheet import load_ods, load_xls, load_xlsx
 from jixiao.load.text import detect_encoding, load_txt
@@ -36,6 +38,9 @@ __all__ = ["SUPPORTED_SUFFIXES", "LoadError", "detect_encoding", "load", "sniff"
 _LOADERS: dict[Format, Callable[[Path, bytes, str], Loaded]] = {
     "txt": load_txt,
     "docx": load_docx,
+    "doc": load_doc,
+    "odt": load_odt,
+    "rtf": load_rtf,
     "pdf": load_pdf,
     "image": load_image,
     "xlsx": load_xlsx,
@@ -49,6 +54,14 @@ _LOADERS: dict[Format, Callable[[Path, bytes, str], Loaded]] = {
 _SUFFIXES: dict[str, Format] = {
     ".txt": "txt",
     ".docx": "docx",
+    # Word 97–2003 documents and templates, and Kingsoft WPS's, which are the same format.
+    ".doc": "doc",
+    ".dot": "doc",
+    ".wps": "doc",
+    ".wpt": "doc",
+    ".odt": "odt",
+    ".ott": "odt",
+    ".rtf": "rtf",
     ".pdf": "pdf",
     ".png": "image",
     ".jpg": "image",
@@ -84,6 +97,10 @@ def sniff(data: bytes) -> Format | None:
         return "image"
     if data.startswith(_ZIP_MAGIC):
         return _zip_format(data)
+    if data.startswith(OLE2_MAGIC):
+        return ole_format(data)
+    if data.startswith(RTF_MAGIC):
+        return "rtf"
     if looks_like_html(data) or is_web_archive(data):
         # Also a page saved as .txt, or served as .doc by a portal (Word's
         # "single file web page" too).
@@ -115,6 +132,8 @@ def _zip_format(data: bytes) -> Format | None:
     # An OpenDocument file names its kind in its first member (a template too).
     if mimetype.startswith(b"application/vnd.oasis.opendocument.spreadsheet"):
         return "ods"
+    if is_odt(data):
+        return "odt"
     return None
 
 
@@ -131,7 +150,11 @@ def load(path: Path | str) -> Loaded:
     path = Path(path)
     data = _read(path)
     digest = hashlib.sha256(data).hexdigest()
-    kind = sniff(data) or _SUFFIXES.get(path.suffix.lower(), "txt")
+    kind = sniff(data)
+    if kind is None and data.startswith(OLE2_MAGIC):
+        # Office's own container, holding no format read here: say why, whatever the name.
+        raise ole_problem(path, data)
+    kind = kind or _SUFFIXES.get(path.suffix.lower(), "txt")
     loaded = _LOADERS[kind](path, data, digest)
     if len(loaded.text) > MAX_CHARS:
         raise LoadError(

@@ -1,4 +1,5 @@
-"""Word files (DOCX): paragraphs and tables in document order.
+"""Word files (DOCX, and the DOCX `load.convert` makes of DOC, WPS, ODT and RTF
+files): paragraphs and tables in document order.
 
 A table is rendered one row per line with tab-separated cells, and recorded as
 a `Grid` whose cells know their offsets; merged cells are repeated in every
@@ -25,7 +26,6 @@ from lxml import etree
 from jixiao.document import Cell, Grid, Loaded
 from jixiao.load.base import LoadError, TextBuilder
 
-_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _RESAVE = "re-save it from Word, or convert it to PDF or TXT"
 
 # Rows are lines and cells are separated by tabs, so a cell's own line breaks
@@ -59,13 +59,6 @@ def load_docx(path: Path, data: bytes, digest: str) -> Loaded:
 
 
 def _open_docx(path: Path, data: bytes) -> WordDocument:
-    if data.startswith(_OLE2_MAGIC):
-        # Word writes both the old .doc format and encrypted .docx files as OLE2.
-        raise LoadError(
-            path,
-            "not a valid DOCX (an old binary .doc file, or a password-protected document)",
-            "open it in Word and save it as .docx without a password, or convert it to PDF or TXT",
-        )
     if not data.startswith(b"PK"):
         raise LoadError(path, "not a valid DOCX (not a ZIP archive)", _RESAVE)
     try:
