@@ -291,7 +291,7 @@ def test_a_renamed_workbook_is_read_as_what_it_is(tmp_path, name, renamed):
 def test_a_password_protected_workbook_says_so(name):
     with pytest.raises(LoadError, match="password-protected") as error:
         load(FIXTURES / name)
-    assert "without one" in error.value.hint
+    assert "without a password" in error.value.hint or "without one" in error.value.hint
 
 
 def test_an_encrypted_xlsx_named_xls_says_it_is_password_protected(tmp_path):
@@ -315,7 +315,8 @@ def test_a_damaged_workbook_says_what_is_wrong(tmp_path, name):
 def test_bytes_that_are_no_workbook_say_so(tmp_path):
     path = tmp_path / "report.xls"
     path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600))
-    with pytest.raises(LoadError, match="not a valid XLS"):
+    # An Office container whose directory cannot be read, whatever its name says.
+    with pytest.raises(LoadError, match="damaged Office 97–2003"):
         load(path)
 
 
