@@ -166,3 +166,21 @@ def test_a_mistyped_path_is_an_error_and_what_the_walk_leaves_out_is_named(tmp_p
     finally:
         store.close()
     assert paths == [str(folder / SAMPLES[0].name)]  # the mistyped path is no stored report
+
+
+def test_a_second_ingest_still_writes_every_record_to_out(tmp_path):
+    from conftest import ROOT
+
+    db = str(tmp_path / "jixiao.db")
+    written = []
+    for n in (1, 2):
+        out = tmp_path / f"out{n}"
+        result = runner.invoke(
+            app,
+            ["ingest", str(SAMPLES[0]), "--db", db, "--out", str(out)]
+            + ["--replay", str(ROOT / "cassettes")],
+        )
+        assert result.exit_code == 0, result.output
+        written.append((out / f"{SAMPLES[0].stem}.json").read_text(encoding="utf-8"))
+    assert "0 ingested, 1 skipped" in result.stdout
+    assert json.loads(written[1]) == json.loads(written[0])

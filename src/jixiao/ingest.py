@@ -272,6 +272,11 @@ class Batch:
             digest = _path_digest(path)
             return digest, self._fail(path, digest, f"{problem}; check that it exists", 0.0)
         if digest in done:
+            if self.out is not None:
+                # A second run with --out still leaves every report's record there.
+                stored = self.store.stored_record(self.run_id, digest)
+                if stored is not None:
+                    write_record(stored, self.out, path)
             return digest, Outcome(path, "skipped", error="already ingested")
         if digest in seen:
             return digest, Outcome(path, "skipped", error=f"same content as {seen[digest]}")

@@ -153,6 +153,18 @@ class Store:
                 )
             )
 
+    def stored_record(self, run_id: int, sha256: str) -> Report | None:
+        """The record this run made of the report with this digest, if it finished it."""
+        with self.sessions() as session:
+            record = session.scalar(
+                select(models.Document.record).where(
+                    models.Document.run_id == run_id,
+                    models.Document.sha256 == sha256,
+                    models.Document.status == "done",
+                )
+            )
+        return None if record is None else Report.model_validate(record)
+
     # --- writing a report ---------------------------------------------------------
 
     def save(
