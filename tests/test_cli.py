@@ -184,3 +184,16 @@ def test_a_second_ingest_still_writes_every_record_to_out(tmp_path):
         written.append((out / f"{SAMPLES[0].stem}.json").read_text(encoding="utf-8"))
     assert "0 ingested, 1 skipped" in result.stdout
     assert json.loads(written[1]) == json.loads(written[0])
+
+
+def test_eval_with_its_folders_swapped_or_unrelated_is_an_error(tmp_path):
+    from conftest import GOLD
+
+    records = tmp_path / "out"
+    records.mkdir()
+    record = {"schema_version": "2", "document": {"path": "x"}, "indicators": []}
+    (records / "000_x.json").write_text(json.dumps(record), encoding="utf-8")
+    swapped = runner.invoke(app, ["eval", str(records), str(GOLD)])
+    assert swapped.exit_code == 1 and "an exported record, not a gold file" in swapped.stderr
+    unrelated = runner.invoke(app, ["eval", str(GOLD), str(records)])
+    assert unrelated.exit_code == 1 and "no record for any gold file" in unrelated.stderr

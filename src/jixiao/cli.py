@@ -22,7 +22,7 @@ from rich.table import Table as RichTable
 from rich.tree import Tree
 
 from jixiao.check import run_checks
-from jixiao.evaluate import evaluate, iter_facts
+from jixiao.evaluate import EvaluationError, evaluate, iter_facts
 from jixiao.load import LoadError
 from jixiao.pipeline import Prepared, prepare
 from jixiao.records import FactStatus, Report, Usage
@@ -569,7 +569,11 @@ def eval_(
         if not folder.is_dir():
             _error(f"{folder}: not a folder — give the folder of JSON files")
             raise typer.Exit(code=1)
-    score, missing = evaluate(gold_dir, out_dir)
+    try:
+        score, missing = evaluate(gold_dir, out_dir)
+    except EvaluationError as error:
+        _error(str(error))
+        raise typer.Exit(code=1) from None
     for path in missing:
         errors.print(f"[yellow]no record:[/yellow] {escape(path)}")
     for name, ratio in score.ratios().items():

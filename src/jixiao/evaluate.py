@@ -208,11 +208,27 @@ def evaluate(gold_dir: Path, out_dir: Path) -> tuple[Score, list[str]]:
     the gold files that have none."""
     total = Score()
     missing = []
+    scored = 0
     for gold_path in sorted(gold_dir.glob("*.json")):
         gold = json.loads(gold_path.read_text(encoding="utf-8"))
+        if isinstance(gold, dict) and "schema_version" in gold and "document" in gold:
+            raise EvaluationError(
+                f"{gold_path}: an exported record, not a gold file — give the gold folder"
+                " first, then the folder of records (jixiao eval GOLD OUT)"
+            )
         record_path = out_dir / f"{Path(gold.get('file', gold_path.name)).stem}.json"
         if not record_path.exists():
             missing.append(str(record_path))
             continue
         total.add(score_report(gold, json.loads(record_path.read_text(encoding="utf-8"))))
+        scored += 1
+    if not scored:
+        raise EvaluationError(
+            f"{out_dir}: no record for any gold file of {gold_dir} — give the folder that"
+            " `jixiao ingest --out` wrote, holding <name>.json for each gold file's report"
+        )
     return total, missing
+
+
+class EvaluationError(Exception):
+    """Folders that cannot be scored against each other."""
