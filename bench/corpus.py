@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from jixiao.cassettes import cassette_path
+from jixiao.cassettes import named_recording
 from jixiao.check import run_checks
 from jixiao.evaluate import Score, score_report
 from jixiao.extract import from_tables
@@ -92,7 +92,7 @@ def main() -> None:
     tokenizer = "estimated"
     golds = sorted(CORPUS.glob("*.json"))
     recorded_any = any(
-        cassette_path(
+        named_recording(
             CASSETTES, CORPUS / json.loads(p.read_text(encoding="utf-8"))["file"]
         ).exists()
         for p in golds
@@ -102,7 +102,7 @@ def main() -> None:
     for gold_path in golds:
         gold = json.loads(gold_path.read_text(encoding="utf-8"))
         source = CORPUS / gold["file"]
-        if cassette_path(CASSETTES, source).exists():
+        if named_recording(CASSETTES, source).exists():
             report = run_one(source, client, CASSETTES, "replay")
             recorded += 1
             prompt_tokens += report.usage.prompt_tokens

@@ -197,3 +197,19 @@ def test_eval_with_its_folders_swapped_or_unrelated_is_an_error(tmp_path):
     assert swapped.exit_code == 1 and "an exported record, not a gold file" in swapped.stderr
     unrelated = runner.invoke(app, ["eval", str(GOLD), str(records)])
     assert unrelated.exit_code == 1 and "no record for any gold file" in unrelated.stderr
+
+
+def test_replay_finds_a_recording_by_the_reports_text_not_its_name(tmp_path):
+    from conftest import ROOT
+
+    copy = tmp_path / "renamed-copy.txt"
+    copy.write_bytes(SAMPLES[0].read_text(encoding="utf-8").encode("gb18030"))
+    other = tmp_path / "another-report.txt"
+    other.write_text("柳塘县文化馆2024年度部门整体支出绩效自评报告\n年初预算120.50万元。\n", "utf-8")
+    result = runner.invoke(
+        app,
+        ["ingest", str(copy), str(other), "--db", str(tmp_path / "j.db")]
+        + ["--replay", str(ROOT / "cassettes")],
+    )
+    assert "1 ingested, 0 skipped, 1 failed" in result.stdout, result.output
+    assert f"{other}: " in result.stderr and "holds no recording of this report" in result.stderr

@@ -93,7 +93,7 @@ def test_no_key_reaches_a_cassette(tmp_path):
     with FakeServer([reply('{"authorized": "45名", "actual": null}')]) as server:
         settings = Settings(base_url=server.url, model="fake", api_key=secret)
         client = ModelClient(settings, use_cache=False)
-        with cassette(tmp_path, SAMPLES[0], "record"):
+        with cassette(tmp_path, SAMPLES[0], SAMPLES[0].read_text(encoding="utf-8"), "record"):
             client.ask(
                 StaffingAnswer, [{"role": "user", "content": chunk}], "staffing@1", {"chunk": chunk}
             )
@@ -112,6 +112,7 @@ def test_recorded_reasks_replay_with_the_validation_error():
     ]
     assert reasked, "no recording holds a re-ask"
     client = ModelClient(Settings(), use_cache=False)
-    with cassette(CASSETTES, reasked[0], "replay") as recording:
-        report = extract_module.extract(prepare(reasked[0]), client)
+    prepared = prepare(reasked[0])
+    with cassette(CASSETTES, reasked[0], prepared.document.text, "replay") as recording:
+        report = extract_module.extract(prepared, client)
     assert recording.play_count == len(recording.data) > report.usage.calls

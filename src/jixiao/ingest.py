@@ -114,7 +114,11 @@ def _extract_and_check(
     progress: Callable[[int, int], None] | None = None,
 ) -> Report:
     path = prepared.document.path
-    recording = cassette(cassettes, path, mode) if cassettes else contextlib.nullcontext()
+    recording = (
+        cassette(cassettes, path, prepared.document.text, mode)
+        if cassettes
+        else contextlib.nullcontext()
+    )
     with recording:
         report = extract(prepared, client, progress)
     run_checks(report, prepared.tables)
