@@ -52,15 +52,30 @@ def _error(message: str) -> None:
     errors.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True)
 
 
+def _version(shown: bool) -> None:
+    if shown:
+        from importlib.metadata import version
+
+        console.print(f"jixiao {version('jixiao')}")
+        raise typer.Exit
+
+
 @app.callback()
-def main() -> None:
+def main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
     """jixiao: budget-performance reports in, verified records out."""
 
 
 @app.command()
 def inspect(
     files: Annotated[
-        list[Path], typer.Argument(help="Reports to inspect: .txt, .docx, .pdf or images.")
+        list[Path], typer.Argument(help="Reports to inspect, in any format jixiao reads.")
     ],
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON object per file.")
@@ -244,7 +259,8 @@ def ingest(
     workers: Annotated[
         int | None,
         typer.Option(
-            min=0, help="Processes for reading, OCR and parsing (0: none; default: CPUs)."
+            min=0,
+            help="Processes for reading, OCR and parsing (0: none; default: the CPUs, at most 4).",
         ),
     ] = None,
     cpu_timeout: Annotated[
