@@ -183,7 +183,24 @@ def test_a_second_ingest_still_writes_every_record_to_out(tmp_path):
         assert result.exit_code == 0, result.output
         written.append((out / f"{SAMPLES[0].stem}.json").read_text(encoding="utf-8"))
     assert "0 ingested, 1 skipped" in result.stdout
+    assert "checks: none run (no report was read this time)" in result.stdout
     assert json.loads(written[1]) == json.loads(written[0])
+
+
+def test_the_summary_never_cuts_a_long_file_name(tmp_path):
+    from conftest import ROOT
+
+    name = "某某县某某局2024年度部门整体支出绩效自评报告（公开版）_final_v2.txt"
+    (tmp_path / name).write_bytes(SAMPLES[0].read_bytes())
+    result = runner.invoke(
+        app,
+        ["ingest", str(tmp_path / name), "--db", str(tmp_path / "j.db")]
+        + ["--replay", str(ROOT / "cassettes")],
+    )
+    assert result.exit_code == 0, result.output
+    # The report column, line by line: the name folds over lines, whole.
+    column = [line.split("│")[1].strip() for line in result.stdout.splitlines() if "│" in line]
+    assert name in "".join(column)
 
 
 def test_eval_with_its_folders_swapped_or_unrelated_is_an_error(tmp_path):

@@ -347,10 +347,10 @@ def ingest(
         f" ({tally.usage.cached_calls} cached); the table parser saved about"
         f" {tally.usage.table_tokens_saved:,} prompt tokens"
     )
-    console.print(
-        "checks: "
-        + (", ".join(f"{n} {status}" for status, n in sorted(tally.verdicts.items())) or "none")
-    )
+    verdicts = ", ".join(f"{n} {status}" for status, n in sorted(tally.verdicts.items()))
+    if not tally.done:
+        verdicts = "none run (no report was read this time)"
+    console.print(f"checks: {verdicts or 'none'}")
     console.print(
         f"unread: {tally.unread} of {tally.done} reports hold figures nothing read"
         " (marked in review)"
@@ -446,7 +446,10 @@ class Tally:
             return summary
         summary = RichTable(title="ingest", title_justify="left")
         for column in ("report", "facts", "indicators", "rejected", "calls", "tokens", "saved"):
-            summary.add_column(column, justify="left" if column == "report" else "right")
+            # Folded, never cut: a log (not a terminal) is 80 columns wide.
+            summary.add_column(
+                column, justify="left" if column == "report" else "right", overflow="fold"
+            )
         summary.add_column("seconds", justify="right")
         for row in self.rows:
             summary.add_row(*row)
