@@ -230,3 +230,16 @@ def test_replay_finds_a_recording_by_the_reports_text_not_its_name(tmp_path):
     )
     assert "1 ingested, 0 skipped, 1 failed" in result.stdout, result.output
     assert f"{other}: " in result.stderr and "holds no recording of this report" in result.stderr
+
+
+def test_review_refuses_an_open_address_without_a_token_before_loading_the_server():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from typer.testing import CliRunner; from jixiao.cli import app;"
+        " result = CliRunner().invoke(app, ['review', '--host', '0.0.0.0']);"
+        " print(result.exit_code, 'fastapi' in sys.modules, 'uvicorn' in sys.modules)"
+    )
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert shown.stdout.split() == ["2", "False", "False"], shown.stderr

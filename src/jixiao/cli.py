@@ -512,10 +512,7 @@ def review(
     """Serve the review pages: confirm, correct or reject each fact beside its source."""
     import socket
 
-    import uvicorn
-
-    from jixiao.review.app import MIN_TOKEN, create_app, is_loopback
-    from jixiao.store import safe_url
+    from jixiao.review.access import MIN_TOKEN, is_loopback
 
     if token is not None and len(token) < MIN_TOKEN:
         raise typer.BadParameter(
@@ -529,6 +526,12 @@ def review(
             " (or set JIXIAO_REVIEW_TOKEN) so that only people with the token get in"
         )
         raise typer.Exit(code=2)
+    # The server, loaded only once the address and the token are known to be fine.
+    import uvicorn
+
+    from jixiao.review.app import create_app
+    from jixiao.store import safe_url
+
     store = _store(db, create=False)
     shown = socket.gethostname() if host in ("0.0.0.0", "::") else host
     shown = f"[{shown}]" if ":" in shown else shown

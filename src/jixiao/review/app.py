@@ -18,7 +18,6 @@ Safety, since report text is untrusted and reviewers may share a server:
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import re
 import secrets
 from collections.abc import Awaitable, Callable
@@ -43,7 +42,6 @@ TOKEN_COOKIE = "jixiao_token"
 CSRF_COOKIE = "jixiao_csrf"
 REVIEWER_COOKIE = "jixiao_reviewer"
 PAGE_SIZE = 100
-MIN_TOKEN = 12
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self';"
     " connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
@@ -57,15 +55,6 @@ _HEADERS = {
     "Cache-Control": "no-store",
 }
 _NAME = re.compile(r"[^\x00-\x1f\x7f]{1,64}")
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class PageError(Exception):
