@@ -1,14 +1,37 @@
-"""PDF files: the text layer page by page; a page without one carries its image for OCR."""
+"""PDF files: the text layer page by page, its ruled tables as grids; a page
+without text carries its image for OCR.
+
+Each page is read by `pdf_layout`: ruled tables become grids (one row a line,
+cells separated by tabs, as Word tables are written), the other text comes in
+reading order around them. Across the pages, what a reader skips is left out:
+lines repeated at the same place in the top or bottom margin of most pages
+(running heads and footers) and page numbers there. A table that a page break
+cut is joined into one grid: the header the next page repeats is dropped, and a
+row the break split is joined again.
+"""
 
 from __future__ import annotations
 
+import re
+from collections import Counter
+from dataclasses import dataclass, field
 from functools import cache
+from itertools import pairwise
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from jixiao.document import Loaded, Page
+from jixiao.document import Cell, Grid, Loaded, Page
 from jixiao.load.base import LoadError, TextBuilder
+from jixiao.load.pdf_layout import (
+    PageLayout,
+    PageTable,
+    TableCell,
+    TextLine,
+    build_lines,
+    order,
+    read_page,
+)
 
 if TYPE_CHECKING:
     import pymupdf
@@ -34,31 +57,231 @@ _PAGE_DPI = 200
 _REEXPORT = "re-export or re-download it, or convert it to TXT"
 
 
+@dataclass
+class _Page:
+    number: int
+    layout: PageLayout | None  # None for a page without text
+    image: bytes | None = None
+    items: list[TextLine | PageTable] = field(default_factory=list)
+
+
 def load_pdf(path: Path, data: bytes, digest: str) -> Loaded:
-    out = TextBuilder()
-    pages: list[Page] = []
     with _open_pdf(path, data) as document:
+        pages: list[_Page] = []
         try:
-            _read_pages(document, out, pages)
+            for page in document:
+                pages.append(_read(page))
         except mupdf_errors() as error:
             raise LoadError(
                 path, f"a damaged PDF (page {len(pages) + 1} cannot be read)", _REEXPORT
             ) from error
-    return Loaded(path=path, format="pdf", text=out.text(), sha256=digest, pages=pages)
+    _drop_furniture([page.layout for page in pages if page.layout is not None])
+    for page in pages:
+        if page.layout is not None:
+            page.items = order(page.layout)
+    _join_broken_tables(pages)
+    return _write(path, digest, pages)
 
 
-def _read_pages(document: pymupdf.Document, out: TextBuilder, pages: list[Page]) -> None:
-    """Each page's text into `out`, each page into `pages`; a page with no text
-    is rendered for OCR and has an empty span where its text would be."""
-    for number, page in enumerate(document, 1):
-        text = page.get_text("text", sort=True)
-        if not text.strip():
-            image = page.get_pixmap(dpi=_PAGE_DPI).tobytes("png")
-            pages.append(Page(number, out.length, out.length, image=image))
+def _read(page: pymupdf.Page) -> _Page:
+    number = page.number + 1
+    if not page.get_text("text").strip():
+        return _Page(number, None, image=page.get_pixmap(dpi=_PAGE_DPI).tobytes("png"))
+    return _Page(number, read_page(page))
+
+
+# --- running heads, footers and page numbers ----------------------------------
+
+# Where running heads and footers stand: the top and bottom of the page.
+_MARGIN = 0.12
+_PAGE_NUMBER = re.compile(
+    r"[-–—\s]*(?:"
+    r"第\s*\d+\s*页(?:\s*[,，/]?\s*共\s*\d+\s*页)?"
+    r"|共\s*\d+\s*页\s*[,，]?\s*第\s*\d+\s*页"
+    r"|(?:page\s*)?\d+(?:\s*(?:/|of)\s*\d+)?"
+    r")[-–—\s]*",
+    re.IGNORECASE,
+)
+
+
+def _drop_furniture(layouts: list[PageLayout]) -> None:
+    """Take out of each page the margin lines a reader skips: a page number, or
+    a line that stands at the same place on most pages (the figures in it, such
+    as the page number, may change)."""
+    margins = [_margin_lines(layout) for layout in layouts]
+    seen = Counter(key for lines in margins for key in {_key(line) for line in lines})
+    repeated = {key for key, count in seen.items() if count >= 2 and count * 2 > len(layouts)}
+    for layout, lines in zip(layouts, margins, strict=True):
+        dropped = {
+            id(glyph)
+            for line in lines
+            if _key(line) in repeated or _PAGE_NUMBER.fullmatch(line.text)
+            for glyph in line.glyphs
+        }
+        layout.free = [glyph for glyph in layout.free if id(glyph) not in dropped]
+
+
+def _key(line: TextLine) -> tuple[int, str]:
+    """What finds a margin line on other pages: its height, its text with digits as #."""
+    return round(line.box[3] / 3), re.sub(r"\d", "#", line.text)
+
+
+def _margin_lines(layout: PageLayout) -> list[TextLine]:
+    top, bottom = layout.height * _MARGIN, layout.height * (1 - _MARGIN)
+    return build_lines(g for g in layout.free if g.y1 <= top or g.y0 >= bottom)
+
+
+# --- tables a page break cut ---------------------------------------------------
+
+# The edges of one table's columns on two pages differ by rounding only.
+_SAME_EDGE = 2.0
+
+
+def _join_broken_tables(pages: list[_Page]) -> None:
+    """Join a table that ends a page to the table that starts the next one when
+    both stand between the same edges and the columns of one are among those of
+    the other (rows on one page may merge columns the other page splits): the
+    next page's repeat of the header is dropped, and a row the break split is
+    one row again. The joined rows stay on the page they are printed on."""
+    for before, after in pairwise(pages):
+        if not before.items or not after.items:
             continue
-        if out.length:
+        first, second = before.items[-1], after.items[0]
+        if not (isinstance(first, PageTable) and isinstance(second, PageTable)):
+            continue
+        columns = _shared_columns(first, second)
+        if columns is None:
+            continue
+        _spread(first, columns)
+        _spread(second, columns)
+        rows = _without_repeated_header(first.rows, second.rows)
+        if rows and _split_row(first.rows[-1], rows[0]):
+            joined = [_join_cells(a, b) for a, b in zip(first.rows[-1], rows[0], strict=True)]
+            first.rows[-1] = joined
+            rows = _merged_down(rows[1:], joined)
+        second.rows = rows
+        second.continued = True
+
+
+def _shared_columns(first: PageTable, second: PageTable) -> list[float] | None:
+    """The column edges of both tables, if they are one table's: the same outer
+    edges, and the columns of one among those of the other."""
+    if (
+        abs(first.box[0] - second.box[0]) > _SAME_EDGE
+        or abs(first.box[2] - second.box[2]) > _SAME_EDGE
+    ):
+        return None
+    fewer, more = sorted((first.columns, second.columns), key=len)
+    if not all(any(abs(a - b) <= _SAME_EDGE for b in more) for a in fewer):
+        return None
+    return more
+
+
+def _spread(table: PageTable, columns: list[float]) -> None:
+    """Rewrite the table on finer columns: a cell spanning several of them is
+    repeated in each, as a merged cell is."""
+    if len(columns) == len(table.columns):
+        return
+    owner = [
+        max(c for c, edge in enumerate(table.columns) if edge <= column + _SAME_EDGE)
+        for column in columns
+    ]
+    table.rows = [[row[c] for c in owner] for row in table.rows]
+    table.columns = columns
+
+
+def _texts(row: list[TableCell]) -> list[str]:
+    return [cell.text for cell in row]
+
+
+def _without_repeated_header(
+    rows: list[list[TableCell]], continued: list[list[TableCell]]
+) -> list[list[TableCell]]:
+    """The continuation's rows without the leading rows that repeat the table's own."""
+    count = 0
+    while (
+        count < min(len(rows), len(continued)) - 1
+        and _texts(continued[count]) == _texts(rows[count])
+        and any(_texts(rows[count]))
+    ):
+        count += 1
+    return continued[count:]
+
+
+def _split_row(last: list[TableCell], next_row: list[TableCell]) -> bool:
+    """Whether the next page's first row is the rest of the last row of the page
+    before: a row too tall for the page goes on over the break, so its text
+    there goes on cells whose last line fills them."""
+    written = [c for c, cell in enumerate(next_row) if cell.text and not cell.merged_above]
+    return bool(written) and all(last[c].text and last[c].full for c in written)
+
+
+def _merged_down(rows: list[list[TableCell]], joined: list[TableCell]) -> list[list[TableCell]]:
+    """Rows whose cells a merge covers from the split row, given that row's joined text."""
+    for column, cell in enumerate(joined):
+        for row in rows:
+            if not row[column].merged_above:
+                break
+            row[column] = TableCell(cell.text, merged_above=True)
+    return rows
+
+
+def _join_cells(top: TableCell, rest: TableCell) -> TableCell:
+    if not rest.text:
+        return top
+    words = (top.text[-1] + rest.text[0]).isascii() and (top.text[-1] + rest.text[0]).isalpha()
+    return TableCell(top.text + (" " if words else "") + rest.text, top.merged_above)
+
+
+# --- the text and its grids ----------------------------------------------------
+
+
+def _write(path: Path, digest: str, pages: list[_Page]) -> Loaded:
+    """The pages' text: a line of the page a line, a table's rows a line each
+    with tab-separated cells, a line end between pages; each page's span, and
+    each table's grid (a table a page break cut is one grid, each page's span
+    holding the rows printed on it)."""
+    out = TextBuilder()
+    spans: list[Page] = []
+    grids: list[Grid] = []
+    recent: list[str] = []  # the lines since the last table, whose last ones caption the next
+    for page in pages:
+        if page.layout is None:
+            spans.append(Page(page.number, out.length, out.length, image=page.image))
+            continue
+        continued = bool(page.items) and getattr(page.items[0], "continued", False)
+        if out.length and not continued:
             out.add("\n")
-        pages.append(Page(number, *out.add(text)))
+        start = out.length
+        for item in page.items:
+            if isinstance(item, TextLine):
+                out.add(item.text + "\n")
+                if item.text.strip():
+                    recent.append(item.text.strip())
+            elif item.continued and grids:
+                grids[-1].rows += _add_rows(out, item.rows)
+                grids[-1].end = out.length - 1
+            elif item.rows:
+                rows = _add_rows(out, item.rows)
+                caption = "\n".join(recent[-2:])
+                grids.append(Grid(rows, rows[0][0].start, out.length - 1, True, caption))
+                recent = []
+        spans.append(Page(page.number, start, out.length))
+    return Loaded(path=path, format="pdf", text=out.text(), sha256=digest, pages=spans, grids=grids)
+
+
+def _add_rows(out: TextBuilder, rows: list[list[TableCell]]) -> list[list[Cell]]:
+    """Write rows one a line, cells separated by tabs; the cells with their offsets."""
+    written = []
+    for row in rows:
+        cells = []
+        for index, cell in enumerate(row):
+            if index:
+                out.add("\t")
+            cells.append(Cell(cell.text, *out.add(cell.text), merged_above=cell.merged_above))
+        out.add("\n")
+        written.append(cells)
+    return written
 
 
 def _open_pdf(path: Path, data: bytes) -> pymupdf.Document:

@@ -1,0 +1,170 @@
+"""A corpus report as a PDF, made by other programs than jixiao: LibreOffice
+converts the report's Word file (`render_docx`), or chromium prints it as an
+HTML page with real `rowspan`/`colspan` merges, a header repeated on every page
+a table runs over, and a running head and footer with page numbers.
+
+Both programs run as untrusted-document converters: a private profile folder,
+no restore, a timeout after which the whole process group is killed.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+from pathlib import Path
+
+from .model import LEFT, UP, Report, Table
+from .render import render_docx
+
+TIMEOUT = 180  # seconds for one conversion run (LibreOffice starts in about 5)
+
+
+class ConversionError(RuntimeError):
+    pass
+
+
+def _run(command: list[str], timeout: float = TIMEOUT) -> None:
+    """Run a converter in a session of its own, so that on timeout its children
+    (soffice.bin under the soffice script, chromium's renderers) die with it."""
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        output, _ = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        raise ConversionError(f"{command[0]} took over {timeout} s") from None
+    if process.returncode:
+        raise ConversionError(f"{command[0]} failed: {output.decode(errors='replace')[-500:]}")
+
+
+def soffice_to_pdf(sources: list[Path], out: Path) -> list[Path]:
+    """Each Word file converted to PDF by LibreOffice in one run, into `out`."""
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        raise ConversionError("soffice is missing: apt-get install libreoffice-writer")
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="soffice-profile-") as profile:
+        _run(
+            [
+                soffice,
+                f"-env:UserInstallation={Path(profile).as_uri()}",
+                "--headless",
+                "--norestore",
+                "--convert-to",
+                "pdf",
+                "--outdir",
+                str(out),
+                *map(str, sources),
+            ]
+        )
+    made = [out / (source.stem + ".pdf") for source in sources]
+    missing = [path.name for path in made if not path.exists()]
+    if missing:
+        raise ConversionError(f"LibreOffice wrote no {', '.join(missing)}")
+    return made
+
+
+def render_pdfs(reports: list[Report], out: Path) -> dict[str, Path]:
+    """Each report as a PDF that LibreOffice made from its Word file, by key."""
+    words = out / "docx"
+    words.mkdir(parents=True, exist_ok=True)
+    sources = []
+    for report in reports:
+        source = words / f"{report.key}.docx"
+        render_docx(report, source)
+        sources.append(source)
+    made = soffice_to_pdf(sources, out)
+    return {report.key: path for report, path in zip(reports, made, strict=True)}
+
+
+# --- HTML printed by chromium -------------------------------------------------
+
+_STYLE = """
+@page { size: A4; margin: 22mm 18mm; }
+body { font-family: "Noto Serif CJK SC", serif; font-size: 11pt; }
+table { border-collapse: collapse; width: 100%; margin: 6pt 0; }
+td, th { border: 0.8pt solid #000; padding: 2pt 3pt; font-size: 9.5pt; }
+th { font-weight: normal; }
+tr { break-inside: avoid; }
+"""
+
+
+def render_html(report: Report, header_rows: int = 1) -> str:
+    """The report as a web page: paragraphs, and tables whose first `header_rows`
+    rows are a <thead> (a browser repeats it on every page the table runs over)."""
+    parts = [
+        "<!doctype html><html><head><meta charset='utf-8'>",
+        f"<title>{html.escape(report.unit_name)}</title><style>{_STYLE}</style></head><body>",
+    ]
+    for block in report.body:
+        if isinstance(block, str):
+            parts.append(f"<p>{html.escape(block)}</p>")
+        else:
+            parts.append(_html_table(block, header_rows))
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def _html_table(table: Table, header_rows: int) -> str:
+    rows = []
+    for r, row in enumerate(table.rows):
+        cells = []
+        for c, cell in enumerate(row):
+            if not isinstance(cell, str):
+                continue
+            span = 1
+            while c + span < table.width and row[c + span] is LEFT:
+                span += 1
+            down = 1
+            while r + down < len(table.rows) and table.rows[r + down][c] is UP:
+                down += 1
+            tag = "th" if r < header_rows else "td"
+            spans = (f" colspan='{span}'" if span > 1 else "") + (
+                f" rowspan='{down}'" if down > 1 else ""
+            )
+            cells.append(f"<{tag}{spans}>{html.escape(cell)}</{tag}>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    head = "".join(rows[:header_rows])
+    body = "".join(rows[header_rows:])
+    return f"<table><thead>{head}</thead><tbody>{body}</tbody></table>"
+
+
+def chromium_to_pdf(page: Path, out: Path) -> Path:
+    """An HTML file printed to PDF by headless chromium, with its running head
+    (date, title) and footer (address, page x/y) on every page."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        raise ConversionError("chromium is missing: apt-get install chromium")
+    with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
+        _run(
+            [
+                chromium,
+                "--headless",
+                "--no-sandbox",  # tests run as root in CI containers
+                "--disable-gpu",
+                "--disable-extensions",
+                "--no-first-run",
+                "--blink-settings=scriptEnabled=false",
+                f"--user-data-dir={profile}",
+                f"--print-to-pdf={out}",
+                page.as_uri(),
+            ]
+        )
+    if not out.exists():
+        raise ConversionError(f"chromium wrote no {out.name}")
+    return out
+
+
+def render_chromium_pdf(report: Report, out: Path, header_rows: int = 1) -> Path:
+    page = out.with_suffix(".html")
+    page.write_text(render_html(report, header_rows), encoding="utf-8")
+    return chromium_to_pdf(page, out)
