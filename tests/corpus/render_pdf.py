@@ -74,47 +74,89 @@ def soffice_to_pdf(sources: list[Path], out: Path) -> list[Path]:
 
 
 def render_pdfs(reports: list[Report], out: Path) -> dict[str, Path]:
-    """Each report as a PDF that LibreOffice made from its Word file, by key."""
+    """Each report as a PDF that LibreOffice made from its Word file, by key;
+    every page has a running head (the unit) and a footer 第 n 页 共 m 页."""
     words = out / "docx"
     words.mkdir(parents=True, exist_ok=True)
     sources = []
     for report in reports:
         source = words / f"{report.key}.docx"
         render_docx(report, source)
+        add_running_head(source, report.unit_name)
         sources.append(source)
     made = soffice_to_pdf(sources, out)
     return {report.key: path for report, path in zip(reports, made, strict=True)}
 
 
+def add_running_head(path: Path, head: str) -> None:
+    """Give a Word file a running head and a footer with Word's page fields."""
+    import docx  # python-docx
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    def field(paragraph, instruction: str) -> None:
+        for kind in ("begin", None, "end"):
+            run = paragraph.add_run()
+            if kind is None:
+                code = OxmlElement("w:instrText")
+                code.set(qn("xml:space"), "preserve")
+                code.text = instruction
+            else:
+                code = OxmlElement("w:fldChar")
+                code.set(qn("w:fldCharType"), kind)
+            run._r.append(code)
+
+    document = docx.Document(str(path))
+    section = document.sections[0]
+    section.header.paragraphs[0].text = head
+    footer = section.footer.paragraphs[0]
+    footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    footer.add_run("第 ")
+    field(footer, "PAGE")
+    footer.add_run(" 页 共 ")
+    field(footer, "NUMPAGES")
+    footer.add_run(" 页")
+    document.save(str(path))
+
+
 # --- HTML printed by chromium -------------------------------------------------
 
 _STYLE = """
-@page { size: A4; margin: 22mm 18mm; }
+@page { size: %s; margin: 20mm 16mm; }
 body { font-family: "Noto Serif CJK SC", serif; font-size: 11pt; }
-table { border-collapse: collapse; width: 100%; margin: 6pt 0; }
+table { border-collapse: collapse; width: 100%%; margin: 6pt 0; }
 td, th { border: 0.8pt solid #000; padding: 2pt 3pt; font-size: 9.5pt; }
 th { font-weight: normal; }
-tr { break-inside: avoid; }
+.columns { column-count: 2; column-gap: 9mm; }
 """
 
 
-def render_html(report: Report, header_rows: int = 1) -> str:
-    """The report as a web page: paragraphs, and tables whose first `header_rows`
-    rows are a <thead> (a browser repeats it on every page the table runs over)."""
+def render_html(report: Report, page: str = "A4", two_columns: bool = False) -> str:
+    """The report as a web page: paragraphs, and tables whose first row is a
+    <thead> (a browser repeats it on every page the table runs over). With
+    `two_columns`, the prose between the title and the first table is set in
+    two columns."""
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'>",
-        f"<title>{html.escape(report.unit_name)}</title><style>{_STYLE}</style></head><body>",
+        f"<title>{html.escape(report.unit_name)}</title><style>{_STYLE % page}</style>",
+        "</head><body>",
     ]
-    for block in report.body:
+    first_table = next(n for n, block in enumerate(report.body) if isinstance(block, Table))
+    for n, block in enumerate(report.body):
+        if two_columns and n == 1:
+            parts.append("<div class='columns'>")
         if isinstance(block, str):
             parts.append(f"<p>{html.escape(block)}</p>")
         else:
-            parts.append(_html_table(block, header_rows))
+            parts.append(_html_table(block))
+        if two_columns and n == first_table - 1:
+            parts.append("</div>")
     parts.append("</body></html>")
     return "\n".join(parts)
 
 
-def _html_table(table: Table, header_rows: int) -> str:
+def _html_table(table: Table) -> str:
     rows = []
     for r, row in enumerate(table.rows):
         cells = []
@@ -127,15 +169,13 @@ def _html_table(table: Table, header_rows: int) -> str:
             down = 1
             while r + down < len(table.rows) and table.rows[r + down][c] is UP:
                 down += 1
-            tag = "th" if r < header_rows else "td"
+            tag = "th" if r == 0 else "td"
             spans = (f" colspan='{span}'" if span > 1 else "") + (
                 f" rowspan='{down}'" if down > 1 else ""
             )
             cells.append(f"<{tag}{spans}>{html.escape(cell)}</{tag}>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    head = "".join(rows[:header_rows])
-    body = "".join(rows[header_rows:])
-    return f"<table><thead>{head}</thead><tbody>{body}</tbody></table>"
+    return f"<table><thead>{rows[0]}</thead><tbody>{''.join(rows[1:])}</tbody></table>"
 
 
 def chromium_to_pdf(page: Path, out: Path) -> Path:
@@ -153,7 +193,6 @@ def chromium_to_pdf(page: Path, out: Path) -> Path:
                 "--disable-gpu",
                 "--disable-extensions",
                 "--no-first-run",
-                "--blink-settings=scriptEnabled=false",
                 f"--user-data-dir={profile}",
                 f"--print-to-pdf={out}",
                 page.as_uri(),
@@ -164,7 +203,10 @@ def chromium_to_pdf(page: Path, out: Path) -> Path:
     return out
 
 
-def render_chromium_pdf(report: Report, out: Path, header_rows: int = 1) -> Path:
-    page = out.with_suffix(".html")
-    page.write_text(render_html(report, header_rows), encoding="utf-8")
-    return chromium_to_pdf(page, out)
+def render_chromium_pdf(
+    report: Report, out: Path, page: str = "A4", two_columns: bool = False
+) -> Path:
+    """The report printed by chromium from its web page (see `render_html`)."""
+    source = out.with_suffix(".html")
+    source.write_text(render_html(report, page, two_columns), encoding="utf-8")
+    return chromium_to_pdf(source, out)

@@ -85,9 +85,10 @@ def load_pdf(path: Path, data: bytes, digest: str) -> Loaded:
 
 def _read(page: pymupdf.Page) -> _Page:
     number = page.number + 1
-    if not page.get_text("text").strip():
+    layout = read_page(page)
+    if layout is None:
         return _Page(number, None, image=page.get_pixmap(dpi=_PAGE_DPI).tobytes("png"))
-    return _Page(number, read_page(page))
+    return _Page(number, layout)
 
 
 # --- running heads, footers and page numbers ----------------------------------
@@ -158,7 +159,11 @@ def _join_broken_tables(pages: list[_Page]) -> None:
         if rows and _split_row(first.rows[-1], rows[0]):
             joined = [_join_cells(a, b) for a, b in zip(first.rows[-1], rows[0], strict=True)]
             first.rows[-1] = joined
-            rows = _merged_down(rows[1:], joined)
+            rows = rows[1:]
+            for column, cell in enumerate(joined):
+                _merged_down(rows, column, cell.text)
+        elif rows:
+            rows[0] = _merges_going_on(first.rows[-1], rows)
         second.rows = rows
         second.continued = True
 
@@ -216,14 +221,24 @@ def _split_row(last: list[TableCell], next_row: list[TableCell]) -> bool:
     return bool(written) and all(last[c].text and last[c].full for c in written)
 
 
-def _merged_down(rows: list[list[TableCell]], joined: list[TableCell]) -> list[list[TableCell]]:
-    """Rows whose cells a merge covers from the split row, given that row's joined text."""
-    for column, cell in enumerate(joined):
-        for row in rows:
-            if not row[column].merged_above:
-                break
-            row[column] = TableCell(cell.text, merged_above=True)
-    return rows
+def _merges_going_on(last: list[TableCell], rows: list[list[TableCell]]) -> list[TableCell]:
+    """The first row after the break, where a cell merged down over the break
+    shows empty (the page before printed its text): its text is the cell's."""
+    first = list(rows[0])
+    for column, cell in enumerate(first):
+        below = len(rows) > 1 and rows[1][column].merged_above
+        if not cell.text and below and last[column].text:
+            first[column] = TableCell(last[column].text, merged_above=True)
+            _merged_down(rows[1:], column, last[column].text)
+    return first
+
+
+def _merged_down(rows: list[list[TableCell]], column: int, text: str) -> None:
+    """Give the cells a merge covers below a cell in `column` that cell's text."""
+    for row in rows:
+        if not row[column].merged_above:
+            return
+        row[column] = TableCell(text, merged_above=True)
 
 
 def _join_cells(top: TableCell, rest: TableCell) -> TableCell:
@@ -238,9 +253,13 @@ def _join_cells(top: TableCell, rest: TableCell) -> TableCell:
 
 def _write(path: Path, digest: str, pages: list[_Page]) -> Loaded:
     """The pages' text: a line of the page a line, a table's rows a line each
-    with tab-separated cells, a line end between pages; each page's span, and
-    each table's grid (a table a page break cut is one grid, each page's span
-    holding the rows printed on it)."""
+    with tab-separated cells; each page's span, and each table's grid.
+
+    The text is the pages' texts joined by line ends, as OCR rebuilds it: a
+    table a page break cut is one grid, each page's span holding the rows
+    printed on it, and the line end after the last row before the break is the
+    one between the pages.
+    """
     out = TextBuilder()
     spans: list[Page] = []
     grids: list[Grid] = []
@@ -249,8 +268,10 @@ def _write(path: Path, digest: str, pages: list[_Page]) -> Loaded:
         if page.layout is None:
             spans.append(Page(page.number, out.length, out.length, image=page.image))
             continue
-        continued = bool(page.items) and getattr(page.items[0], "continued", False)
-        if out.length and not continued:
+        first = page.items[0] if page.items else None
+        if isinstance(first, PageTable) and first.continued and grids:
+            spans[-1].end -= 1
+        elif out.length:
             out.add("\n")
         start = out.length
         for item in page.items:

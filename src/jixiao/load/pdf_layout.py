@@ -74,9 +74,12 @@ class PageLayout:
     items: list[TextLine | PageTable] = field(default_factory=list)
 
 
-def read_page(page: pymupdf.Page) -> PageLayout:
-    """The page's glyphs, and its ruled tables with the glyphs inside them read as cells."""
+def read_page(page: pymupdf.Page) -> PageLayout | None:
+    """The page's glyphs, and its ruled tables with the glyphs inside them read
+    as cells; None for a page without text."""
     glyphs = _glyphs(page)
+    if not glyphs:
+        return None
     found = page.find_tables(strategy="lines", use_layout=False)
     tables, free = [], glyphs
     # find_tables answers None when its analysis fails on a page: the page is then prose.
