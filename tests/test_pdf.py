@@ -191,3 +191,17 @@ def test_every_corpus_report_as_a_libreoffice_pdf_reads_like_its_text(
     found = facts(libreoffice_pdfs[key])
     assert found.rows == expected.rows
     assert found.figures == expected.figures
+
+
+@pytest.mark.parametrize("turn", [90, 180, 270])
+def test_a_page_turned_by_its_rotate_entry_reads_the_same(turn, tmp_path):
+    """A viewer shows the page turned; its text is set in the page's own
+    coordinates, which find_tables' answers are turned back to."""
+    with pymupdf.open(FIXTURES / "qinghe_edu_libreoffice.pdf") as document:
+        for page in document:
+            page.set_rotation(turn)
+        document.save(tmp_path / "turned.pdf")
+    turned = facts(tmp_path / "turned.pdf")
+    upright = facts(FIXTURES / "qinghe_edu_libreoffice.pdf")
+    assert (turned.rows, turned.figures) == (upright.rows, upright.figures)
+    assert indicator_grid(load(tmp_path / "turned.pdf")).rows[0][1].text == "二级指标"

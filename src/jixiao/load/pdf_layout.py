@@ -76,23 +76,44 @@ class PageLayout:
 
 def read_page(page: pymupdf.Page) -> PageLayout | None:
     """The page's glyphs, and its ruled tables with the glyphs inside them read
-    as cells; None for a page without text."""
+    as cells; None for a page without text.
+
+    Glyphs come in the page's own (unrotated) coordinates, in which its text is
+    set; find_tables answers in those of the page as shown (turned by its
+    /Rotate), which are turned back.
+    """
     glyphs = _glyphs(page)
     if not glyphs:
         return None
     found = page.find_tables(strategy="lines", use_layout=False)
+    turn = tuple(page.derotation_matrix) if page.rotation else None
     tables, free = [], glyphs
     # find_tables answers None when its analysis fails on a page: the page is then prose.
     for table in found.tables if found is not None else []:
-        if table.col_count < 2:
-            continue  # a framed paragraph, not a table
-        inside = [g for g in free if _centre_in(g, table.bbox)]
-        if not inside:
-            continue
-        free = [g for g in free if not _centre_in(g, table.bbox)]
-        tables.append(_page_table(table, inside))
-    rect = page.rect
-    return PageLayout(rect.width, rect.height, tables, free)
+        cells = [_turned(box, turn) for row in table.rows for box in row.cells if box]
+        bbox = _turned(table.bbox, turn)
+        inside = [g for g in free if _centre_in(g, bbox)]
+        grid = _page_table(bbox, cells, inside)
+        if not inside or len(grid.columns) < 2:
+            continue  # a frame around a paragraph is no table
+        free = [g for g in free if not _centre_in(g, bbox)]
+        tables.append(grid)
+    width, height = page.rect.width, page.rect.height
+    if page.rotation in (90, 270):
+        width, height = height, width
+    return PageLayout(width, height, tables, free)
+
+
+def _turned(box: Box, matrix: tuple[float, ...] | None) -> Box:
+    """A box in the coordinates a matrix of quarter turns maps it to."""
+    if matrix is None:
+        return tuple(box)
+    a, b, c, d, e, f = matrix
+    xs, ys = [], []
+    for x, y in ((box[0], box[1]), (box[2], box[3])):
+        xs.append(a * x + c * y + e)
+        ys.append(b * x + d * y + f)
+    return (min(xs), min(ys), max(xs), max(ys))
 
 
 def _glyphs(page: pymupdf.Page) -> list[Glyph]:
@@ -122,29 +143,36 @@ def _centre_in(glyph: Glyph, box: Box) -> bool:
 # --- tables ------------------------------------------------------------------
 
 
-def _page_table(table, glyphs: list[Glyph]) -> PageTable:
-    """The table's cells with their text; positions a merged cell covers (None in
-    find_tables' rows) take the merged cell's text."""
-    boxes: list[list[Box | None]] = [list(row.cells) for row in table.rows]
-    columns = [
-        min(row[c][0] for row in boxes if row[c] is not None) for c in range(table.col_count)
-    ]
-    tops = [min(box[1] for box in row if box is not None) for row in boxes]
-    owners = [box for row in boxes for box in row if box is not None]
-    texts = {box: _cell_text([g for g in glyphs if _centre_in(g, box)], box) for box in owners}
+def _page_table(bbox: Box, cells: list[Box], glyphs: list[Glyph]) -> PageTable:
+    """The table's grid, from the edges of its cells: a merged cell's text stands
+    in every position it covers."""
+    columns = _edges(box[0] for box in cells)
+    tops = _edges(box[1] for box in cells)
+    texts = {box: _cell_text([g for g in glyphs if _centre_in(g, box)], box) for box in cells}
     rows = []
-    for r, row in enumerate(boxes):
-        cells = []
-        for c, box in enumerate(row):
+    for top in tops:
+        row = []
+        for left in columns:
+            box = _owner(cells, left + _SAME, top + _SAME)
             if box is None:
-                box = _owner(owners, columns[c] + 1, tops[r] + 1)
-            if box is None:
-                cells.append(TableCell(""))
+                row.append(TableCell(""))
                 continue
             text, full = texts[box]
-            cells.append(TableCell(text, merged_above=box[1] < tops[r] - 1, full=full))
-        rows.append(cells)
-    return PageTable(tuple(table.bbox), columns, rows)
+            row.append(TableCell(text, merged_above=box[1] < top - _SAME, full=full))
+        rows.append(row)
+    return PageTable(bbox, columns, rows)
+
+
+# Edges of cells closer than this are one ruling line.
+_SAME = 1.0
+
+
+def _edges(values: Iterable[float]) -> list[float]:
+    edges: list[float] = []
+    for value in sorted(values):
+        if not edges or value - edges[-1] > _SAME:
+            edges.append(value)
+    return edges
 
 
 def _owner(boxes: Sequence[Box], x: float, y: float) -> Box | None:
