@@ -205,3 +205,18 @@ def test_a_page_turned_by_its_rotate_entry_reads_the_same(turn, tmp_path):
     upright = facts(FIXTURES / "qinghe_edu_libreoffice.pdf")
     assert (turned.rows, turned.figures) == (upright.rows, upright.figures)
     assert indicator_grid(load(tmp_path / "turned.pdf")).rows[0][1].text == "二级指标"
+
+
+def test_page_numbers_in_the_margins_are_left_out_and_figures_in_the_body_kept(tmp_path):
+    numbers = ["- 3 -", "第 4 页", "5/12", "6", "Page 7 of 12", "共12页 第8页"]
+    document = pymupdf.open()
+    for number in numbers:
+        page = document.new_page(width=595, height=842)
+        page.insert_text((72, 200), "正文第一行", fontname="china-s")
+        page.insert_text((72, 230), "120", fontname="china-s")  # a figure alone on a body line
+        page.insert_text((280, 810), number, fontname="china-s")
+    document.save(tmp_path / "numbered.pdf")
+    text = load(tmp_path / "numbered.pdf").text
+    assert text.count("正文第一行") == len(numbers) and text.count("120\n") == len(numbers)
+    for number in numbers:
+        assert number not in text
