@@ -26,6 +26,7 @@ FIXTURES = ROOT / "tests" / "fixtures"
 # Each fixture, and the corpus report it was made from.
 MADE_FROM = {
     "qinghe_edu_libreoffice.pdf": "qinghe_edu",
+    "qinghe_edu_continued.pdf": "qinghe_edu",
     "pingyang_disabled_chromium_a5.pdf": "pingyang_disabled",
     "qinghe_school_two_columns.pdf": "qinghe_school",
 }
@@ -121,6 +122,19 @@ def test_a_row_the_page_break_split_is_one_row_again():
     names = [row[2].text for row in grid.rows]
     assert "年度支出控制数" in names and "数" not in names
     assert len(grid.rows) == 13
+
+
+def test_a_table_cut_by_hand_under_a_continued_mark_is_one_grid():
+    name = "qinghe_edu_continued.pdf"
+    pages = pdf_pages(name)
+    (page,) = [page for page in pages if "续表" in page]
+    assert page.startswith("青禾县教育局续表一级指标")
+    document = loaded(name)
+    assert "续表" not in document.text and document.text.count("一级指标") == 1
+    grid = indicator_grid(document)
+    assert [row[2].text for row in grid.rows] == [
+        row[2].text for row in indicator_grid(loaded("qinghe_edu_libreoffice.pdf")).rows
+    ]
 
 
 def test_running_heads_footers_and_page_numbers_are_left_out():

@@ -15,6 +15,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 from .model import LEFT, UP, Report, Table
@@ -118,6 +119,38 @@ def add_running_head(path: Path, head: str) -> None:
     field(footer, "NUMPAGES")
     footer.add_run(" 页")
     document.save(str(path))
+
+
+CONTINUED = "续表"
+
+
+def render_continued_pdf(report: Report, out: Path, rows_before: int) -> Path:
+    """The report as LibreOffice prints its Word file when the author cut its
+    last table in two by hand, as is done over a page break: the first
+    `rows_before` rows, a 续表 paragraph that starts a new page, the rest under
+    a repeat of the header row."""
+    import docx  # python-docx
+
+    index = max(n for n, block in enumerate(report.body) if isinstance(block, Table))
+    table = report.body[index]
+    # A cell merged down over the cut is left empty below it.
+    going_on = ["" if cell is UP else cell for cell in table.rows[rows_before]]
+    parts = [
+        Table(table.rows[:rows_before]),
+        CONTINUED,
+        Table([table.rows[0], going_on, *table.rows[rows_before + 1 :]]),
+    ]
+    cut = replace(report, body=[*report.body[:index], *parts, *report.body[index + 1 :]])
+    source = out.with_suffix(".docx")
+    render_docx(cut, source)
+    document = docx.Document(str(source))
+    for paragraph in document.paragraphs:
+        if paragraph.text == CONTINUED:
+            paragraph.paragraph_format.page_break_before = True
+    document.save(str(source))
+    add_running_head(source, report.unit_name)
+    (made,) = soffice_to_pdf([source], out.parent)
+    return made
 
 
 # --- HTML printed by chromium -------------------------------------------------

@@ -143,16 +143,19 @@ def _join_broken_tables(pages: list[_Page]) -> None:
     both stand between the same edges and the columns of one are among those of
     the other (rows on one page may merge columns the other page splits): the
     next page's repeat of the header is dropped, and a row the break split is
-    one row again. The joined rows stay on the page they are printed on."""
+    one row again, and a 续表 line above the rest of the table is dropped. The
+    joined rows stay on the page they are printed on."""
     for before, after in pairwise(pages):
-        if not before.items or not after.items:
+        marks = _continued_marks(after.items)
+        if not before.items or len(after.items) <= marks:
             continue
-        first, second = before.items[-1], after.items[0]
+        first, second = before.items[-1], after.items[marks]
         if not (isinstance(first, PageTable) and isinstance(second, PageTable)):
             continue
         columns = _shared_columns(first, second)
         if columns is None:
             continue
+        del after.items[:marks]
         _spread(first, columns)
         _spread(second, columns)
         rows = _without_repeated_header(first.rows, second.rows)
@@ -166,6 +169,20 @@ def _join_broken_tables(pages: list[_Page]) -> None:
             rows[0] = _merges_going_on(first.rows[-1], rows)
         second.rows = rows
         second.continued = True
+
+
+# The line a table's continuation may start with: 续表, 续表2, （续）, 续上表.
+_CONTINUED = re.compile(r"[（(]?\s*续\s*(?:上?表\s*[\w.-]{0,8})?\s*[）)]?")
+
+
+def _continued_marks(items: list[TextLine | PageTable]) -> int:
+    """How many lines at the top of a page say that the table goes on."""
+    count = 0
+    while count < len(items) and isinstance(items[count], TextLine):
+        if not _CONTINUED.fullmatch(items[count].text.strip()):
+            return count
+        count += 1
+    return count
 
 
 def _shared_columns(first: PageTable, second: PageTable) -> list[float] | None:
