@@ -78,7 +78,7 @@ class Format:
 FORMATS = [
     Format("txt", _text),
     Format("docx", _docx),
-    Format("pdf", render_pdfs, ("soffice",), "apt-get install libreoffice-writer"),
+    Format("pdf", render_pdfs, ("soffice",), "apt-get install libreoffice-writer-nogui"),
     Format("pdf-html", _chromium_pdf, ("chromium",), "apt-get install chromium"),
 ]
 TEXT_VERSION = FORMATS[0]

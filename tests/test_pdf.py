@@ -190,7 +190,7 @@ def test_a_page_in_one_column_keeps_its_order(name):
 
 @pytest.fixture(scope="module")
 def libreoffice_pdfs(tmp_path_factory) -> dict[str, Path]:
-    require("soffice", "apt-get install libreoffice-writer")
+    require("soffice", "apt-get install libreoffice-writer-nogui")
     return render_pdfs(list(map(localise, reports())), tmp_path_factory.mktemp("pdfs"))
 
 

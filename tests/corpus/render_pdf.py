@@ -51,7 +51,7 @@ def soffice_to_pdf(sources: list[Path], out: Path) -> list[Path]:
     """Each Word file converted to PDF by LibreOffice in one run, into `out`."""
     soffice = shutil.which("soffice")
     if soffice is None:
-        raise ConversionError("soffice is missing: apt-get install libreoffice-writer")
+        raise ConversionError("soffice is missing: apt-get install libreoffice-writer-nogui")
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="soffice-profile-") as profile:
         _run(
