@@ -76,7 +76,8 @@ def soffice_to_pdf(sources: list[Path], out: Path) -> list[Path]:
 
 def render_pdfs(reports: list[Report], out: Path) -> dict[str, Path]:
     """Each report as a PDF that LibreOffice made from its Word file, by key;
-    every page has a running head (the unit) and a footer 第 n 页 共 m 页."""
+    every page has a running head (the unit) and a footer 第 n 页 共 m 页, and
+    a table that runs over a page repeats its first row there."""
     words = out / "docx"
     words.mkdir(parents=True, exist_ok=True)
     sources = []
@@ -84,6 +85,7 @@ def render_pdfs(reports: list[Report], out: Path) -> dict[str, Path]:
         source = words / f"{report.key}.docx"
         render_docx(report, source)
         add_running_head(source, report.unit_name)
+        repeat_header_rows(source)
         sources.append(source)
     made = soffice_to_pdf(sources, out)
     return {report.key: path for report, path in zip(reports, made, strict=True)}
@@ -151,6 +153,18 @@ def render_continued_pdf(report: Report, out: Path, rows_before: int) -> Path:
     add_running_head(source, report.unit_name)
     (made,) = soffice_to_pdf([source], out.parent)
     return made
+
+
+def repeat_header_rows(path: Path) -> None:
+    """Mark each table's first row of a Word file as its header, which Word and
+    LibreOffice repeat at the top of every page the table runs over."""
+    import docx  # python-docx
+    from docx.oxml import OxmlElement
+
+    document = docx.Document(str(path))
+    for table in document.tables:
+        table.rows[0]._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
+    document.save(str(path))
 
 
 # --- HTML printed by chromium -------------------------------------------------

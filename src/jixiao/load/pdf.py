@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from itertools import pairwise
 from pathlib import Path
@@ -156,9 +156,10 @@ def _join_broken_tables(pages: list[_Page]) -> None:
         if columns is None:
             continue
         del after.items[:marks]
-        _spread(first, columns)
-        _spread(second, columns)
-        rows = _without_repeated_header(first.rows, second.rows)
+        head = first.first_part or first
+        for part in (head, first, second):
+            _spread(part, columns)
+        rows = _without_repeated_header(head.rows, second.rows)
         if rows and _split_row(first.rows[-1], rows[0]):
             joined = [_join_cells(a, b) for a, b in zip(first.rows[-1], rows[0], strict=True)]
             first.rows[-1] = joined
@@ -168,7 +169,7 @@ def _join_broken_tables(pages: list[_Page]) -> None:
         elif rows:
             rows[0] = _merges_going_on(first.rows[-1], rows)
         second.rows = rows
-        second.continued = True
+        second.first_part = head
 
 
 # The line a table's continuation may start with: 续表, 续表2, （续）, 续上表.
@@ -233,9 +234,11 @@ def _without_repeated_header(
 def _split_row(last: list[TableCell], next_row: list[TableCell]) -> bool:
     """Whether the next page's first row is the rest of the last row of the page
     before: a row too tall for the page goes on over the break, so its text
-    there goes on cells whose last line fills them."""
+    there goes on cells whose last line had no room for its first word."""
     written = [c for c, cell in enumerate(next_row) if cell.text and not cell.merged_above]
-    return bool(written) and all(last[c].text and last[c].full for c in written)
+    return bool(written) and all(
+        last[c].text and last[c].room < next_row[c].lead + _SAME_EDGE for c in written
+    )
 
 
 def _merges_going_on(last: list[TableCell], rows: list[list[TableCell]]) -> list[TableCell]:
@@ -262,7 +265,8 @@ def _join_cells(top: TableCell, rest: TableCell) -> TableCell:
     if not rest.text:
         return top
     words = (top.text[-1] + rest.text[0]).isascii() and (top.text[-1] + rest.text[0]).isalpha()
-    return TableCell(top.text + (" " if words else "") + rest.text, top.merged_above)
+    text = top.text + (" " if words else "") + rest.text
+    return replace(rest, text=text, merged_above=top.merged_above, lead=top.lead)
 
 
 # --- the text and its grids ----------------------------------------------------

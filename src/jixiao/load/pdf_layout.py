@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from typing import TYPE_CHECKING
 
@@ -51,8 +51,10 @@ class TableCell:
 
     text: str
     merged_above: bool = False
-    # Its last line fills the cell's width, so a page break may have cut the text there.
-    full: bool = False
+    # Room left at the end of its last line, and the width of its first word:
+    # a page break cut a cell's text if the rest's first word would not fit the room.
+    room: float = 0.0
+    lead: float = 0.0
 
 
 @dataclass
@@ -60,7 +62,12 @@ class PageTable:
     box: Box
     columns: list[float]  # each column's left edge
     rows: list[list[TableCell]]
-    continued: bool = False  # the rest of the table that ends the page before
+    # For the rest of a table a page break cut: its part on the page it begins on.
+    first_part: PageTable | None = None
+
+    @property
+    def continued(self) -> bool:
+        return self.first_part is not None
 
 
 @dataclass
@@ -148,7 +155,7 @@ def _page_table(bbox: Box, cells: list[Box], glyphs: list[Glyph]) -> PageTable:
     in every position it covers."""
     columns = _edges(box[0] for box in cells)
     tops = _edges(box[1] for box in cells)
-    texts = {box: _cell_text([g for g in glyphs if _centre_in(g, box)], box) for box in cells}
+    read = {box: _cell_text([g for g in glyphs if _centre_in(g, box)], box) for box in cells}
     rows = []
     for top in tops:
         row = []
@@ -156,9 +163,8 @@ def _page_table(bbox: Box, cells: list[Box], glyphs: list[Glyph]) -> PageTable:
             box = _owner(cells, left + _SAME, top + _SAME)
             if box is None:
                 row.append(TableCell(""))
-                continue
-            text, full = texts[box]
-            row.append(TableCell(text, merged_above=box[1] < top - _SAME, full=full))
+            else:
+                row.append(replace(read[box], merged_above=box[1] < top - _SAME))
         rows.append(row)
     return PageTable(bbox, columns, rows)
 
@@ -179,23 +185,31 @@ def _owner(boxes: Sequence[Box], x: float, y: float) -> Box | None:
     return next((b for b in boxes if b[0] <= x <= b[2] and b[1] <= y <= b[3]), None)
 
 
-def _cell_text(glyphs: list[Glyph], box: Box) -> tuple[str, bool]:
-    """A cell's text on one line, and whether its last line fills the cell. A
-    wrapped line continues the one before it: CJK text runs on, Latin words are
-    kept apart by a space (a figure wrapped inside a cell runs on too)."""
+def _cell_text(glyphs: list[Glyph], box: Box) -> TableCell:
+    """A cell's text on one line. A wrapped line continues the one before it:
+    CJK text runs on, Latin words are kept apart by a space (a figure wrapped
+    inside a cell runs on too)."""
     lines = build_lines(glyphs)
     if not lines:
-        return "", False
+        return TableCell("")
     text = ""
     for line in lines:
         if text and _letter(text[-1]) and _letter(line.text[0]):
             text += " "
         text += line.text
-    last = lines[-1]
     padding = max(min(line.box[0] for line in lines) - box[0], 0)
-    size = max(g.size for g in last.glyphs)
-    full = box[2] - padding - last.box[2] < 1.1 * size
-    return _CELL_BREAKS.sub(" ", text), full
+    room = box[2] - padding - lines[-1].box[2]
+    return TableCell(_CELL_BREAKS.sub(" ", text), room=room, lead=_first_word(lines[0].glyphs))
+
+
+def _first_word(glyphs: list[Glyph]) -> float:
+    """The width of a line's first word: a CJK character, or a run of others."""
+    end = glyphs[0]
+    for before, glyph in pairwise(glyphs):
+        if _wide(before.text) or _wide(glyph.text) or _gap(before, glyph):
+            break
+        end = glyph
+    return end.x1 - glyphs[0].x0
 
 
 def _letter(char: str) -> bool:
