@@ -238,3 +238,26 @@ def test_page_numbers_in_the_margins_are_left_out_and_figures_in_the_body_kept(t
     assert text.count("正文第一行") == len(numbers) and text.count("120\n") == len(numbers)
     for number in numbers:
         assert number not in text
+
+
+def test_a_scanned_page_before_the_tables_leaves_their_cells_at_their_offsets(tmp_path):
+    """OCR puts a scanned page's text among the others: the grids of the pages
+    after it move with their text."""
+    from jixiao.ocr import read_pages
+
+    with pymupdf.open(FIXTURES / "qinghe_edu_libreoffice.pdf") as source:
+        lines = pymupdf.Rect(80, 60, 400, 140)  # the head and the first lines of page 1
+        image = source[0].get_pixmap(dpi=200, clip=lines).tobytes("png")
+        scan = pymupdf.open()
+        scan.new_page(width=595, height=842).insert_image(lines, stream=image)
+        scan.insert_pdf(source)
+        scan.save(tmp_path / "scan_first.pdf")
+    document = read_pages(load(tmp_path / "scan_first.pdf"))
+    assert document.pages[0].ocr and "青禾县教育局" in document.text[: document.pages[1].start]
+    assert len(document.grids) == 2
+    for grid in document.grids:
+        lines = document.text[grid.start : grid.end].split("\n")
+        assert lines == ["\t".join(cell.text for cell in row) for row in grid.rows]
+        for row in grid.rows:
+            for cell in row:
+                assert document.text[cell.start : cell.end] == cell.text

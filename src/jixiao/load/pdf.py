@@ -168,6 +168,9 @@ def _join_broken_tables(pages: list[_Page]) -> None:
                 _merged_down(rows, column, cell.text)
         elif rows:
             rows[0] = _merges_going_on(first.rows[-1], rows)
+        if not rows:  # the page repeats the header only
+            after.items.remove(second)
+            continue
         second.rows = rows
         second.first_part = head
 
@@ -289,7 +292,10 @@ def _write(path: Path, digest: str, pages: list[_Page]) -> Loaded:
         if page.layout is None:
             spans.append(Page(page.number, out.length, out.length, image=page.image))
             continue
-        first = page.items[0] if page.items else None
+        if not page.items:  # only a running head or a page number
+            spans.append(Page(page.number, out.length, out.length))
+            continue
+        first = page.items[0]
         if isinstance(first, PageTable) and first.continued and grids:
             spans[-1].end -= 1
         elif out.length:

@@ -78,7 +78,6 @@ class PageLayout:
     height: float
     tables: list[PageTable]
     free: list[Glyph]
-    items: list[TextLine | PageTable] = field(default_factory=list)
 
 
 def read_page(page: pymupdf.Page) -> PageLayout | None:
