@@ -152,6 +152,7 @@ def test_running_heads_footers_and_page_numbers_are_left_out():
     assert all(
         "file://" in page and f"{n}/{len(printed)}" in page for n, page in enumerate(printed, 1)
     )
+    assert all(re.search(r"\d+/\d+/\d+", page) for page in printed)
     text = loaded("pingyang_disabled_chromium_a5.pdf").text
     assert "file://" not in text and not re.search(r"^\d+/\d+$", text, re.MULTILINE)
     assert not re.search(r"\d+/\d+/\d+", text)  # chromium's date in the running head
