@@ -176,12 +176,14 @@ table { border-collapse: collapse; width: 100%%; margin: 6pt 0; }
 td, th { border: 0.8pt solid #000; padding: 2pt 3pt; font-size: 9.5pt; }
 th { font-weight: normal; }
 .columns { column-count: 2; column-gap: 9mm; }
+p:first-of-type { text-shadow: 0.4px 0 0 #000; }
 """
 
 
 def render_html(report: Report, page: str = "A4", two_columns: bool = False) -> str:
-    """The report as a web page: paragraphs, and tables whose first row is a
-    <thead> (a browser repeats it on every page the table runs over). With
+    """The report as a web page: paragraphs, the first made bold by a shadow
+    (which prints its text twice, a hair apart), and tables whose first row is
+    a <thead> (a browser repeats it on every page the table runs over). With
     `two_columns`, the prose between the title and the first table is set in
     two columns."""
     parts = [

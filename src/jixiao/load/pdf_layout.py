@@ -123,8 +123,8 @@ def _turned(box: Box, matrix: tuple[float, ...] | None) -> Box:
 
 
 def _glyphs(page: pymupdf.Page) -> list[Glyph]:
-    """The page's visible characters; the spaces MuPDF makes up are left out, and
-    spacing is decided from the gaps instead."""
+    """The page's visible characters, each once; the spaces MuPDF makes up are
+    left out, and spacing is decided from the gaps instead."""
     glyphs = []
     fragment = 0
     for block in page.get_text("rawdict")["blocks"]:
@@ -138,7 +138,29 @@ def _glyphs(page: pymupdf.Page) -> list[Glyph]:
                     x0, y0, x1, y1 = char["bbox"]
                     baseline = char["origin"][1]
                     glyphs.append(Glyph(char["c"], x0, y0, x1, y1, baseline, size, fragment))
-    return glyphs
+    return _once(glyphs)
+
+
+# Glyphs of one character closer than this (in ems) are one glyph printed twice.
+_DOUBLE = 0.15
+
+
+def _once(glyphs: list[Glyph]) -> list[Glyph]:
+    """The glyphs without their doubles: a shadow, or bold faked by printing the
+    text again a hair to the side, is a second copy of every character."""
+    kept: list[Glyph] = []
+    seen: dict[str, list[Glyph]] = {}
+    for glyph in glyphs:
+        same = seen.setdefault(glyph.text, [])
+        near = _DOUBLE * glyph.size
+        if any(
+            abs(glyph.x0 - other.x0) < near and abs(glyph.baseline - other.baseline) < near
+            for other in same
+        ):
+            continue
+        same.append(glyph)
+        kept.append(glyph)
+    return kept
 
 
 def _centre_in(glyph: Glyph, box: Box) -> bool:
