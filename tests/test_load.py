@@ -396,11 +396,7 @@ ERRORS: list[tuple[str, Callable[[Path], Path], str]] = [
         "the file is empty",
     ),
     ("empty pdf", lambda tmp: _write(tmp / "empty.pdf", b""), "the file is empty"),
-    (
-        "binary",
-        lambda tmp: _write(tmp / "binary.txt", _noise(4096)),
-        "binary content of no report format",
-    ),
+    ("binary", lambda tmp: _write(tmp / "binary.txt", _noise(4096)), "binary content of no report format"),
     (
         "controls",
         lambda tmp: _write(tmp / "controls.txt", b"\x01\x02\x03abc" * 50),
