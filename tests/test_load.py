@@ -328,13 +328,14 @@ def _pdf_bytes(pages: list[str | None], **save: object) -> bytes:
 
 
 def test_pdf_pages_and_a_page_without_text(tmp_path: Path) -> None:
-    loaded = load(_write(tmp_path / "report.pdf", _pdf_bytes(["Hello 123", None, "Page 3"])))
+    # (A line "Page 3" in the top margin would be read as a page number, and left out.)
+    loaded = load(_write(tmp_path / "report.pdf", _pdf_bytes(["Hello 123", None, "Third page"])))
     assert loaded.format == "pdf"
     assert "Hello 123" in loaded.text
     first, blank, third = loaded.pages
     assert [page.number for page in loaded.pages] == [1, 2, 3]
     assert loaded.text[first.start : first.end].strip() == "Hello 123"
-    assert loaded.text[third.start : third.end].strip() == "Page 3"
+    assert loaded.text[third.start : third.end].strip() == "Third page"
     assert first.image is None and third.image is None
     assert blank.start == blank.end == first.end
     assert blank.image is not None and blank.image.startswith(PNG_MAGIC)

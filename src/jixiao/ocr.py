@@ -32,7 +32,7 @@ from functools import cache
 import cv2
 import numpy as np
 
-from jixiao.document import Loaded, Page, Reading
+from jixiao.document import Grid, Loaded, Page, Reading
 from jixiao.load import LoadError
 
 # Punctuation whose width or form the recogniser hesitates over (（ or (, ；
@@ -234,7 +234,8 @@ def read_pages(loaded: Loaded) -> Loaded:
     """`loaded` with the text of its scanned pages read by OCR.
 
     A PDF's or an image's text is its pages' texts joined by line ends (see
-    `jixiao.load`); the scanned pages' texts take their places among them.
+    `jixiao.load`); the scanned pages' texts take their places among them, and
+    the grids of the other pages move with their text.
     Raises `LoadError` when OCR finds no text in a file that has no other.
     """
     if not loaded.ocr_pending:
@@ -243,6 +244,7 @@ def read_pages(loaded: Loaded) -> Loaded:
     length = 0
     pages: list[Page] = []
     readings: list[Reading] = []
+    moves: list[tuple[int, int, int]] = []  # a text page's old span, and how far it moved
     for page in loaded.pages:
         if page.image is None:
             text, spans = loaded.text[page.start : page.end], []
@@ -264,6 +266,8 @@ def read_pages(loaded: Loaded) -> Loaded:
             for start, end, box in spans
         ]
         scanned = page.image is not None
+        if not scanned:
+            moves.append((page.start, page.end, length - page.start))
         pages.append(replace(page, start=length, end=length + len(text), image=None, ocr=scanned))
         pieces.append(text)
         length += len(text)
@@ -277,7 +281,20 @@ def read_pages(loaded: Loaded) -> Loaded:
             "check that the scan is not blank, faint or rotated; rescan it upright at "
             "200–300 dpi, or convert the report to text",
         )
-    return replace(loaded, text=text, pages=pages, readings=readings)
+    grids = [_moved(grid, moves) for grid in loaded.grids]
+    return replace(loaded, text=text, pages=pages, readings=readings, grids=grids)
+
+
+def _moved(grid: Grid, moves: Sequence[tuple[int, int, int]]) -> Grid:
+    """A grid of a text page, at its page's new place."""
+
+    def at(offset: int) -> int:
+        return offset + next((delta for start, end, delta in moves if start <= offset <= end), 0)
+
+    rows = [
+        [replace(cell, start=at(cell.start), end=at(cell.end)) for cell in row] for row in grid.rows
+    ]
+    return replace(grid, rows=rows, start=at(grid.start), end=at(grid.end))
 
 
 # --- writing lines as text ------------------------------------------------------
