@@ -222,7 +222,9 @@ def test_replay_finds_a_recording_by_the_reports_text_not_its_name(tmp_path):
     copy = tmp_path / "renamed-copy.txt"
     copy.write_bytes(SAMPLES[0].read_text(encoding="utf-8").encode("gb18030"))
     other = tmp_path / "another-report.txt"
-    other.write_text("柳塘县文化馆2024年度部门整体支出绩效自评报告\n年初预算120.50万元。\n", "utf-8")
+    other.write_text(
+        "柳塘县文化馆2024年度部门整体支出绩效自评报告\n年初预算120.50万元。\n", "utf-8"
+    )
     result = runner.invoke(
         app,
         ["ingest", str(copy), str(other), "--db", str(tmp_path / "j.db")]
@@ -241,5 +243,7 @@ def test_review_refuses_an_open_address_without_a_token_before_loading_the_serve
         " result = CliRunner().invoke(app, ['review', '--host', '0.0.0.0']);"
         " print(result.exit_code, 'fastapi' in sys.modules, 'uvicorn' in sys.modules)"
     )
-    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    shown = subprocess.run(
+        [sys.executable, "-c", code], check=False, capture_output=True, text=True
+    )
     assert shown.stdout.split() == ["2", "False", "False"], shown.stderr

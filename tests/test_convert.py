@@ -20,8 +20,9 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, require
+from corpus.soffice import convert
 from corpus.specs import SPECS as CORPUS_SPECS
-from fixtures.make_office import convert, render
+from fixtures.make_office import render
 
 from jixiao.evaluate import comparable, score_report
 from jixiao.extract import from_tables

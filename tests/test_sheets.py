@@ -15,8 +15,9 @@ from conftest import ROOT, require
 from corpus.build import localise
 from corpus.render import render_text
 from corpus.render_xlsx import LAYOUTS, render_xlsx
+from corpus.soffice import convert
 from corpus.specs import reports
-from fixtures.make_sheets import CORPUS_REPORTS, convert
+from fixtures.make_sheets import CORPUS_REPORTS
 
 from jixiao.check import run_checks
 from jixiao.evaluate import comparable, score_report

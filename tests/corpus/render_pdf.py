@@ -10,68 +10,14 @@ no restore, a timeout after which the whole process group is killed.
 from __future__ import annotations
 
 import html
-import os
 import shutil
-import signal
-import subprocess
 import tempfile
 from dataclasses import replace
 from pathlib import Path
 
 from .model import LEFT, UP, Report, Table
 from .render import render_docx
-
-TIMEOUT = 180  # seconds for one conversion run (LibreOffice starts in about 5)
-
-
-class ConversionError(RuntimeError):
-    pass
-
-
-def _run(command: list[str], timeout: float = TIMEOUT) -> None:
-    """Run a converter in a session of its own, so that on timeout its children
-    (soffice.bin under the soffice script, chromium's renderers) die with it."""
-    process = subprocess.Popen(
-        command,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        output, _ = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.communicate()
-        raise ConversionError(f"{command[0]} took over {timeout} s") from None
-    if process.returncode:
-        raise ConversionError(f"{command[0]} failed: {output.decode(errors='replace')[-500:]}")
-
-
-def soffice_to_pdf(sources: list[Path], out: Path) -> list[Path]:
-    """Each Word file converted to PDF by LibreOffice in one run, into `out`."""
-    soffice = shutil.which("soffice")
-    if soffice is None:
-        raise ConversionError("soffice is missing: apt-get install libreoffice-writer-nogui")
-    out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="soffice-profile-") as profile:
-        _run(
-            [
-                soffice,
-                f"-env:UserInstallation={Path(profile).as_uri()}",
-                "--headless",
-                "--norestore",
-                "--convert-to",
-                "pdf",
-                "--outdir",
-                str(out),
-                *map(str, sources),
-            ]
-        )
-    made = [out / (source.stem + ".pdf") for source in sources]
-    missing = [path.name for path in made if not path.exists()]
-    if missing:
-        raise ConversionError(f"LibreOffice wrote no {', '.join(missing)}")
-    return made
+from .soffice import ConversionError, convert, run
 
 
 def render_pdfs(reports: list[Report], out: Path) -> dict[str, Path]:
@@ -87,7 +33,7 @@ def render_pdfs(reports: list[Report], out: Path) -> dict[str, Path]:
         add_running_head(source, report.unit_name)
         repeat_header_rows(source)
         sources.append(source)
-    made = soffice_to_pdf(sources, out)
+    made = convert(sources, "pdf", out)
     return {report.key: path for report, path in zip(reports, made, strict=True)}
 
 
@@ -151,7 +97,7 @@ def render_continued_pdf(report: Report, out: Path, rows_before: int) -> Path:
             paragraph.paragraph_format.page_break_before = True
     document.save(str(source))
     add_running_head(source, report.unit_name)
-    (made,) = soffice_to_pdf([source], out.parent)
+    (made,) = convert([source], "pdf", out.parent)
     return made
 
 
@@ -234,7 +180,7 @@ def chromium_to_pdf(page: Path, out: Path) -> Path:
     if chromium is None:
         raise ConversionError("chromium is missing: apt-get install chromium")
     with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
-        _run(
+        run(
             [
                 chromium,
                 "--headless",
