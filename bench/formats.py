@@ -36,7 +36,10 @@ from tests.corpus.build import localise
 from tests.corpus.compare import Facts, facts
 from tests.corpus.model import Report
 from tests.corpus.render import render_docx, render_text
+from tests.corpus.render_html import render_html
 from tests.corpus.render_pdf import render_chromium_pdf, render_pdfs
+from tests.corpus.render_xlsx import render_xlsx
+from tests.corpus.soffice import INSTALL, convert
 from tests.corpus.specs import reports
 
 Renderer = Callable[[list[Report], Path], dict[str, Path]]
@@ -56,6 +59,36 @@ def _docx(reports: list[Report], out: Path) -> dict[str, Path]:
         made[report.key] = out / f"{report.key}.docx"
         render_docx(report, made[report.key])
     return made
+
+
+def _html(style: str) -> Renderer:
+    def render(reports: list[Report], out: Path) -> dict[str, Path]:
+        made = {}
+        for report in reports:
+            made[report.key] = out / f"{report.key}.html"
+            render_html(report, made[report.key], style)
+        return made
+
+    return render
+
+
+def _xlsx(reports: list[Report], out: Path) -> dict[str, Path]:
+    made = {}
+    for report in reports:
+        made[report.key] = out / f"{report.key}.xlsx"
+        render_xlsx(report, made[report.key])
+    return made
+
+
+def _converted(render: Renderer, target: str) -> Renderer:
+    """Files another renderer writes, converted by LibreOffice (``xls:MS Excel 97``)."""
+
+    def converted(reports: list[Report], out: Path) -> dict[str, Path]:
+        sources = render(reports, out / "source")
+        made = convert(list(sources.values()), target, out)
+        return dict(zip(sources, made, strict=True))
+
+    return converted
 
 
 def _chromium_pdf(reports: list[Report], out: Path) -> dict[str, Path]:
@@ -78,7 +111,15 @@ class Format:
 FORMATS = [
     Format("txt", _text),
     Format("docx", _docx),
-    Format("pdf", render_pdfs, ("soffice",), "apt-get install libreoffice-writer-nogui"),
+    Format("doc", _converted(_docx, "doc"), ("soffice",), INSTALL),
+    Format("odt", _converted(_docx, "odt"), ("soffice",), INSTALL),
+    Format("rtf", _converted(_docx, "rtf"), ("soffice",), INSTALL),
+    Format("html", _html("modern")),
+    Format("html-old-portal", _html("old_portal")),
+    Format("xlsx", _xlsx),
+    Format("xls", _converted(_xlsx, "xls:MS Excel 97"), ("soffice",), INSTALL),
+    Format("ods", _converted(_xlsx, "ods"), ("soffice",), INSTALL),
+    Format("pdf", render_pdfs, ("soffice",), INSTALL),
     Format("pdf-html", _chromium_pdf, ("chromium",), "apt-get install chromium"),
 ]
 TEXT_VERSION = FORMATS[0]
