@@ -25,8 +25,13 @@ samples: install
 CORPUS_RECORDED := $(addprefix tests/corpus/,anping_justice__markdown.txt \
 	baisha_clinic__pipe_lines.txt hualin_water__spaces.txt liuxi_medical__tab_rows.txt)
 
+# What serves the model while recording: this repository's CI machines have a
+# script for it beside the clone; elsewhere, start a server as the README's
+# "Models" says and run `make record LOCAL_LLM=`.
+LOCAL_LLM ?= ../shared/tools/local-llm
+
 record: install
-	../shared/tools/local-llm start
+	$(if $(LOCAL_LLM),$(LOCAL_LLM) start)
 	# A database of its own: one that already holds the reports would skip them.
 	tmp=$$(mktemp -d) && \
 	$(BIN)/jixiao ingest samples --db $$tmp/record.db --out out --record cassettes && \
