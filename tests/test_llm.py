@@ -47,6 +47,19 @@ def test_transient_failures_are_retried(fault):
     assert len(server.requests) == 2
 
 
+def test_a_slow_answer_gets_more_time_each_try_and_every_wait_is_told():
+    told: list[str] = []
+    with FakeServer([Step(delay=1.5, content=GOOD), Step(delay=1.5, content=GOOD)]) as server:
+        model = client(server, timeout=1.0)
+        model.on_wait = told.append
+        answer = model.ask(StaffingAnswer, MESSAGES, "staffing@1", {"chunk": CHUNK})
+    # The first try gives up after 1 s; the second may take 2 s, time enough.
+    assert answer.valid and len(server.requests) == 2
+    (message,) = told
+    assert "no answer within 1 s" in message and "(try 2 of 4)" in message
+    assert [model.attempt_timeout(n) for n in range(1, 6)] == [1, 2, 4, 4, 4]
+
+
 def test_retry_after_is_honoured():
     with FakeServer(
         [Step(status=429, body="{}", headers={"retry-after": "1"}), reply(GOOD)]

@@ -316,6 +316,7 @@ def ingest(
         transient=True,
     ) as progress:
         task = progress.add_task("reports", total=len(files), tally="")
+        client.on_wait = lambda message: progress.console.print(escape(message), soft_wrap=True)
 
         def on_outcome(outcome: Outcome) -> None:
             tally.add(outcome)

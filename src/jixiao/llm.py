@@ -23,7 +23,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,7 +34,7 @@ from instructor.core.exceptions import IncompleteOutputException, InstructorRetr
 from pydantic import BaseModel, ValidationError
 from tenacity import (
     RetryCallState,
-    retry,
+    Retrying,
     retry_if_exception,
     stop_after_attempt,
     wait_random_exponential,
@@ -83,7 +83,7 @@ class Settings:
     base_url: str = LOCAL_BASE_URL
     model: str = LOCAL_MODEL
     api_key: str = field(default="", repr=False)
-    timeout: float = 180.0
+    timeout: float = 60.0  # the first try's; each try after a failure gets twice as long
     concurrency: int = 1
     # llama.cpp-style local servers take response_format json_object, not json_schema.
     mode: str = "json"
@@ -100,7 +100,7 @@ class Settings:
             "base_url": env.get("JIXIAO_BASE_URL", LOCAL_BASE_URL),
             "model": env.get("JIXIAO_MODEL", LOCAL_MODEL),
             "api_key": env.get("JIXIAO_API_KEY") or env.get("OPENAI_API_KEY") or "",
-            "timeout": float(env.get("JIXIAO_TIMEOUT", 180)),
+            "timeout": float(env.get("JIXIAO_TIMEOUT", 60)),
             "concurrency": int(env.get("JIXIAO_CONCURRENCY", 1)),
             "mode": env.get("JIXIAO_MODE", "json"),
             "reasks": int(env.get("JIXIAO_REASKS", 2)),
@@ -204,6 +204,9 @@ class ModelClient:
         # flight, however many reports run side by side.
         self._slots = threading.BoundedSemaphore(max(1, settings.concurrency))
         self.log: list[CallLog] | None = None
+        # Told each time a request is tried again, and why: a batch's progress
+        # says so, instead of minutes of silence before an endpoint is given up.
+        self.on_wait: Callable[[str], None] | None = None
 
     def for_report(self) -> ModelClient:
         """A client for one report: the same connection and limit, its own call log."""
@@ -328,33 +331,60 @@ class ModelClient:
         )
 
     def _create(self, response_model, messages, context):
-        @retry(
+        retrying = Retrying(
             retry=retry_if_exception(_is_transient),
             wait=_waiter(self.settings.backoff),
             stop=stop_after_attempt(self.settings.attempts),
+            before_sleep=self._waiting,
             reraise=True,
         )
-        def create():
-            try:
-                with self._slots:
-                    return self._client.chat.completions.create_with_completion(
-                        model=self.settings.model,
-                        response_model=response_model,
-                        messages=messages,
-                        max_retries=self.settings.reasks,
-                        context=context,
-                        temperature=0,
-                        max_tokens=self.settings.max_tokens,
-                    )
-            except InstructorRetryException as error:
-                # instructor wraps transport failures too: hand them to our own
-                # retry loop (and error messages) instead of counting them as re-asks.
-                transport = _api_error(error)
-                if transport is not None:
-                    raise transport  # its __cause__ tells a missing recording apart
-                raise
+        for attempt in retrying:
+            with attempt:
+                try:
+                    with self._slots:
+                        return self._client.chat.completions.create_with_completion(
+                            model=self.settings.model,
+                            response_model=response_model,
+                            messages=messages,
+                            max_retries=self.settings.reasks,
+                            context=context,
+                            temperature=0,
+                            max_tokens=self.settings.max_tokens,
+                            timeout=self.attempt_timeout(attempt.retry_state.attempt_number),
+                        )
+                except InstructorRetryException as error:
+                    # instructor wraps transport failures too: hand them to our own
+                    # retry loop (and error messages) instead of counting them as re-asks.
+                    transport = _api_error(error)
+                    if transport is not None:
+                        raise transport  # its __cause__ tells a missing recording apart
+                    raise
+        raise AssertionError("unreachable: tenacity returns or raises")  # pragma: no cover
 
-        return create()
+    def attempt_timeout(self, attempt: int) -> float:
+        """Seconds the `attempt`-th try of a request may take: short at first, so that
+        a hung endpoint is noticed soon, doubling after each failure (a slow model on
+        a long request gets its time), up to `_LONGEST_WAIT` times the first."""
+        return self.settings.timeout * min(2 ** (attempt - 1), _LONGEST_WAIT)
+
+    def _waiting(self, state: RetryCallState) -> None:
+        if self.on_wait is None:
+            return
+        error = state.outcome.exception() if state.outcome else None
+        reason = (
+            f"no answer within {self.attempt_timeout(state.attempt_number):g} s"
+            if isinstance(error, openai.APITimeoutError)
+            else _short(error) if error else "no answer"
+        )
+        sleep = state.next_action.sleep if state.next_action else 0.0
+        self.on_wait(
+            f"the model at {self.settings.base_url}: {reason}; asking again in {sleep:.0f} s"
+            f" (try {state.attempt_number + 1} of {self.settings.attempts})"
+        )
+
+
+# A try may take up to this many times the first one's timeout.
+_LONGEST_WAIT = 4
 
 
 def _api_error(error: BaseException) -> openai.APIError | None:
