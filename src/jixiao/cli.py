@@ -22,6 +22,7 @@ from rich.table import Table as RichTable
 from rich.tree import Tree
 
 from jixiao.check import run_checks
+from jixiao.errors import JixiaoError
 from jixiao.evaluate import EvaluationError, evaluate, iter_facts
 from jixiao.load import LoadError
 from jixiao.pipeline import Prepared, prepare
@@ -224,12 +225,11 @@ def extract(
 ) -> None:
     """Print the report record of one report, as JSON."""
     from jixiao.ingest import run_one
-    from jixiao.llm import ModelError
 
     client, cassettes, cassette_mode = _client(replay, record, no_cache, model, base_url, mode)
     try:
         report = run_one(file, client, cassettes, cassette_mode)  # type: ignore[arg-type]
-    except (LoadError, ModelError) as error:
+    except JixiaoError as error:
         _error(str(error))
         raise typer.Exit(code=1) from None
     print(json.dumps(report.model_dump(mode="json"), ensure_ascii=False, indent=1))

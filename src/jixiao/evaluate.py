@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from jixiao.errors import JixiaoError
+
 SCALARS = [
     "unit_name",
     "fiscal_year",
@@ -230,5 +232,5 @@ def evaluate(gold_dir: Path, out_dir: Path) -> tuple[Score, list[str]]:
     return total, missing
 
 
-class EvaluationError(Exception):
+class EvaluationError(JixiaoError):
     """Folders that cannot be scored against each other."""

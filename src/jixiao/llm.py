@@ -40,6 +40,8 @@ from tenacity import (
     wait_random_exponential,
 )
 
+from jixiao.errors import JixiaoError
+
 # instructor logs every failed attempt; our own errors say what matters, once.
 logging.getLogger("instructor").setLevel(logging.CRITICAL)
 
@@ -59,7 +61,7 @@ _CONTEXT_EXCEEDED = re.compile(
 )
 
 
-class ModelError(Exception):
+class ModelError(JixiaoError):
     """A model call that will not succeed by trying again: says what to do."""
 
 
@@ -374,7 +376,9 @@ class ModelClient:
         reason = (
             f"no answer within {self.attempt_timeout(state.attempt_number):g} s"
             if isinstance(error, openai.APITimeoutError)
-            else _short(error) if error else "no answer"
+            else _short(error)
+            if error
+            else "no answer"
         )
         sleep = state.next_action.sleep if state.next_action else 0.0
         self.on_wait(

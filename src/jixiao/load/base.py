@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from jixiao.errors import JixiaoError
 
-class LoadError(Exception):
+
+class LoadError(JixiaoError):
     """A file that cannot be read as a report."""
 
     def __init__(self, path: Path | str, problem: str, hint: str) -> None:

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
+from jixiao.errors import JixiaoError
 from jixiao.extract import FIELD_KINDS, find_date, quantity_fact
 from jixiao.records import Report
 from jixiao.store import Store, models
@@ -72,7 +73,11 @@ _HOW_TO_WRITE = {
 }
 
 
-class Conflict(Exception):
+class ReviewError(JixiaoError):
+    """A reviewer's change that cannot be taken as it stands."""
+
+
+class Conflict(ReviewError):
     """The fact is no longer the version the reviewer saw: someone else changed it."""
 
     def __init__(self, fact_ids: Iterable[int]) -> None:
@@ -80,11 +85,11 @@ class Conflict(Exception):
         super().__init__(f"facts changed meanwhile: {self.fact_ids}")
 
 
-class Refused(Exception):
+class Refused(ReviewError):
     """A correction that cannot be taken as it stands; the message says what to do."""
 
 
-class NotFound(Exception):
+class NotFound(ReviewError):
     pass
 
 

@@ -33,6 +33,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy import select
 
+from jixiao.errors import JixiaoError
 from jixiao.review import actions
 from jixiao.review.views import KINDS, STATES, VERDICTS, Filters, queue, report_view
 from jixiao.store import Store, models
@@ -57,7 +58,7 @@ _HEADERS = {
 _NAME = re.compile(r"[^\x00-\x1f\x7f]{1,64}")
 
 
-class PageError(Exception):
+class PageError(JixiaoError):
     """A request refused, shown as a page that says why and what to do."""
 
     def __init__(self, status: int, title: str, message: str, back: str = "/", **extra) -> None:

@@ -25,6 +25,7 @@ from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from jixiao.check import facts_of
+from jixiao.errors import JixiaoError
 from jixiao.llm import CallLog
 from jixiao.records import Report
 from jixiao.store import models
@@ -34,7 +35,7 @@ DEFAULT_URL = "sqlite:///jixiao.db"
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-class StoreError(Exception):
+class StoreError(JixiaoError):
     pass
 
 
