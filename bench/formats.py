@@ -91,10 +91,14 @@ def _converted(render: Renderer, target: str) -> Renderer:
     return converted
 
 
-def _chromium_pdf(reports: list[Report], out: Path) -> dict[str, Path]:
-    return {
-        report.key: render_chromium_pdf(report, out / f"{report.key}.pdf") for report in reports
-    }
+def _chromium_pdf(ruled: bool) -> Renderer:
+    def render(reports: list[Report], out: Path) -> dict[str, Path]:
+        return {
+            report.key: render_chromium_pdf(report, out / f"{report.key}.pdf", ruled=ruled)
+            for report in reports
+        }
+
+    return render
 
 
 @dataclass(frozen=True)
@@ -120,7 +124,9 @@ FORMATS = [
     Format("xls", _converted(_xlsx, "xls:MS Excel 97"), ("soffice",), INSTALL),
     Format("ods", _converted(_xlsx, "ods"), ("soffice",), INSTALL),
     Format("pdf", render_pdfs, ("soffice",), INSTALL),
-    Format("pdf-html", _chromium_pdf, ("chromium",), "apt-get install chromium"),
+    Format("pdf-html", _chromium_pdf(ruled=True), ("chromium",), "apt-get install chromium"),
+    # Tables printed with no ruling line: read only where their text is spaced.
+    Format("pdf-unruled", _chromium_pdf(ruled=False), ("chromium",), "apt-get install chromium"),
 ]
 TEXT_VERSION = FORMATS[0]
 

@@ -124,17 +124,22 @@ th { font-weight: normal; }
 .columns { column-count: 2; column-gap: 9mm; }
 p:first-of-type { text-shadow: 0.4px 0 0 #000; }
 """
+# Tables laid out by spacing alone, as many PDFs print them: no ruling line.
+_UNRULED = "td, th { border: none; }"
 
 
-def render_html(report: Report, page: str = "A4", two_columns: bool = False) -> str:
+def render_html(
+    report: Report, page: str = "A4", two_columns: bool = False, ruled: bool = True
+) -> str:
     """The report as a web page: paragraphs, the first made bold by a shadow
     (which prints its text twice, a hair apart), and tables whose first row is
     a <thead> (a browser repeats it on every page the table runs over). With
     `two_columns`, the prose between the title and the first table is set in
-    two columns."""
+    two columns; without `ruled`, the tables have no lines."""
+    style = _STYLE % page + ("" if ruled else _UNRULED)
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'>",
-        f"<title>{html.escape(report.unit_name)}</title><style>{_STYLE % page}</style>",
+        f"<title>{html.escape(report.unit_name)}</title><style>{style}</style>",
         "</head><body>",
     ]
     first_table = next(n for n, block in enumerate(report.body) if isinstance(block, Table))
@@ -199,9 +204,9 @@ def chromium_to_pdf(page: Path, out: Path) -> Path:
 
 
 def render_chromium_pdf(
-    report: Report, out: Path, page: str = "A4", two_columns: bool = False
+    report: Report, out: Path, page: str = "A4", two_columns: bool = False, ruled: bool = True
 ) -> Path:
     """The report printed by chromium from its web page (see `render_html`)."""
     source = out.with_suffix(".html")
-    source.write_text(render_html(report, page, two_columns), encoding="utf-8")
+    source.write_text(render_html(report, page, two_columns, ruled), encoding="utf-8")
     return chromium_to_pdf(source, out)
