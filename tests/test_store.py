@@ -110,7 +110,9 @@ def test_a_bad_report_is_recorded_and_the_batch_goes_on(db_url, tmp_path):
 
 
 def test_a_report_the_model_cannot_answer_fails_alone(tmp_path):
-    changed = tmp_path / "changed.txt"
+    # Under the sample's name, its recording is found, but the changed text asks
+    # what it never recorded.
+    changed = tmp_path / SAMPLES[0].name
     changed.write_text(SAMPLES[0].read_text(encoding="utf-8").replace("绩效", "效绩"), "utf-8")
     store = Store(f"sqlite:///{tmp_path / 'db.sqlite'}")
     outcomes = ingest(store, [changed, SAMPLES[1]])
