@@ -66,6 +66,24 @@ def test_scores_against_gold(records):
     assert ratios["scalar fields right"] >= 0.80, score.misses
 
 
+def test_each_sample_has_the_region_its_unit_name_writes(records):
+    _, reports = records
+    regions = {
+        name: (report.region.province, report.region.city, report.region.county)
+        for name, report in reports.items()
+    }
+    assert regions == {
+        "000": ("湖南省", "怀化市", "辰溪县"),
+        "001": ("湖南省", "衡阳市", "祁东县"),
+        "002": ("四川省", "遂宁市", "大英县"),
+        "003": ("甘肃省", "庆阳市", "合水县"),
+    }
+    for report in reports.values():
+        county = report.region.named.county
+        assert county is not None and county.raw == report.region.county
+        assert report.unit_name.start <= county.start < report.unit_name.end
+
+
 def test_tables_cost_no_tokens(records):
     _, reports = records
     for report in reports.values():

@@ -501,6 +501,21 @@ def test_the_queue_puts_the_riskiest_first_and_filters(store, records):
     assert "reviewed" in page and "王芳" in page
 
 
+def test_the_queue_shows_and_filters_by_region(store):
+    client = reviewer(create_app(store), "王芳")
+
+    def shown(query: str = "") -> set[str]:
+        page = client.get("/" + query).text
+        return set(re.findall(r"samples/(\d{3})_\w+\.txt</div>", page))
+
+    page = client.get("/").text
+    assert "湖南省 怀化市 辰溪县" in page and "甘肃省 庆阳市 合水县" in page
+    assert shown("?region=湖南省") == {"000", "001"}
+    assert shown("?region=遂宁市") == {"002"}
+    assert shown("?region=合水县") == {"003"}
+    assert shown("?region=江苏省") == set()
+
+
 def test_the_reviewer_gives_a_name_once(store):
     client = TestClient(create_app(store))
     response = client.get("/", follow_redirects=False)

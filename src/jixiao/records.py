@@ -55,10 +55,25 @@ class DocumentInfo(BaseModel):
     text: str = Field(repr=False)
 
 
+class RegionNames(BaseModel):
+    """The levels of a region that the text itself names, each where it says it."""
+
+    province: Fact | None = None
+    city: Fact | None = None
+    county: Fact | None = None
+
+
 class Region(BaseModel):
+    """Where the reporting unit is: each level's full name in the gazetteer
+    (湖南省, 怀化市, 辰溪县), as it was in the report's year. A level with a fact in
+    `named` is written in the text; one without was implied by a lower level the
+    text names (the province and prefecture of a named county), never guessed: a
+    name that fits two places leaves empty every level they disagree on."""
+
     province: str | None = None
     city: str | None = None
     county: str | None = None
+    named: RegionNames = Field(default_factory=RegionNames)
 
 
 class Staffing(BaseModel):

@@ -36,6 +36,7 @@ from jixiao.extract.ground import (
     find_date,
     quantity_fact,
 )
+from jixiao.extract.region import find_region
 from jixiao.extract.route import (
     DATE_LINE,
     KINDS,
@@ -124,6 +125,8 @@ def extract(
                 progress(done, len(pending))
     _reask_hallucinations(report, grounding, client, prepared.tables)
     _funds_of_the_project(report)
+    # Read by code from the unit name the model quoted: nothing more is asked of it.
+    report.region = find_region(report)
     asked = [span for request in [header, *pending] for span in request.spans]
     report.unread += unread_figures(report, prepared, asked)
     return report

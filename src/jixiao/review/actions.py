@@ -46,6 +46,9 @@ _KINDS = {
         for group, fields in FIELD_KINDS.items()
         for name, kind in fields.items()
     },
+    "region.named.province": "text",
+    "region.named.city": "text",
+    "region.named.county": "text",
     "projects[].name": "text",
     "projects[].budget": "money",
     "projects[].actual": "money",

@@ -178,6 +178,7 @@ _GROUPS = {
     "fiscal_year": "header",
     "report_date": "header",
     "doc_number": "header",
+    "region": "header",
     "self_score": "score",
     "grade": "score",
 }
@@ -198,6 +199,9 @@ LABELS = {
     "fiscal_year": "年度",
     "report_date": "落款日期",
     "doc_number": "文号",
+    "region.named.province": "省",
+    "region.named.city": "市",
+    "region.named.county": "县",
     "staffing.authorized": "核定编制",
     "staffing.actual": "实有人数",
     "budget.initial_budget": "年初预算",
