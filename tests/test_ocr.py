@@ -270,9 +270,9 @@ def test_scanned_pdf_is_read_by_ocr(scanned: Prepared) -> None:
         assert 0 <= reading.start < reading.end <= len(document.text)
         assert "\n" not in document.text[reading.start : reading.end]
     assert accuracy(TEXT, document.text) >= 0.98
-    info = document_info(document)
+    info = document_info(scanned)
     assert info.ocr and info.pages == 2
-    assert not document_info(SAMPLE.document).ocr
+    assert not document_info(SAMPLE).ocr
 
 
 def test_scanned_indicators_match_the_text_or_are_flagged(scanned: Prepared) -> None:
@@ -281,7 +281,7 @@ def test_scanned_indicators_match_the_text_or_are_flagged(scanned: Prepared) -> 
     that differs, or every figure of a row whose label differs."""
     document = scanned.document
     report = Report(
-        document=document_info(document),
+        document=document_info(scanned),
         indicators=indicator_records(scanned.tables, document.text),
     )
     run_checks(report, scanned.tables)
@@ -350,7 +350,7 @@ def test_a_doubtful_row_label_flags_the_figures_of_its_rows() -> None:
     """成本指标 heads two rows (merged down): both rows' figures are flagged."""
     label = TEXT.index("成本指标\n")
     doubtful = OcrReading(start=label, end=label + 4, page=2, confidence=0.62)
-    info = document_info(SAMPLE.document).model_copy(update={"ocr_low_confidence": [doubtful]})
+    info = document_info(SAMPLE).model_copy(update={"ocr_low_confidence": [doubtful]})
     report = Report(document=info, indicators=indicator_records(SAMPLE.tables, TEXT))
     [flag] = [r for r in run_checks(report, SAMPLE.tables) if r.id == "ocr_low_confidence"]
     assert flag.facts == [
@@ -370,7 +370,7 @@ def test_confident_text_raises_no_flag() -> None:
 
 def test_only_low_confidence_readings_go_into_the_record(scanned: Prepared) -> None:
     document = scanned.document
-    low = document_info(document).ocr_low_confidence
+    low = document_info(scanned).ocr_low_confidence
     assert [(r.start, r.end) for r in low] == [
         (r.start, r.end) for r in document.readings if r.doubtful
     ]

@@ -29,10 +29,10 @@ from functools import cached_property
 import cn2an
 from pydantic import BaseModel
 
-from jixiao.records import Check, Fact, IndicatorRecord, Rejected, Report
+from jixiao.records import Check, Fact, IndicatorRecord, Rejected, Report, SectionSpan
 from jixiao.structure.labels import same_length_simplified, simplified
 from jixiao.structure.numbers import Quantity, find_quantities, parse_quantity
-from jixiao.structure.sections import Section, build_sections, flatten
+from jixiao.structure.sections import build_sections, flatten
 from jixiao.structure.tables import BudgetLine, Indicator, Table, build_tables, find_text_grids
 
 _MONEY_UNITS = {"亿元": 10**8, "万元": 10**4, "千元": 10**3, "元": 1}
@@ -155,7 +155,7 @@ class Context:
     report: Report
     text: str
     tables: list[Table]
-    _sections: list[Section] | None = None
+    sections: list[SectionSpan]
 
     @cached_property
     def words(self) -> str:
@@ -169,10 +169,7 @@ class Context:
 
     def heading_at(self, position: int) -> str:
         """The headings of the sections that hold `position`."""
-        if self._sections is None:
-            skip = [(t.start, t.end) for t in self.tables]
-            self._sections = flatten(build_sections(self.text, skip))
-        return " ".join(s.title for s in self._sections if s.start <= position < s.body_end)
+        return " ".join(s.title for s in self.sections if s.start <= position < s.body_end)
 
     def table_at(self, position: int) -> Table | None:
         return next((t for t in self.tables if t.start <= position < t.end), None)
@@ -1125,16 +1122,52 @@ CONSISTENCY_CHECKS: list[Callable[[Context], list[Check]]] = [
 
 def evaluate_checks(report: Report, tables: Sequence[Table] | None = None) -> list[Check]:
     """Every check's results on a record, without acting on them. `tables` are the
-    report's tables when the pipeline has them; an exported record's are rebuilt
-    from its text."""
+    report's tables when the pipeline has them at hand; else they are read from
+    the grids the record stored."""
     text = report.document.text
-    found = list(tables) if tables is not None else build_tables(find_text_grids(text))
-    context = Context(report, text, found)
+    found = list(tables) if tables is not None else record_tables(report)
+    sections = record_sections(report, found)
+    context = Context(report, text, found, sections)
     results = [result for check in SOURCE_CHECKS for result in check(context)]
     rejected = rejected_facts(report, results)
     if rejected:
-        context = Context(_without(report, rejected), text, found)
+        context = Context(_without(report, rejected), text, found, sections)
     return results + [result for check in CONSISTENCY_CHECKS for result in check(context)]
+
+
+def record_tables(report: Report) -> list[Table]:
+    """The tables of a record, read from the grids the pipeline stored with it by
+    the function the pipeline read them with: the tables extraction saw."""
+    document = report.document
+    if document.grids is None:
+        return _guessed_tables(document.text)
+    return build_tables([grid.grid(document.text) for grid in document.grids])
+
+
+def record_sections(report: Report, tables: Sequence[Table]) -> list[SectionSpan]:
+    """The sections the pipeline stored with a record."""
+    document = report.document
+    if document.sections is None:
+        return _guessed_sections(document.text, tables)
+    return document.sections
+
+
+# Records written before records carried their structure (jixiao 0.x, until
+# grids and sections were stored in `document`) can only have it read from
+# their text again. That guesses a Word file's tables from its flattened text,
+# and may disagree with what extraction saw: such a record is best ingested again.
+
+
+def _guessed_tables(text: str) -> list[Table]:
+    return build_tables(find_text_grids(text))
+
+
+def _guessed_sections(text: str, tables: Sequence[Table]) -> list[SectionSpan]:
+    skip = [(table.start, table.end) for table in tables]
+    return [
+        SectionSpan(title=s.title, level=s.level, start=s.start, body_end=s.body_end)
+        for s in flatten(build_sections(text, skip))
+    ]
 
 
 def rejected_facts(report: Report, results: Sequence[Check]) -> dict[str, str]:

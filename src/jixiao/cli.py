@@ -26,7 +26,7 @@ from jixiao.errors import JixiaoError
 from jixiao.evaluate import EvaluationError, evaluate, iter_facts
 from jixiao.load import LoadError
 from jixiao.pipeline import Prepared, prepare
-from jixiao.records import FactStatus, Report, Usage
+from jixiao.records import FactStatus, Usage
 from jixiao.structure.chunks import DEFAULT_CHUNK_TOKENS
 from jixiao.structure.sections import Section
 
@@ -547,36 +547,55 @@ def review(
 
 @app.command()
 def check(
-    records: Annotated[list[Path], typer.Argument(help="Exported record JSON files.")],
+    records: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Record files: one record (`ingest --out`), or an export"
+            " (`export --format json` or `jsonl`)."
+        ),
+    ],
     write: Annotated[
-        bool, typer.Option("--write", help="Save the re-checked records in place.")
+        bool,
+        typer.Option("--write", help="Save the re-checked records in place, in the same shape."),
     ] = False,
 ) -> None:
-    """Re-run the cross-checks on exported records and show every verdict but pass."""
+    """Re-run the cross-checks on records and show every verdict but pass. They read
+    the tables and sections the pipeline stored with each record."""
+    from jixiao.export import read_records, write_records
     from jixiao.ingest import save_record
 
     failed = 0
     for path in records:
         try:
-            report = Report.model_validate_json(path.read_bytes())
+            reports, shape = read_records(path)
         except (OSError, ValueError) as error:
             first = str(error).splitlines()[0]
             _error(
-                f"{path}: not a report record ({first}) — give a JSON file written by `jixiao ingest`"
+                f"{path}: not report records ({first}) — give a record `jixiao ingest --out`"
+                " wrote, or a file `jixiao export --format json` (or jsonl) wrote"
             )
             failed += 1
             continue
-        results = run_checks(report)
-        counts = Counter(result.status for result in results)
-        console.print(
-            f"[bold]{escape(str(path))}[/bold]: "
-            + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
-        )
-        for result in results:
-            if result.status != "pass":
-                console.print(f"  {result.status}: {escape(result.message)}")
-        if write:
-            save_record(report, path)
+        for number, report in enumerate(reports, 1):
+            results = run_checks(report)
+            counts = Counter(result.status for result in results)
+            name = str(path) if shape == "record" else f"{path} [{number}] {report.document.path}"
+            console.print(
+                f"[bold]{escape(name)}[/bold]: "
+                + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+            )
+            if report.document.grids is None:
+                console.print(
+                    "  note: a record older than its stored tables; they were guessed from"
+                    " its text and may differ from what extraction saw — ingest it again"
+                )
+            for result in results:
+                if result.status != "pass":
+                    console.print(f"  {result.status}: {escape(result.message)}")
+        if write and shape == "record":
+            save_record(reports[0], path)
+        elif write:
+            write_records(reports, path, lines=shape == "jsonl")
     if failed:
         raise typer.Exit(code=1)
 

@@ -300,23 +300,24 @@ def export(reports: Iterable[Exported], format: Format, out: Path) -> int:
     csv and parquet); returns how many reports were written."""
     out.parent.mkdir(parents=True, exist_ok=True)
     if format in ("json", "jsonl"):
-        return _write_json(reports, out, lines=format == "jsonl")
+        return write_records((e.report for e in reports), out, lines=format == "jsonl")
     reports = list(reports)
     tables = table_rows(reports)
     {"csv": _write_csv, "xlsx": _write_xlsx, "parquet": _write_parquet}[format](tables, out)
     return len(reports)
 
 
-def _write_json(reports: Iterable[Exported], out: Path, lines: bool) -> int:
-    """Streamed, so that thousands of reports never sit in memory together; written
-    beside the target and moved into place, so a crash leaves no half file."""
+def write_records(reports: Iterable[Report], out: Path, lines: bool) -> int:
+    """Records as one JSON array, or one a line. Streamed, so that thousands of
+    reports never sit in memory together; written beside the target and moved
+    into place, so a crash leaves no half file."""
     partial = out.with_name(out.name + ".partial")
     count = 0
     with partial.open("w", encoding="utf-8") as file:
         if not lines:
             file.write("[")
-        for exported in reports:
-            record = json.dumps(exported.report.model_dump(mode="json"), ensure_ascii=False)
+        for report in reports:
+            record = json.dumps(report.model_dump(mode="json"), ensure_ascii=False)
             if lines:
                 file.write(record + "\n")
             else:
@@ -326,6 +327,36 @@ def _write_json(reports: Iterable[Exported], out: Path, lines: bool) -> int:
             file.write("\n]\n")
     partial.replace(out)
     return count
+
+
+RecordsShape = Literal["record", "json", "jsonl"]
+
+
+def read_records(path: Path) -> tuple[list[Report], RecordsShape]:
+    """The records of a file `ingest --out` wrote (one record) or `export` did (a
+    JSON array, or a record a line), and which of these shapes it has. Raises
+    ValueError (or OSError) for a file that holds none."""
+    text = path.read_text(encoding="utf-8")
+    if path.suffix.lower() != ".jsonl":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as error:
+            # More than one JSON value: a JSON-lines file under another name.
+            if not error.msg.startswith("Extra data"):
+                raise
+        else:
+            if isinstance(data, list):
+                return [_record(item, f"record {n + 1}") for n, item in enumerate(data)], "json"
+            return [_record(data, "the record")], "record"
+    lines = [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+    return [_record(json.loads(line), f"line {n}") for n, line in lines], "jsonl"
+
+
+def _record(data: object, where: str) -> Report:
+    try:
+        return Report.model_validate(data)
+    except ValueError as error:
+        raise ValueError(f"{where}: {str(error).splitlines()[0]}") from None
 
 
 def _write_csv(tables: dict[str, list[dict[str, Any]]], out: Path) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from jixiao.document import Document
+from jixiao.document import Document, Grid
 from jixiao.load import load
 from jixiao.normalise import normalise
 from jixiao.structure.chunks import DEFAULT_CHUNK_TOKENS, Chunk, build_chunks
@@ -27,6 +27,8 @@ class Prepared:
     # Stretches holding figures that no table reader took: regions that read like a
     # table but no layout cut, tables of no known kind, columns no vocabulary names.
     unread: list[UnreadRegion] = field(default_factory=list)
+    # The grids the tables were read from: a record keeps them for its checks.
+    grids: list[Grid] = field(default_factory=list)
 
     def to_json(self) -> dict:
         document = self.document
@@ -64,4 +66,6 @@ def prepare(path: Path, chunk_tokens: int = DEFAULT_CHUNK_TOKENS) -> Prepared:
     unread = find_unread_regions(document.text, grids) + [
         UnreadRegion(start, end, reason) for start, end, reason in unread_cells(tables)
     ]
-    return Prepared(document, sections, tables, chunks, sorted(unread, key=lambda r: r.start))
+    return Prepared(
+        document, sections, tables, chunks, sorted(unread, key=lambda r: r.start), grids
+    )

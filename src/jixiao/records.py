@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from jixiao.document import Cell, Grid
+
 SCHEMA_VERSION = "2"
 
 FactStatus = Literal["verified", "source_inconsistent", "unit_anomaly", "confirmed", "corrected"]
@@ -43,6 +45,84 @@ class OcrReading(BaseModel):
     confidence: float
 
 
+# A cell of a stored grid: its span in `document.text`, and its text where the
+# reader's differs from the span's (a value joined from two lines of a flattened
+# table); the span alone keeps a record small.
+StoredCell = tuple[int, int] | tuple[int, int, str]
+
+
+class StoredGrid(BaseModel):
+    """A table as the pipeline found it (from the file, or from the text), before
+    it was read: the checks read it again with the same function, so that they
+    see the tables extraction saw instead of guessing them from the text anew."""
+
+    start: int
+    end: int
+    rows: list[list[StoredCell]]
+    from_file: bool = False
+    caption: str = ""
+    dropped_merges: bool = False
+    # [row, column] of each cell a Word merge repeated from the one above.
+    merged_above: list[tuple[int, int]] = Field(default_factory=list)
+
+    @classmethod
+    def of(cls, grid: Grid, text: str) -> StoredGrid:
+        return cls(
+            start=grid.start,
+            end=grid.end,
+            rows=[
+                [
+                    (c.start, c.end)
+                    if text[c.start : c.end] == c.text
+                    else (c.start, c.end, c.text)
+                    for c in row
+                ]
+                for row in grid.rows
+            ],
+            from_file=grid.from_file,
+            caption=grid.caption,
+            dropped_merges=grid.dropped_merges,
+            merged_above=[
+                (number, column)
+                for number, row in enumerate(grid.rows)
+                for column, cell in enumerate(row)
+                if cell.merged_above
+            ],
+        )
+
+    def grid(self, text: str) -> Grid:
+        """The grid as the pipeline had it, its cells' text taken from `text`."""
+        merged = set(self.merged_above)
+
+        def cell(number: int, column: int, stored: StoredCell) -> Cell:
+            start, end, *written = stored
+            text_of = written[0] if written else text[start:end]
+            return Cell(text_of, start, end, (number, column) in merged)
+
+        rows = [
+            [cell(number, column, stored) for column, stored in enumerate(row)]
+            for number, row in enumerate(self.rows)
+        ]
+        return Grid(
+            rows=rows,
+            start=self.start,
+            end=self.end,
+            from_file=self.from_file,
+            caption=self.caption,
+            dropped_merges=self.dropped_merges,
+        )
+
+
+class SectionSpan(BaseModel):
+    """A section as the pipeline found it: its heading's title, and the text from
+    its heading to the end of its body, `document.text[start:body_end]`."""
+
+    title: str
+    level: int
+    start: int
+    body_end: int
+
+
 class DocumentInfo(BaseModel):
     path: str
     sha256: str
@@ -53,6 +133,10 @@ class DocumentInfo(BaseModel):
     ocr: bool = False
     ocr_low_confidence: list[OcrReading] = Field(default_factory=list)
     text: str = Field(repr=False)
+    # The structure the pipeline built, for the checks to read: None in records
+    # written before records carried it.
+    grids: list[StoredGrid] | None = Field(default=None, repr=False)
+    sections: list[SectionSpan] | None = Field(default=None, repr=False)
 
 
 class RegionNames(BaseModel):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from jixiao.document import Document
 from jixiao.extract.ground import quantity_fact
 from jixiao.pipeline import Prepared
 from jixiao.records import (
@@ -16,10 +15,13 @@ from jixiao.records import (
     OcrReading,
     Project,
     Report,
+    SectionSpan,
+    StoredGrid,
     Unread,
 )
 from jixiao.structure.labels import column_field, form_field
 from jixiao.structure.numbers import parse_quantity
+from jixiao.structure.sections import flatten
 from jixiao.structure.tables import BudgetLine, Form, Indicator, Table
 
 
@@ -274,8 +276,10 @@ def _three_public_from_tables(report: Report, tables: list[Table]) -> None:
                     setattr(report.three_public, name, quantity_fact(quantity, "money", table.unit))
 
 
-def document_info(document: Document) -> DocumentInfo:
-    """What a record says of its source, the text OCR was unsure of included."""
+def document_info(prepared: Prepared) -> DocumentInfo:
+    """What a record says of its source, the text OCR was unsure of included, and
+    the grids and sections the pipeline found in it, for the checks to read."""
+    document = prepared.document
     return DocumentInfo(
         path=str(document.path),
         sha256=document.sha256,
@@ -295,6 +299,11 @@ def document_info(document: Document) -> DocumentInfo:
             if reading.doubtful
         ],
         text=document.text,
+        grids=[StoredGrid.of(grid, document.text) for grid in prepared.grids],
+        sections=[
+            SectionSpan(title=s.title, level=s.level, start=s.start, body_end=s.body_end)
+            for s in flatten(prepared.sections)
+        ],
     )
 
 
@@ -302,7 +311,7 @@ def from_tables(prepared: Prepared) -> Report:
     """What a report's tables state, read with no model call: indicator rows,
     budget figures, project tables, and the stretches nothing could read."""
     text = prepared.document.text
-    report = Report(document=document_info(prepared.document))
+    report = Report(document=document_info(prepared))
     report.projects, of_table = project_tables(prepared.tables, text)
     report.kind = report_kind(prepared)  # type: ignore[assignment]
     report.indicators = indicator_records(prepared.tables, text, of_table)
