@@ -49,12 +49,12 @@ def grounded(record: Report, region: Region) -> None:
     for fact in region.named.model_dump().values():
         if fact is not None:
             assert text[fact["start"] : fact["end"]] == fact["raw"]
-    assert check_grounding(Context(record, text, [])) == []
+    assert check_grounding(Context(record, text, [], [])) == []
     # The grounding check reads the region's facts like any other.
     moved = record.model_copy(deep=True)
     for fact in moved.region.named.model_dump(exclude_none=True):
         getattr(moved.region.named, fact).start += 1
-    flagged = {path for check in check_grounding(Context(moved, text, [])) for path in check.facts}
+    flagged = {path for check in check_grounding(Context(moved, text, [], [])) for path in check.facts}
     assert flagged == {f"region.named.{level}" for level in named(region)}
 
 
