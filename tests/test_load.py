@@ -140,6 +140,7 @@ def test_supported_suffixes() -> None:
         ".tif",
         ".tiff",
         ".bmp",
+        ".ofd",
     }
 
 

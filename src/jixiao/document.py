@@ -13,7 +13,7 @@ from typing import Literal
 
 from jixiao.offsets import OffsetMap
 
-Format = Literal["txt", "docx", "pdf", "image"]
+Format = Literal["txt", "docx", "pdf", "image", "ofd"]
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from pathlib import Path
 from jixiao.document import Format, Loaded
 from jixiao.load.base import LoadError, empty
 from jixiao.load.image import load_image
+from jixiao.load.ofd import load_ofd
 from jixiao.load.pdf import load_pdf
 from jixiao.load.text import detect_encoding, load_txt
 from jixiao.load.word import load_docx
@@ -35,6 +36,7 @@ _LOADERS: dict[Format, Callable[[Path, bytes, str], Loaded]] = {
     "docx": load_docx,
     "pdf": load_pdf,
     "image": load_image,
+    "ofd": load_ofd,
 }
 
 # The suffixes a folder walk picks up, and the format a file of that name is
@@ -49,6 +51,7 @@ _SUFFIXES: dict[str, Format] = {
     ".tif": "image",
     ".tiff": "image",
     ".bmp": "image",
+    ".ofd": "ofd",
 }
 SUPPORTED_SUFFIXES: frozenset[str] = frozenset(_SUFFIXES)
 
@@ -80,13 +83,16 @@ def _is_bmp(data: bytes) -> bool:
 
 
 def _zip_format(data: bytes) -> Format | None:
-    """An Office archive's format from the parts it holds."""
+    """An Office or OFD archive's format from the parts it holds."""
     try:
         names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
     except (zipfile.BadZipFile, OSError, EOFError):
         return None
     if "word/document.xml" in names:
         return "docx"
+    # The OFD container's entry point stands at the archive's root.
+    if any(name.lstrip("/").lower() == "ofd.xml" for name in names):
+        return "ofd"
     return None
 
 
