@@ -3,10 +3,10 @@ and a clear error for a damaged one or one with no text.
 
 Two kinds of file: tests/fixtures/ofd/qinghe_edu.ofd, a corpus report's Word
 file printed to PDF by LibreOffice and converted by easyofd (see
-tests/fixtures/make_ofd.py), and files written here part by part after the
-structure of GB/T 33190 (OFD.xml → Doc_0/Document.xml → Pages/Page_N/Content.xml,
-text objects with their boundary, font size and character positions), since no
-open tool writes OFD as the issuing software of government offices does.
+tests/fixtures/make_ofd.py), and files written part by part after the
+structure of GB/T 33190 by tests/corpus/render_ofd.py (text objects with their
+positions, tables ruled with path objects), since no open tool writes OFD as
+the issuing software of government offices does.
 """
 
 from __future__ import annotations
@@ -20,72 +20,28 @@ from pathlib import Path
 import docx
 import pytest
 from conftest import ROOT
+from corpus import render_ofd
+from corpus.build import localise
+from corpus.render_scan import shares
+from corpus.specs import reports
 
+from jixiao.extract import from_tables
 from jixiao.load import LoadError, load, sniff
+from jixiao.pipeline import prepare
 
 FIXTURE = ROOT / "tests" / "fixtures" / "ofd" / "qinghe_edu.ofd"
 SOURCE = ROOT / "tests" / "corpus" / "qinghe_edu__docx.docx"
-NS = "http://www.ofdspec.org/2016"
-
-# A text object: where it stands on the page (mm from the top left), its font
-# size (mm) and its characters.
-Text = tuple[float, float, float, str]
+CORPUS = ROOT / "tests" / "corpus"
+# Corpus layouts whose cells no separator divides: their tables are the model's to read.
+MODEL_READ = ("one_line", "run_together")
 
 
-def _text_object(number: int, item: Text) -> str:
-    x, y, size, text = item
-    deltas = f' DeltaX="g {len(text) - 1} {size}"' if len(text) > 1 else ""
-    return (
-        f'<ofd:TextObject ID="{number}" Boundary="{x} {y - size} {len(text) * size} {size * 1.2}"'
-        f' Font="2" Size="{size}"><ofd:FillColor Value="0 0 0"/>'
-        f'<ofd:TextCode X="0" Y="{size}"{deltas}>{text}</ofd:TextCode></ofd:TextObject>'
+def write_ofd(pages: list[list[tuple[float, float, float, str]]]) -> bytes:
+    """An OFD of pages of text objects (x, baseline, size in mm, text), in the
+    order the file holds them."""
+    return render_ofd.write_ofd(
+        [[render_ofd.text_object(*item) for item in page] for page in pages]
     )
-
-
-def _content(items: list[Text], first_id: int) -> str:
-    objects = "".join(_text_object(first_id + n, item) for n, item in enumerate(items))
-    return (
-        f'<?xml version="1.0" encoding="UTF-8"?><ofd:Page xmlns:ofd="{NS}"><ofd:Content>'
-        f'<ofd:Layer ID="{first_id - 1}" Type="Body">{objects}</ofd:Layer>'
-        "</ofd:Content></ofd:Page>"
-    )
-
-
-def write_ofd(pages: list[list[Text]]) -> bytes:
-    """An OFD of the given pages, each a list of text objects in the order the
-    file holds them (not necessarily the order they are read in)."""
-    page_list = "".join(
-        f'<ofd:Page ID="{100 + n}" BaseLoc="Pages/Page_{n}/Content.xml"/>'
-        for n in range(len(pages))
-    )
-    parts = {
-        "OFD.xml": (
-            f'<?xml version="1.0" encoding="UTF-8"?><ofd:OFD xmlns:ofd="{NS}"'
-            ' Version="1.1" DocType="OFD"><ofd:DocBody><ofd:DocInfo>'
-            "<ofd:DocID>6a1b2c3d4e5f40718293a4b5c6d7e8f9</ofd:DocID>"
-            "<ofd:CreationDate>2025-03-28</ofd:CreationDate></ofd:DocInfo>"
-            "<ofd:DocRoot>Doc_0/Document.xml</ofd:DocRoot></ofd:DocBody></ofd:OFD>"
-        ),
-        "Doc_0/Document.xml": (
-            f'<?xml version="1.0" encoding="UTF-8"?><ofd:Document xmlns:ofd="{NS}">'
-            "<ofd:CommonData><ofd:MaxUnitID>999</ofd:MaxUnitID>"
-            "<ofd:PageArea><ofd:PhysicalBox>0 0 210 297</ofd:PhysicalBox></ofd:PageArea>"
-            "<ofd:PublicRes>PublicRes.xml</ofd:PublicRes></ofd:CommonData>"
-            f"<ofd:Pages>{page_list}</ofd:Pages></ofd:Document>"
-        ),
-        "Doc_0/PublicRes.xml": (
-            f'<?xml version="1.0" encoding="UTF-8"?><ofd:Res xmlns:ofd="{NS}" BaseLoc="Res">'
-            '<ofd:Fonts><ofd:Font ID="2" FontName="宋体" FamilyName="宋体"/></ofd:Fonts>'
-            "</ofd:Res>"
-        ),
-    }
-    for n, items in enumerate(pages):
-        parts[f"Doc_0/Pages/Page_{n}/Content.xml"] = _content(items, 200 + 100 * n)
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, text in parts.items():
-            archive.writestr(name, text.encode("utf-8"))
-    return buffer.getvalue()
 
 
 # An invented two-page report; the file holds the second line of page 1 before
@@ -197,3 +153,44 @@ def test_a_damaged_ofd_is_a_clear_load_error(tmp_path: Path, data: bytes, proble
     error = raised.value
     assert error.path == path and problem in error.problem, error
     assert "PDF" in error.hint
+
+
+# --- the corpus as OFD ------------------------------------------------------------------
+
+
+def _text_version(key: str) -> Path:
+    """A text file of the corpus report `key` in a layout that separates its cells."""
+    return next(
+        path for path in sorted(CORPUS.glob(f"{key}__*.txt")) if not path.stem.endswith(MODEL_READ)
+    )
+
+
+@pytest.mark.parametrize("report", reports(), ids=lambda report: report.key)
+def test_an_ofd_report_gives_the_text_versions_indicator_rows_and_figures(
+    tmp_path: Path, report
+) -> None:
+    """Printed to OFD (ruled tables, merged cells drawn merged with their text
+    in the middle), every corpus report gives the indicator rows and the table
+    figures its text version gives."""
+    path = tmp_path / f"{report.key}.ofd"
+    path.write_bytes(render_ofd.render_ofd(localise(report)))
+    got = from_tables(prepare(path)).model_dump(mode="json")
+    expected = from_tables(prepare(_text_version(report.key))).model_dump(mode="json")
+    assert expected["indicators"]
+    assert shares(expected, got) == (1.0, 1.0)
+
+
+def test_the_ocr_module_imports_on_its_own() -> None:
+    """jixiao.ocr lays OFD pages out and imports the loaders: importing it
+    first must not meet a loader half-initialised."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", "import jixiao.ocr"],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr

@@ -178,6 +178,15 @@ def read_image(image: bytes) -> list[Line]:
     return _layout(boxes, grids) if boxes else []
 
 
+def lay_out(boxes: list[Box], rules: np.ndarray) -> list[Line]:
+    """The lines of a page's text boxes in reading order, its ruled tables
+    rebuilt from `rules`: a grey image of the page's ruling lines (dark on
+    white), in the boxes' pixel units. For pages whose text and rules are known
+    without OCR (an OFD file's)."""
+    grids, _ = _ruled_grids(rules)
+    return _layout(boxes, grids) if boxes else []
+
+
 # How far askew a scanned page is looked for, in degrees either way: pages are
 # fed to scanners up to 5° askew, and the search goes a little beyond.
 _MAX_SKEW = 6.0
