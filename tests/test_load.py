@@ -158,6 +158,7 @@ def test_supported_suffixes() -> None:
         ".xhtml",
         ".mht",
         ".mhtml",
+        ".ofd",
     }
 
 
@@ -358,6 +359,20 @@ def test_png_is_one_page_carrying_the_file(tmp_path: Path) -> None:
     [page] = loaded.pages
     assert (page.number, page.image) == (1, png)
     assert loaded.ocr_pending == [page]
+
+
+def test_a_multi_page_tiff_is_a_page_per_frame(tmp_path: Path) -> None:
+    """What a scanner's document feeder writes: each frame a page, in order."""
+    from PIL import Image
+
+    frames = [Image.new("L", (40 + n, 30), 255 - n) for n in range(3)]
+    path = tmp_path / "feeder.tif"
+    frames[0].save(path, "TIFF", save_all=True, append_images=frames[1:])
+    loaded = load(path)
+    assert loaded.format == "image" and [page.number for page in loaded.pages] == [1, 2, 3]
+    for frame, page in zip(frames, loaded.pages, strict=True):
+        assert page.image is not None and page.image.startswith(PNG_MAGIC)
+        assert pymupdf.Pixmap(page.image).width == frame.width
 
 
 def test_bmp_is_converted_to_png(tmp_path: Path) -> None:

@@ -54,7 +54,9 @@ def grounded(record: Report, region: Region) -> None:
     moved = record.model_copy(deep=True)
     for fact in moved.region.named.model_dump(exclude_none=True):
         getattr(moved.region.named, fact).start += 1
-    flagged = {path for check in check_grounding(Context(moved, text, [], [])) for path in check.facts}
+    flagged = {
+        path for check in check_grounding(Context(moved, text, [], [])) for path in check.facts
+    }
     assert flagged == {f"region.named.{level}" for level in named(region)}
 
 

@@ -15,7 +15,9 @@ from jixiao.offsets import OffsetMap
 
 # "doc" is a Word 97–2003 binary document, whether Word or Kingsoft WPS wrote it
 # (WPS writes the same format); "odt" and "rtf" are read, like it, converted to DOCX.
-Format = Literal["txt", "docx", "doc", "odt", "rtf", "pdf", "image", "xlsx", "xls", "ods", "html"]
+Format = Literal[
+    "txt", "docx", "doc", "odt", "rtf", "pdf", "image", "xlsx", "xls", "ods", "html", "ofd"
+]
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from jixiao.load.base import LoadError, empty
 from jixiao.load.convert import RTF_MAGIC, is_odt, load_doc, load_odt, load_rtf
 from jixiao.load.html import is_web_archive, load_html, looks_like_html
 from jixiao.load.image import load_image
+from jixiao.load.ofd import load_ofd
 from jixiao.load.ole import OLE2_MAGIC, ole_format, ole_problem
 from jixiao.load.pdf import load_pdf
 from jixiao.load.sheet import load_ods, load_xls, load_xlsx
@@ -47,6 +48,7 @@ _LOADERS: dict[Format, Callable[[Path, bytes, str], Loaded]] = {
     "xls": load_xls,
     "ods": load_ods,
     "html": load_html,
+    "ofd": load_ofd,
 }
 
 # The suffixes a folder walk picks up, and the format a file of that name is
@@ -79,6 +81,7 @@ _SUFFIXES: dict[str, Format] = {
     ".xhtml": "html",
     ".mht": "html",
     ".mhtml": "html",
+    ".ofd": "ofd",
 }
 SUPPORTED_SUFFIXES: frozenset[str] = frozenset(_SUFFIXES)
 
@@ -118,7 +121,7 @@ def _is_bmp(data: bytes) -> bool:
 
 
 def _zip_format(data: bytes) -> Format | None:
-    """An Office archive's format from the parts it holds."""
+    """An Office or OFD archive's format from the parts it holds."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         names = set(archive.namelist())
@@ -134,6 +137,9 @@ def _zip_format(data: bytes) -> Format | None:
         return "ods"
     if is_odt(data):
         return "odt"
+    # The OFD container's entry point stands at the archive's root.
+    if any(name.lstrip("/").lower() == "ofd.xml" for name in names):
+        return "ofd"
     return None
 
 
