@@ -13,8 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from jixiao.check import facts_of
-from jixiao.records import Report
+from jixiao.records import Report, facts_of
 from jixiao.store import Store, models
 
 ROOT = Path(__file__).resolve().parents[1]

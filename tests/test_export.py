@@ -11,10 +11,9 @@ from conftest import NEW_PROJECT_FIELDS, ROOT, SAMPLES, project_report, schema_1
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from jixiao.check import facts_of
 from jixiao.cli import app
 from jixiao.export import REVIEWER_REJECTED, columns, exported_reports
-from jixiao.records import Report
+from jixiao.records import Report, facts_of
 from jixiao.store import Store, models
 
 runner = CliRunner()

@@ -166,7 +166,7 @@ def test_every_figure_nothing_read_is_listed(tmp_path):
 
 
 def test_a_project_whose_name_is_rejected_goes_whole_and_its_indicators_point_at_none(tmp_path):
-    from jixiao.check import drop_fact
+    from jixiao.records import drop_fact
 
     text = PROJECT_TABLE + "\n" + PROJECT_TABLE.replace("乡村文化书屋提升", "非遗传习所运维")
     report = from_tables(prepare(write(tmp_path, "two.txt", text)))

@@ -12,10 +12,9 @@ from conftest import ROOT, SAMPLES
 from fake_openai import FAULTS, FakeServer, Faulty, Recorded
 from sqlalchemy import func, select
 
-from jixiao.check import facts_of
 from jixiao.ingest import Batch, Outcome
 from jixiao.llm import LOCAL_MODEL, ModelClient, Settings
-from jixiao.records import Report
+from jixiao.records import Report, facts_of
 from jixiao.store import Store, models
 
 REPORTS = SAMPLES[:2]

@@ -13,11 +13,10 @@ from conftest import NEW_PROJECT_FIELDS, ROOT, SAMPLES, project_report, schema_1
 from sqlalchemy import MetaData, create_engine, func, insert, inspect, select
 from sqlalchemy.engine import Engine
 
-from jixiao.check import facts_of
 from jixiao.export import exported_reports
 from jixiao.ingest import Batch, Outcome
 from jixiao.llm import ModelClient, Settings
-from jixiao.records import Report
+from jixiao.records import Report, facts_of
 from jixiao.store import MIGRATIONS, Store, StoreError, database_url, models
 
 CASSETTES = ROOT / "cassettes"

@@ -26,8 +26,18 @@ from typing import Any, Literal
 
 from sqlalchemy import select
 
-from jixiao.check import drop_fact, facts_of, path_order, set_fact
-from jixiao.records import Budget, Fact, IndicatorRecord, Project, Rejected, Report
+from jixiao.records import (
+    Budget,
+    Fact,
+    IndicatorRecord,
+    Project,
+    Rejected,
+    Report,
+    drop_fact,
+    facts_of,
+    path_order,
+    set_fact,
+)
 from jixiao.store import Store, models
 from jixiao.structure.numbers import parse_quantity
 

@@ -7,6 +7,8 @@ at the characters of the normalised text it was read from.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -275,3 +277,75 @@ class Report(BaseModel):
     rejected: list[Rejected] = Field(default_factory=list)
     unread: list[Unread] = Field(default_factory=list)
     usage: Usage = Field(default_factory=Usage)
+
+
+# --- facts by path: how every stage reaches a record's facts ------------------
+
+
+def facts_of(value: BaseModel | list, prefix: str = "") -> Iterator[tuple[str, Fact]]:
+    """Every fact of a record, with its JSON path (``budget.total_expenditure``,
+    ``indicators[3].score``)."""
+    if isinstance(value, Fact):
+        yield prefix, value
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from facts_of(item, f"{prefix}[{index}]")
+    elif isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            if name in ("document", "checks", "rejected", "usage"):
+                continue
+            inner = getattr(value, name)
+            if isinstance(inner, BaseModel | list):
+                yield from facts_of(inner, f"{prefix}.{name}" if prefix else name)
+
+
+def get(report: Report, path: str) -> Fact | None:
+    return dict(facts_of(report)).get(path)
+
+
+def fact_holder(report: Report, path: str) -> tuple[object, str]:
+    """The object that holds the fact at `path`, and the field or ``[index]`` in it."""
+    parts = re.findall(r"[^.\[\]]+|\[\d+\]", path)
+    holder: object = report
+    for part in parts[:-1]:
+        holder = holder[int(part[1:-1])] if part.startswith("[") else getattr(holder, part)  # type: ignore[index]
+    return holder, parts[-1]
+
+
+def path_order(path: str) -> list:
+    """A sort key for fact paths that reads list indexes as numbers (``projects[10]``
+    after ``projects[2]``): sorted in reverse, list items are dropped last first,
+    so that the paths of the others stay right."""
+    return [int(part) if part.isdigit() else part for part in re.findall(r"\d+|[^.\[\]\d]+", path)]
+
+
+def drop_fact(report: Report, path: str) -> None:
+    """Take a fact out of the record: a field becomes null, a list item goes, and
+    so does an item whose required fact it was (a project without its name)."""
+    holder, last = fact_holder(report, path)
+    if last.startswith("["):
+        del holder[int(last[1:-1])]  # type: ignore[attr-defined]
+        if re.fullmatch(r"projects\[\d+\]", path):
+            _renumber_projects(report, int(last[1:-1]))
+    elif isinstance(holder, BaseModel) and type(holder).model_fields[last].is_required():
+        drop_fact(report, path.rsplit(".", 1)[0])
+    else:
+        setattr(holder, last, None)
+
+
+def _renumber_projects(report: Report, dropped: int) -> None:
+    """Indicators point at their project by index: those of a dropped project
+    point at none, those of the projects after it one lower."""
+    for indicator in report.indicators:
+        if indicator.project == dropped:
+            indicator.project = None
+        elif indicator.project is not None and indicator.project > dropped:
+            indicator.project -= 1
+
+
+def set_fact(report: Report, path: str, fact: Fact) -> None:
+    holder, last = fact_holder(report, path)
+    if last.startswith("["):
+        holder[int(last[1:-1])] = fact  # type: ignore[index]
+    else:
+        setattr(holder, last, fact)

@@ -21,12 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from jixiao.check import (
-    drop_fact,
-    evaluate_checks,
-    facts_of,
-    get,
-)
+from jixiao.check import evaluate_checks
 from jixiao.extract.align import locate, locate_in
 from jixiao.extract.answers import FIELD_KINDS, StaffingAnswer
 from jixiao.extract.ground import (
@@ -65,6 +60,9 @@ from jixiao.records import (
     Rejected,
     Report,
     Unread,
+    drop_fact,
+    facts_of,
+    get,
 )
 from jixiao.structure.numbers import find_quantities, parse_quantity
 from jixiao.structure.sections import looks_like_heading

@@ -14,9 +14,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from jixiao.check import facts_of
 from jixiao.export import review_state
-from jixiao.records import Check, Rejected, Report
+from jixiao.records import Check, Rejected, Report, facts_of
 from jixiao.review.actions import last_reviews
 from jixiao.store import models
 

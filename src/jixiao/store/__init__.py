@@ -24,10 +24,9 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from jixiao.check import facts_of
 from jixiao.errors import JixiaoError
 from jixiao.llm import CallLog
-from jixiao.records import Report
+from jixiao.records import Report, facts_of
 from jixiao.store import models
 from jixiao.structure.chunks import Chunk
 
