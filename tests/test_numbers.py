@@ -139,3 +139,12 @@ def test_quantities_are_found_inside_running_text(case, before, after):
 def test_any_text_is_safe_to_scan(text):
     for quantity in find_quantities(text):
         assert text[quantity.start : quantity.end] == quantity.raw
+
+
+def test_a_sum_written_without_its_yuan_is_money_where_money_is_asked():
+    from jixiao.extract.ground import quantity_fact
+
+    fact = quantity_fact(parse_quantity("1,980.40万"), "money")
+    assert fact is not None and (fact.value, fact.unit) == (19_804_000, "元")
+    assert quantity_fact(parse_quantity("3.5億"), "money").value == 350_000_000
+    assert quantity_fact(parse_quantity("12万人"), "money") is None  # people, not money

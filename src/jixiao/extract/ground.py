@@ -105,6 +105,10 @@ def quantity_fact(quantity: Quantity, expect: str, table_unit: str | None = None
             value, base_unit = quantity.number * _MONEY_UNITS[table_unit], "元"
         elif expect == "percent" and table_unit == "%":
             base_unit = "%"
+    elif expect == "money" and base_unit is None and quantity.multiplier > 1:
+        # 预算1,531.20万: a sum of money written without its 元, as budget
+        # sentences often are; 万 and 亿 already scale the figure.
+        base_unit = "元"
     if base_unit not in _EXPECTED_UNITS[expect]:
         return None
     if expect == "year" and not 1990 <= value <= 2100:
