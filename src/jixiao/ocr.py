@@ -336,7 +336,13 @@ def read_pages(loaded: Loaded) -> Loaded:
                 ) from error
             text, spans = page_text(lines)
         if text and length:
-            joint = page_joint(next(piece for piece in reversed(pieces) if piece))
+            previous = next(p for p in reversed(pages) if p.end > p.start)
+            if page.image is None and not previous.ocr:
+                # Between two text pages, the loader's own joint: a table it
+                # joined over the page break stays one grid.
+                joint = loaded.text[loaded.pages[previous.number - 1].end : page.start]
+            else:
+                joint = page_joint(next(piece for piece in reversed(pieces) if piece))
             pieces.append(joint)
             length += len(joint)
         readings += [
