@@ -21,9 +21,13 @@ samples: install
 # Re-record the cassettes from a real model (the local one by default; see the
 # README for JIXIAO_BASE_URL and JIXIAO_MODEL), after a prompt or chunking change.
 # The corpus reports whose model traffic bench/corpus.py replays: a few layouts
-# and kinds (the local model takes minutes a report here; more are worth adding).
+# and kinds, one report of each layout family at least (the local model takes
+# minutes a report here).
 CORPUS_RECORDED := $(addprefix tests/corpus/,anping_justice__markdown.txt \
-	baisha_clinic__pipe_lines.txt hualin_water__spaces.txt liuxi_medical__tab_rows.txt)
+	baisha_clinic__pipe_lines.txt hualin_water__spaces.txt liuxi_medical__tab_rows.txt \
+	nanxi_cppcc__docx.docx songling_township__tab_cells.txt \
+	yuntai_health__one_cell_per_line.txt pingyang_disabled__one_line.txt \
+	beiyuan_agri__run_together.txt)
 
 # What serves the model while recording: this repository's CI machines have a
 # script for it beside the clone; elsewhere, start a server as the README's

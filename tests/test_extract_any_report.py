@@ -148,6 +148,39 @@ def test_a_field_no_keyword_places_is_asked_of_the_section_that_may_hold_it(tmp_
     assert "86分" in kinds["score"]
 
 
+def test_a_table_of_no_known_kind_is_asked_row_by_row_with_its_titles(tmp_path):
+    # A form whose rows of figures each have their own row of titles, in words no
+    # vocabulary lists: its figures reach the model with what names them.
+    text = (
+        "柳塘县文化馆2024年度部门整体支出绩效自评报告\n"
+        "一、部门整体支出情况\n"
+        "本年度收支情况如下表。\n\n"
+        "部门支出盘子\t款项合计\t本级安排\t自筹\n"
+        "361.20\t\t350.00\t11.20\n"
+        "二、存在的问题\n场馆面积不足，年接待2600人次。\n"
+    )
+    prepared = prepare(write(tmp_path, "form.txt", text))
+    assert [table.kind for table in prepared.tables] == ["other"]
+    budget = [request for request in route(prepared) if request.kind.name == "budget"]
+    sent = "\n".join(request.text for request in budget)
+    assert "部门支出盘子" in sent and "361.20" in sent
+    assert "场馆面积不足" not in sent  # the table's rows, not every line
+    assert all(request.kind.name != "staffing" for request in route(prepared))
+
+
+def test_a_line_whose_only_figures_are_dates_and_years_is_no_answer(tmp_path):
+    text = (
+        "柳塘县文化馆2024年度部门整体支出绩效自评报告\n"
+        "一、部门基本情况\n本馆编制2025年度预算时参考了本报告。\n"
+        "本馆年初预算120.50万元。\n"
+    )
+    requests = route(prepare(write(tmp_path, "years.txt", text)))
+    (budget,) = [request for request in requests if request.kind.name == "budget"]
+    assert "120.50万元" in budget.text
+    # 编制 and 预算 are staffing's and budget's words, but the line states no measure.
+    assert all("参考了本报告" not in request.text for request in requests[1:])
+
+
 def test_every_figure_nothing_read_is_listed(tmp_path):
     text = (
         "柳塘县文化馆2024年度部门整体支出绩效自评报告\n"

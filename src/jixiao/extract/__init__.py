@@ -64,7 +64,7 @@ from jixiao.records import (
     facts_of,
     get,
 )
-from jixiao.structure.numbers import find_quantities, parse_quantity
+from jixiao.structure.numbers import NOT_A_MEASURE, find_quantities, parse_quantity
 from jixiao.structure.sections import looks_like_heading
 from jixiao.structure.tables import Table
 
@@ -158,18 +158,6 @@ def _funds_of_the_project(report: Report) -> None:
             setattr(report.budget, budget_name, None)
 
 
-# Figures that say where and when, not how much: dates, years, 文号, page and
-# telephone numbers, list and heading numbers, table and annex numbers.
-_NOT_A_MEASURE = re.compile(
-    r"\d{4}\s*年(?:度|\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?)?"
-    r"|\d{1,2}\s*月\s*\d{1,2}\s*日|\d{1,2}\s*月(?:份|底|末|初)"
-    r"|[〔\[(（]\d{4}[〕\])）]\s*\d+\s*号|第\s*\d+\s*[页号条款章节批次]"
-    r"|\d{3,4}-\d{7,8}|1\d{10}|[-—]\s*\d+\s*[-—]"
-    r"|^\s*[（(]?\d{1,2}[)）.、．]|(?:表|附件|附表)\s*\d+(?:-\d+)?",
-    re.MULTILINE,
-)
-
-
 def signature_date(prepared: Prepared) -> Fact | None:
     """The 落款日期 where the model gave none: the last line of the main text (before
     any annex) that is a date and nothing else, as a signature is written."""
@@ -196,7 +184,7 @@ def unread_figures(
     covered += [(table.start, table.end) for table in prepared.tables]
     covered += [(region.start, region.end) for region in report.unread]
     covered += asked
-    covered += [match.span() for match in _NOT_A_MEASURE.finditer(text)]
+    covered += [match.span() for match in NOT_A_MEASURE.finditer(text)]
     covered = merge_spans(covered)
     starts = [start for start, _ in covered]
     unread: dict[tuple[int, int], None] = {}

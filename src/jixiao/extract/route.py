@@ -26,10 +26,10 @@ from jixiao.extract.answers import (
 from jixiao.pipeline import Prepared
 from jixiao.structure.chunks import estimate_tokens
 from jixiao.structure.labels import simplified, title_fields
-from jixiao.structure.numbers import find_quantities
+from jixiao.structure.numbers import find_measures
 from jixiao.structure.sections import Section
 from jixiao.structure.segment import TABULAR_TEXT
-from jixiao.structure.tables import LEVEL1_FAMILIES
+from jixiao.structure.tables import LEVEL1_FAMILIES, UNKNOWN_TABLE
 
 PROMPTS = Path(__file__).parent.parent / "prompts"  # also reachable as prompts/ at the top
 
@@ -50,6 +50,9 @@ class RecordKind:
     # 现有人员28名, not 实有人数): the sections whose heading matches are read
     # instead. Keywords save tokens; they must not hide a field.
     fallback: re.Pattern[str] | None = None
+    # Whether it reads the lines of an indicator table sent as table requests: the
+    # score may stand in its total row; no other record is stated in one.
+    reads_indicator_tables: bool = False
 
 
 KINDS = {
@@ -76,6 +79,7 @@ KINDS = {
             ScoreAnswer,
             re.compile(r"自评得分|得分为|评价得分|综合得分|评价等级|等级为"),
             fallback=re.compile(r"结论|得分|等级"),
+            reads_indicator_tables=True,
         ),
         RecordKind(
             "projects",
@@ -120,6 +124,9 @@ def route(prepared: Prepared) -> list[Request]:
     at most `_MAX_FOCUS_TOKENS`."""
     text = prepared.document.text
     requests = [header_request(prepared)]
+    tables = table_requests(prepared)
+    tabled = merge_spans([span for request in tables for span in request.spans])
+    unknown = _unknown_tables(prepared)
     for kind in KINDS.values():
         if kind.name == "header":
             continue
@@ -128,7 +135,7 @@ def route(prepared: Prepared) -> list[Request]:
             spans += [
                 span
                 for span in _lines(text, _section_spans(prepared, kind.sections))
-                if not kind.numbers or find_quantities(text[span[0] : span[1]])
+                if not kind.numbers or find_measures(text[span[0] : span[1]])
             ]
         if kind.lines is not None:
             spans += [
@@ -138,16 +145,57 @@ def route(prepared: Prepared) -> list[Request]:
                 for span in _lines(text, chunk.spans)
                 if _answers(text[span[0] : span[1]], kind)
             ]
+            for rows in unknown:
+                for index, row in enumerate(rows):
+                    titles = _titles_above(text, rows, index)
+                    named = text[titles[0] : titles[1]] if titles else ""
+                    if find_measures(text[row[0] : row[1]]) and _answers(
+                        named + "\n" + text[row[0] : row[1]], kind
+                    ):
+                        spans += [row] if titles is None else [titles, row]
         if not spans and kind.fallback is not None:
             spans = [
                 span
                 for span in _lines(text, _section_spans(prepared, kind.fallback))
-                if not kind.numbers or find_quantities(text[span[0] : span[1]])
+                if not kind.numbers or find_measures(text[span[0] : span[1]])
             ]
+        if not kind.reads_indicator_tables:
+            spans = [span for span in spans if not _within(span, tabled)]
         spans = merge_spans(spans)
         requests += [Request(kind, group, _join(text, group)) for group in _packed(text, spans)]
-    requests += table_requests(prepared)
-    return requests
+    return requests + tables
+
+
+def _unknown_tables(prepared: Prepared) -> list[list[tuple[int, int]]]:
+    """The rows of each table of no known kind whose figures nothing read: they are
+    asked like lines of text."""
+    unread = [region for region in prepared.unread if region.reason == UNKNOWN_TABLE]
+    return [
+        [
+            (cells[0].start, cells[-1].end)
+            for cells in (
+                [cell for cell in row if cell.end > cell.start]
+                for row in [*table.header_rows, *table.rows]
+            )
+            if cells
+        ]
+        for table in prepared.tables
+        if any(table.start <= region.start < table.end for region in unread)
+    ]
+
+
+def _titles_above(text: str, rows: list[tuple[int, int]], index: int) -> tuple[int, int] | None:
+    """The nearest row above `rows[index]` that holds no figure: the titles that say
+    what its figures are, in a table headed by one row or in a form whose every
+    row of figures has its own row of titles."""
+    for start, end in reversed(rows[:index]):
+        if not find_measures(text[start:end]):
+            return (start, end)
+    return None
+
+
+def _within(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
+    return any(start <= span[0] and span[1] <= end for start, end in spans)
 
 
 _INDICATOR_TITLES = {"level1", "level2", "level3", "target", "actual"}
@@ -227,7 +275,7 @@ def _most_specific(sections: list[Section], title: re.Pattern[str]) -> list[tupl
 
 def _answers(line: str, kind: RecordKind) -> bool:
     return bool(kind.lines and kind.lines.search(simplified(line))) and (
-        not kind.numbers or bool(find_quantities(line))
+        not kind.numbers or bool(find_measures(line))
     )
 
 

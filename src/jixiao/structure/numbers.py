@@ -187,6 +187,29 @@ def find_quantities(text: str) -> list[Quantity]:
     return [_quantity(match, text) for match in _PATTERN.finditer(text.translate(_ONE_TO_ONE))]
 
 
+# Figures that say where and when, not how much: dates, years, 文号, page and
+# telephone numbers, list and heading numbers, table and annex numbers.
+NOT_A_MEASURE = re.compile(
+    r"\d{4}\s*年(?:度|\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?)?"
+    r"|\d{1,2}\s*月\s*\d{1,2}\s*日|\d{1,2}\s*月(?:份|底|末|初)"
+    r"|[〔\[(（]\d{4}[〕\])）]\s*\d+\s*号|第\s*\d+\s*[页号条款章节批次]"
+    r"|\d{3,4}-\d{7,8}|1\d{10}|[-—]\s*\d+\s*[-—]"
+    r"|^\s*[（(]?\d{1,2}[)）.、．]|(?:表|附件|附表)\s*\d+(?:-\d+)?",
+    re.MULTILINE,
+)
+
+
+def find_measures(text: str) -> list[Quantity]:
+    """The quantities of `text` that measure something: not a date, year, 文号,
+    page, telephone, list or table number."""
+    taken = [match.span() for match in NOT_A_MEASURE.finditer(text)]
+    return [
+        quantity
+        for quantity in find_quantities(text)
+        if not any(start <= quantity.start < end for start, end in taken)
+    ]
+
+
 # Table cells repeat (`2`, `100%`, `-`) and every stage asks again.
 @lru_cache(maxsize=8192)
 def parse_quantity(text: str) -> Quantity | None:

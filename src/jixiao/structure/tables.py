@@ -278,6 +278,9 @@ def _segments(grid: Grid) -> list[Table]:
     return tables
 
 
+UNKNOWN_TABLE = "a table of no known kind"
+
+
 def unread_cells(tables: Sequence[Table]) -> list[tuple[int, int, str]]:
     """Spans of table figures nothing reads: the figures of a table of no known kind
     (a project's header block aside, whose figures the funds rows repeat), and
@@ -292,8 +295,7 @@ def unread_cells(tables: Sequence[Table]) -> list[tuple[int, int, str]]:
                 if _is_number(cell) and not (column == 0 and _SERIAL_NUMBER.match(cell.text))
             ]
             if figures and table.form is None:
-                reason = "a table of no known kind"
-                spans.append((figures[0].start, figures[-1].end, reason))
+                spans.append((figures[0].start, figures[-1].end, UNKNOWN_TABLE))
         elif table.kind == "indicators":
             for column, role in enumerate(column_roles(table.header)):
                 if role != "other":
