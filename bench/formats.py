@@ -47,47 +47,26 @@ from tests.corpus.specs import reports
 Renderer = Callable[[list[Report], Path], dict[str, Path]]
 
 
-def _text(reports: list[Report], out: Path) -> dict[str, Path]:
-    made = {}
-    for report in reports:
-        made[report.key] = out / f"{report.key}.txt"
-        made[report.key].write_text(render_text(report, "tab_rows"), encoding="utf-8")
-    return made
+def _each(suffix: str, write: Callable[[Report, Path], object]) -> Renderer:
+    """A renderer that writes each report into `out` as ``<key><suffix>``."""
 
-
-def _docx(reports: list[Report], out: Path) -> dict[str, Path]:
-    made = {}
-    for report in reports:
-        made[report.key] = out / f"{report.key}.docx"
-        render_docx(report, made[report.key])
-    return made
-
-
-def _html(style: str) -> Renderer:
     def render(reports: list[Report], out: Path) -> dict[str, Path]:
-        made = {}
+        made = {report.key: out / f"{report.key}{suffix}" for report in reports}
         for report in reports:
-            made[report.key] = out / f"{report.key}.html"
-            render_html(report, made[report.key], style)
+            write(report, made[report.key])
         return made
 
     return render
 
 
-def _ofd(reports: list[Report], out: Path) -> dict[str, Path]:
-    made = {}
-    for report in reports:
-        made[report.key] = out / f"{report.key}.ofd"
-        made[report.key].write_bytes(render_ofd(report))
-    return made
+_text = _each(".txt", lambda r, path: path.write_text(render_text(r, "tab_rows"), encoding="utf-8"))
+_docx = _each(".docx", render_docx)
+_ofd = _each(".ofd", lambda r, path: path.write_bytes(render_ofd(r)))
+_xlsx = _each(".xlsx", render_xlsx)
 
 
-def _xlsx(reports: list[Report], out: Path) -> dict[str, Path]:
-    made = {}
-    for report in reports:
-        made[report.key] = out / f"{report.key}.xlsx"
-        render_xlsx(report, made[report.key])
-    return made
+def _html(style: str) -> Renderer:
+    return _each(".html", lambda r, path: render_html(r, path, style))
 
 
 def _converted(render: Renderer, target: str) -> Renderer:
