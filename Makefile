@@ -26,7 +26,8 @@ samples: install
 CORPUS_RECORDED := $(addprefix tests/corpus/,anping_justice__markdown.txt \
 	baisha_clinic__pipe_lines.txt hualin_water__spaces.txt liuxi_medical__tab_rows.txt \
 	nanxi_cppcc__docx.docx songling_township__tab_cells.txt \
-	yuntai_health__one_cell_per_line.txt pingyang_disabled__one_line.txt)
+	yuntai_health__one_cell_per_line.txt pingyang_disabled__one_line.txt \
+	qinghe_edu__one_line.txt beiyuan_agri__run_together.txt xishan_veterans__run_together.txt)
 
 # What serves the model while recording: this repository's CI machines have a
 # script for it beside the clone; elsewhere, start a server as the README's

@@ -500,3 +500,16 @@ def test_a_report_in_traditional_characters_is_checked_like_one_in_simplified(te
     run_checks(report)
     flagged = {c.id for c in report.checks if c.status == "source_inconsistency"}
     assert flagged == {"text.execution_rate", "text.breakdown"}
+
+
+def test_a_label_with_a_mirrors_pinyin_gloss_names_its_figure():
+    # A mirror site's page: traditional characters, pinyin after some of them.
+    text = "全年預(yù)算4,517.00萬元，全年支出4,402.00萬元。"
+    report = report_with(text)
+    for name, raw in (("full_year_budget", "4,517.00萬元"), ("total_expenditure", "4,402.00萬元")):
+        start = text.index(raw)
+        value = float(raw.removesuffix("萬元").replace(",", "")) * 10**4
+        fact = Fact(value=value, unit="元", raw=raw, start=start, end=start + len(raw))
+        setattr(report.budget, name, fact)
+    results = run_checks(report)
+    assert not [c for c in results if c.id == "grounding.label"]

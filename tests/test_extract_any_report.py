@@ -7,17 +7,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+from pydantic import ValidationError
+
 from jixiao.check import run_checks
 from jixiao.extract import (
     FIGURES_NOT_READ,
+    KINDS,
     TABLE,
     Grounding,
     Request,
     _apply,
+    extract,
     from_tables,
+    listed_points,
     route,
     unread_figures,
 )
+from jixiao.llm import Answer, Settings
 from jixiao.pipeline import prepare
 
 PROJECT_TABLE = """\
@@ -92,8 +99,8 @@ RUN_TOGETHER = """\
 柳塘县文化馆2024年度部门整体支出绩效自评报告
 一、绩效指标完成情况
 三级指标指标值实际完成值分值得分
-送戏下乡场次≥40场43场2020
-公共文化设施开放率=100%100%2020
+送戏下乡场次≥40场超额完成2020
+公共文化设施开放率=100%全部开放2020
 
 二、存在的问题
 部分书屋藏书更新慢。
@@ -111,7 +118,7 @@ def test_a_table_whose_cells_ran_together_is_asked_row_by_row_and_each_cell_grou
             {
                 "level3": "送戏下乡场次",
                 "target": "≥40场",
-                "actual": "43场",
+                "actual": "超额完成",
                 "weight": "20",
                 "score": "20",
             },
@@ -125,7 +132,7 @@ def test_a_table_whose_cells_ran_together_is_asked_row_by_row_and_each_cell_grou
     assert (first.level3, first.target.raw, first.actual.raw, first.score.value) == (
         "送戏下乡场次",
         "≥40场",
-        "43场",
+        "超额完成",
         20,
     )
     assert second.actual is None and second.score is None
@@ -190,12 +197,31 @@ def test_every_figure_nothing_read_is_listed(tmp_path):
         "2025年3月2日\n"
     )
     prepared = prepare(write(tmp_path, "figures.txt", text))
-    report = from_tables(prepared)
-    (line,) = unread_figures(report, prepared, asked=[])
-    assert prepared.document.text[line.start : line.end] == "全年举办培训班7期，惠及群众2600人次。"
-    assert line.reason == FIGURES_NOT_READ
-    asked = [(line.start, line.end)]
-    assert unread_figures(report, prepared, asked=asked) == []
+    assert unread_texts(prepared) == ["7期", "2600人次"]
+    text = prepared.document.text
+    line = text.index("全年举办")
+    asked = [(line, text.index("\n", line))]
+    assert unread_figures(from_tables(prepared), prepared, asked=asked) == []
+
+
+def unread_texts(prepared) -> list[str]:
+    """The figures listed unread when the tables alone are read and nothing asked."""
+    unread = unread_figures(from_tables(prepared), prepared, asked=[])
+    assert {figure.reason for figure in unread} <= {FIGURES_NOT_READ}
+    return [prepared.document.text[figure.start : figure.end] for figure in unread]
+
+
+def test_a_distinctive_figure_the_record_holds_is_read_where_the_prose_restates_it(tmp_path):
+    text = (
+        "柳塘县文化馆2024年度部门整体支出绩效自评报告\n"
+        "一、绩效目标完成情况\n"
+        "全年送书下乡2600册，举办讲座7场。\n"
+        "三级指标\t指标值\t实际完成值\t分值\t得分\n"
+        "送书下乡册数\t≥2500册\t2600册\t50\t50\n"
+        "讲座场次\t≥6场\t7场\t50\t50\n"
+    )
+    # 2600 is the table's figure told again; a 7 recurs by chance and stays listed.
+    assert unread_texts(prepare(write(tmp_path, "restated.txt", text))) == ["7场"]
 
 
 def test_a_project_whose_name_is_rejected_goes_whole_and_its_indicators_point_at_none(tmp_path):
@@ -215,11 +241,11 @@ def test_a_model_read_row_keeps_its_figures_on_its_own_line(tmp_path):
     (request,) = [r for r in route(prepared) if r.kind is TABLE]
     # A figure of the other row, quoted for this one: it is in the region, but
     # not on this row's line.
-    answer = {"rows": [{"level3": "送戏下乡场次", "target": "=100%", "actual": "43场"}]}
+    answer = {"rows": [{"level3": "送戏下乡场次", "target": "=100%", "actual": "超额完成"}]}
     _apply(report, Grounding(prepared.document.text, report), request, answer)
     run_checks(report, prepared.tables)
     (row,) = report.indicators
-    assert row.target is None and row.actual.raw == "43场"
+    assert row.target is None and row.actual.raw == "超额完成"
     assert [r.raw for r in report.rejected] == ["=100%"]
 
 
@@ -232,3 +258,82 @@ def test_the_signature_date_is_the_last_date_line_before_an_annex(tmp_path):
     )
     date = signature_date(prepare(write(tmp_path, "dated.txt", text)))
     assert (date.value, date.raw) == ("2025-02-26", "2025年2月26日")
+
+
+LISTS = """\
+柳塘县文化馆2024年度部门整体支出绩效自评报告
+一、基本情况
+本馆现有人员14名。
+二、存在的问题
+主要存在以下问题：
+（一）流动服务车辆老化，送书下乡频次受限。
+（二）数字资源更新慢，年轻读者到馆率偏低。
+三、下一步措施
+1.申请更新流动服务车辆。
+2.与高校合作采购数字资源。
+柳塘县文化馆
+2025年3月10日
+"""
+
+
+def test_points_a_section_lists_are_read_as_they_stand_with_no_model(tmp_path):
+    prepared = prepare(write(tmp_path, "lists.txt", LISTS))
+    assert "problems" in [request.kind.name for request in route(prepared)]
+    asked: list[str] = []
+
+    class EmptyAnswers:
+        """A model that answers nothing, and notes what it was asked."""
+
+        settings = Settings(concurrency=1)
+
+        def ask(self, response_model, messages, name, context):
+            asked.append(name)
+            return Answer(data={}, valid=True)
+
+    report = extract(prepared, EmptyAnswers())
+    assert asked and not [name for name in asked if name.startswith(("problems", "measures"))]
+    assert [fact.raw for fact in report.problems] == [
+        "（一）流动服务车辆老化，送书下乡频次受限。",
+        "（二）数字资源更新慢，年轻读者到馆率偏低。",
+    ]
+    assert [fact.raw for fact in report.measures] == [
+        "1.申请更新流动服务车辆。",
+        "2.与高校合作采购数字资源。",
+    ]
+
+
+def test_a_section_of_problems_and_measures_together_or_in_prose_is_asked(tmp_path):
+    both = LISTS.replace("二、存在的问题", "二、存在的问题及改进措施")
+    prose = LISTS.replace("（一）流动服务车辆", "流动服务车辆")
+    for text in (both, prose):
+        prepared = prepare(write(tmp_path, "report.txt", text))
+        assert listed_points(prepared, KINDS["problems"]) == []
+
+
+def test_a_date_retyped_is_the_chunks_own_and_a_quoted_null_is_nothing():
+    from jixiao.extract.answers import HeaderAnswer, ListAnswer
+
+    chunk = "柳塘县文化馆2024年度部门整体支出绩效自评报告\n柳塘县文化馆\n2025年3月2日"
+    answer = HeaderAnswer.model_validate(
+        {"unit_name": "柳塘县文化馆", "report_date": "2025-03-02", "doc_number": "null"},
+        context={"chunk": chunk},
+    )
+    assert (answer.report_date, answer.doc_number) == ("2025年3月2日", None)
+    # A date the chunk does not hold is still sent back to the model.
+    with pytest.raises(ValidationError, match="不在原文中"):
+        HeaderAnswer.model_validate({"report_date": "2025-03-03"}, context={"chunk": chunk})
+    items = ListAnswer.model_validate({"items": ["null", "柳塘县文化馆"]}, context={"chunk": chunk})
+    assert items.items == ["柳塘县文化馆"]
+
+
+def test_a_sum_retyped_is_the_chunks_own_but_a_unit_added_is_not():
+    from jixiao.extract.answers import BudgetAnswer
+
+    chunk = "全年支出146,280元，年初预算150000。"
+    answer = BudgetAnswer.model_validate(
+        {"total_expenditure": "146280.00元"}, context={"chunk": chunk}
+    )
+    assert answer.total_expenditure == "146,280元"
+    # 150000 is written with no unit: 150000元 is the model's, not the source's.
+    with pytest.raises(ValidationError, match="不在原文中"):
+        BudgetAnswer.model_validate({"initial_budget": "150000元"}, context={"chunk": chunk})

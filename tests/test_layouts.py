@@ -8,7 +8,15 @@ from pathlib import Path
 import pytest
 
 from jixiao.normalise import normalise_text
-from jixiao.structure.labels import VOCABULARY, column_field, form_field, row_field, vocabulary
+from jixiao.structure.labels import (
+    VOCABULARY,
+    column_field,
+    family_of_level2,
+    form_field,
+    level_of,
+    row_field,
+    vocabulary,
+)
 from jixiao.structure.segment import TABULAR_TEXT, find_text_grids, find_unread_regions
 from jixiao.structure.tables import build_tables
 
@@ -54,6 +62,14 @@ def test_every_vocabulary_line_names_a_field_the_code_reads(name):
 )
 def test_column_titles_name_fields_whatever_the_words(title, field):
     assert column_field(title) == field
+
+
+def test_levels_of_the_standard_template_are_data():
+    assert level_of("產出指標") == "level1"  # traditional characters
+    assert level_of("服务对象满意度指标") == "level2"
+    assert level_of("群众获得感指标") == "level2"  # any other 指标 under a family
+    assert level_of("巡护里程") == "level3"
+    assert family_of_level2("生态效益指标") == "效益指标"
 
 
 def test_row_and_form_labels():
@@ -199,6 +215,6 @@ def test_a_table_whose_cells_ran_together_is_named_unread():
 
 def test_the_vocabulary_is_the_package_data_it_ships_as():
     shipped = {path.name for path in VOCABULARY.iterdir()}
-    assert {"columns.txt", "rows.txt", "form.txt", "terms.dict"} <= shipped
+    assert {"columns.txt", "rows.txt", "form.txt", "levels.txt", "terms.dict"} <= shipped
     pyproject = (Path(__file__).resolve().parents[1] / "pyproject.toml").read_text()
     assert "vocabulary/*.txt" in pyproject and "vocabulary/*.dict" in pyproject

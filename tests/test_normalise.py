@@ -20,6 +20,13 @@ def test_spaces_inside_numbers_and_before_units_are_closed():
     assert text == "支出 207.59万元，比例 100.00%，目标 ≥95%，合计 7,047.5"
 
 
+def test_a_letter_o_read_for_a_zero_inside_a_figure_is_the_digit_again():
+    text, offsets = normalise_text("目标≥1O0元，完成10O%，得分101OO%10；O2O模式，Office办公")
+    assert text == "目标≥100元，完成100%，得分10100%10；O2O模式，Office办公"
+    # Same length: every offset still points at the figure it read.
+    assert offsets.to_original_span(2, 7) == (2, 7)
+
+
 def test_tabs_and_newlines_survive():
     text, _ = normalise_text("\t一级指标\n\t\n\t二级指标\n")
     assert text == "\t一级指标\n\t\n\t二级指标\n"

@@ -41,7 +41,7 @@ from jixiao.records import (
     get,
     path_order,
 )
-from jixiao.structure.labels import same_length_simplified, simplified
+from jixiao.structure.labels import same_length_simplified, simplified, without_glosses
 from jixiao.structure.numbers import Quantity, find_quantities, parse_quantity
 from jixiao.structure.sections import build_sections, flatten
 from jixiao.structure.tables import BudgetLine, Indicator, Table, build_tables, find_text_grids
@@ -588,8 +588,8 @@ def check_labels(context: Context) -> list[Check]:
             label + " " + context.heading_at(fact.start) + " " + _sentence(context.text, fact.start)
         )
         wider = FIELD_CONTEXT.get(path)
-        # The words are simplified characters; a page a mirror converted is not.
-        label, surroundings = simplified(label), simplified(surroundings)
+        # A mirror's page is in traditional characters, pinyin after some of them.
+        label, surroundings = without_glosses(label), without_glosses(surroundings)
         if not re.search(pattern, label) or (wider and not re.search(wider, surroundings)):
             message = f"the source labels “{fact.raw}” as “{label.strip()[-20:]}”, not as {path}"
             results.append(_check("grounding.label", "hallucination", message, [path]))

@@ -10,7 +10,9 @@ What changes, and why:
   control characters, and carriage returns are removed;
 - spaces inside a number (``3 .5``, ``7, 047``), between a comparator and its
   number (``≥ 95%``) and between a number and its unit (``207.59 万元``,
-  ``100.00 %``) are closed up.
+  ``100.00 %``) are closed up;
+- a letter O that OCR or a bad extraction read for the digit 0 after a digit
+  (``1O0``, ``10O%``) is the digit again.
 
 Every other character, tabs and newlines included, is left where it is: tables
 flattened from Word files are recognised by them.
@@ -45,6 +47,8 @@ _EDITS = re.compile(
             r"(?<=\d[.,]) (?=\d)",
             r"(?<=[≥≤<>=]) (?=\d)",
             rf"(?<=\d) (?={UNIT_WORDS})",
+            # A letter O read for the digit 0 inside a figure (1O0, 10O%).
+            r"(?<=\d)[Oo]+(?=[\d%.]|[Oo]*(?:[^\w]|$))",
         ]
     )
 )
@@ -57,7 +61,13 @@ def normalise_text(text: str) -> tuple[str, OffsetMap]:
     pieces = []
     position = 0
     for match in _EDITS.finditer(widened):
-        replacement = "\n" if match.group().startswith("\r") else ""
+        found = match.group()
+        if found.startswith("\r"):
+            replacement = "\n"
+        elif found[0] in "Oo":
+            replacement = "0" * len(found)
+        else:
+            replacement = ""
         edits.append((match.start(), match.end(), replacement))
         pieces.append(widened[position : match.start()])
         pieces.append(replacement)

@@ -12,7 +12,7 @@ from jixiao.load import load
 from jixiao.normalise import normalise
 from jixiao.structure.chunks import DEFAULT_CHUNK_TOKENS, Chunk, build_chunks
 from jixiao.structure.sections import Section, build_sections
-from jixiao.structure.segment import UnreadRegion, find_unread_regions
+from jixiao.structure.segment import UnreadRegion
 from jixiao.structure.tables import Table, build_tables, find_grids, unread_cells
 
 
@@ -59,11 +59,11 @@ def prepare(path: Path, chunk_tokens: int = DEFAULT_CHUNK_TOKENS) -> Prepared:
 
         loaded = read_pages(loaded)
     document = normalise(loaded)
-    grids = find_grids(document)
+    grids, unread_regions = find_grids(document)
     tables = build_tables(grids)
     sections = build_sections(document.text, skip=[(grid.start, grid.end) for grid in grids])
     chunks = build_chunks(document.text, sections, tables, chunk_tokens)
-    unread = find_unread_regions(document.text, grids) + [
+    unread = unread_regions + [
         UnreadRegion(start, end, reason) for start, end, reason in unread_cells(tables)
     ]
     return Prepared(

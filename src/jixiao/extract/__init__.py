@@ -37,9 +37,11 @@ from jixiao.extract.route import (
     KINDS,
     PROMPTS,
     TABLE,
+    RecordKind,
     Request,
     _join,
     header_request,
+    listed_points,
     merge_spans,
     prompt,
     route,
@@ -64,7 +66,7 @@ from jixiao.records import (
     facts_of,
     get,
 )
-from jixiao.structure.numbers import NOT_A_MEASURE, find_quantities, parse_quantity
+from jixiao.structure.numbers import NOT_A_MEASURE, Quantity, find_quantities, parse_quantity
 from jixiao.structure.sections import looks_like_heading
 from jixiao.structure.tables import Table
 
@@ -108,6 +110,8 @@ def extract(
         _apply(report, grounding, part, part.answer)
     if report.report_date is None:
         report.report_date = signature_date(prepared)
+    for kind in (KINDS["problems"], KINDS["measures"]):
+        _read_points(report, grounding, kind, listed_points(prepared, kind))
     _three_public_from_tables(report, prepared.tables)
     pending = [request for request in requests if not _answered(report, request.kind.name)]
     if progress:
@@ -175,10 +179,10 @@ def signature_date(prepared: Prepared) -> Fact | None:
 def unread_figures(
     report: Report, prepared: Prepared, asked: list[tuple[int, int]]
 ) -> list[Unread]:
-    """The lines holding a figure that nothing read: no fact took it, no table
-    reader, no request to the model, and it says no date, year, 文号, page or
-    list number. Each such line is listed, so that a reviewer sees what the
-    record may lack."""
+    """The figures that nothing read: no fact took them, no table reader, no
+    request to the model, they restate no distinctive figure the record holds,
+    and they say no date, year, 文号, page or list number. Each is listed at its
+    offsets, so that a reviewer sees what the record may lack."""
     text = prepared.document.text
     covered = [(fact.start, fact.end) for _, fact in facts_of(report)]
     covered += [(table.start, table.end) for table in prepared.tables]
@@ -187,15 +191,25 @@ def unread_figures(
     covered += [match.span() for match in NOT_A_MEASURE.finditer(text)]
     covered = merge_spans(covered)
     starts = [start for start, _ in covered]
-    unread: dict[tuple[int, int], None] = {}
-    for quantity in find_quantities(text):
+    quantities = find_quantities(text)
+
+    def is_covered(quantity: Quantity) -> bool:
         index = bisect_right(starts, quantity.start) - 1
-        if index >= 0 and quantity.start < covered[index][1]:
-            continue
-        line_start = text.rfind("\n", 0, quantity.start) + 1
-        line_end = text.find("\n", quantity.start)
-        unread[(line_start, len(text) if line_end < 0 else line_end)] = None
-    return [Unread(start=start, end=end, reason=FIGURES_NOT_READ) for start, end in unread]
+        return index >= 0 and quantity.start < covered[index][1]
+
+    # A distinctive figure the record already holds, restated in the prose
+    # (表: 3712人; 文: 为3712名困难群众发放), was read there.
+    held = {q.number for q in quantities if is_covered(q) and _distinctive(q)}
+    return [
+        Unread(start=quantity.start, end=quantity.end, reason=FIGURES_NOT_READ)
+        for quantity in quantities
+        if not is_covered(quantity) and not (_distinctive(quantity) and quantity.number in held)
+    ]
+
+
+def _distinctive(quantity: Quantity) -> bool:
+    """A figure unlikely to recur by chance: three digits or more, or decimals."""
+    return quantity.decimals > 0 or abs(quantity.number) >= 100
 
 
 FIGURES_NOT_READ = "figures no reader took: neither a table nor a question to the model held them"
@@ -295,10 +309,23 @@ def _asked(client: ModelClient, request: Request, report: Report) -> list[_Answe
     return [_Answered(request.kind, request.spans, request.text, answer.data)]
 
 
+def _read_points(
+    report: Report, grounding: Grounding, kind: RecordKind, points: list[tuple[int, int]]
+) -> None:
+    """A section's listed points, each a fact as it stands, with no model."""
+    if points:
+        text = grounding.text
+        items = [text[start:end] for start, end in points]
+        _apply(report, grounding, Request(kind, points, "\n".join(items)), {"items": items})
+
+
 def _answered(report: Report, kind: str) -> bool:
-    """Whether every field a record type fills is filled already (by a table)."""
+    """Whether every field a record type fills is filled already (by a table, or
+    a section's list)."""
     if kind == "projects":
         return bool(report.projects)
+    if kind in ("problems", "measures"):
+        return bool(getattr(report, kind))
     holder = {"budget": report.budget, "three_public": report.three_public}.get(kind)
     return holder is not None and all(
         getattr(holder, name) is not None for name in type(holder).model_fields

@@ -7,24 +7,41 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
-from jixiao.extract.align import locate
+from jixiao.extract.align import locate, same_date, same_quantity
 from jixiao.records import (
     Budget,
 )
 from jixiao.structure.numbers import find_quantities
 
+# What a small model writes, quoted, for "nothing here".
+_NOTHING = {"null", "none", "nil", "n/a"}
+
 
 def _in_chunk(value: Any, info: ValidationInfo) -> Any:
-    """A quote must be in the chunk it was read from (spacing aside)."""
+    """A quote must be in the chunk it was read from (spacing aside). A date or
+    a sum retyped in another format is the chunk's own writing of it; "null"
+    written as a string is nothing."""
     chunk = (info.context or {}).get("chunk")
     if chunk is None or value is None:
         return value
-    quotes = value if isinstance(value, list) else [value]
-    for quote in quotes:
-        text = quote if isinstance(quote, str) else None
-        if text is not None and locate(text, chunk) is None:
-            raise ValueError(f"“{text[:40]}”不在原文中：请逐字复制原文，或填 null")
-    return value
+    if isinstance(value, list):
+        return [
+            quoted
+            for quote in value
+            if (quoted := _quoted(quote, chunk) if isinstance(quote, str) else quote) is not None
+        ]
+    return _quoted(value, chunk) if isinstance(value, str) else value
+
+
+def _quoted(quote: str, chunk: str) -> str | None:
+    if quote.strip().lower() in _NOTHING:
+        return None
+    if locate(quote, chunk) is not None:
+        return quote
+    retyped = same_date(quote, chunk) or same_quantity(quote, chunk)
+    if retyped is None:
+        raise ValueError(f"“{quote[:40]}”不在原文中：请逐字复制原文，或填 null")
+    return retyped
 
 
 def _has_number(value: str | None, info: ValidationInfo) -> str | None:
@@ -124,7 +141,7 @@ class ProjectsAnswer(Answer):
 class TableRowAnswer(_Quotes):
     level1: str | None = Field(None, description="一级指标")
     level2: str | None = Field(None, description="二级指标")
-    level3: str | None = Field(None, description="三级指标（指标名称）")
+    level3: str | None = Field(None, description="该行指标的名称")
     target: str | None = Field(None, description="指标值（目标）")
     actual: str | None = Field(None, description="实际完成值")
     weight: str | None = Field(None, description="分值")

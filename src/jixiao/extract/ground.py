@@ -12,7 +12,7 @@ from decimal import Decimal
 from jixiao.check import (
     FIELD_LABELS,
 )
-from jixiao.extract.align import locate_in
+from jixiao.extract.align import find_date, locate_in
 from jixiao.extract.route import Request
 from jixiao.records import (
     Fact,
@@ -116,25 +116,6 @@ def quantity_fact(quantity: Quantity, expect: str, table_unit: str | None = None
     number: float | int = int(value) if value == value.to_integral_value() else float(value)
     unit = base_unit or ("分" if expect == "score" else None)
     return Fact(value=number, unit=unit, raw=quantity.raw, start=quantity.start, end=quantity.end)
-
-
-_DATE = re.compile(
-    r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日|(\d{4})[-./](\d{1,2})[-./](\d{1,2})"
-)
-
-
-def find_date(text: str) -> tuple[str | None, re.Match[str]] | None:
-    """The first date written in `text`: its ISO form (None when it is no plausible
-    date) and where it stands; None when nothing in `text` is written as a date."""
-    match = _DATE.search(text)
-    if match is None:
-        return None
-    year, month, day = (
-        int(g) for g in (match.groups()[:3] if match.group(1) else match.groups()[3:])
-    )
-    if not (1990 <= year <= 2100 and 1 <= month <= 12 and 1 <= day <= 31):
-        return None, match
-    return f"{year:04d}-{month:02d}-{day:02d}", match
 
 
 def _date_fact(grounding: Grounding, path: str, raw: str, spans) -> Fact | None:

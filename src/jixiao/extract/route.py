@@ -25,11 +25,12 @@ from jixiao.extract.answers import (
 )
 from jixiao.pipeline import Prepared
 from jixiao.structure.chunks import estimate_tokens
-from jixiao.structure.labels import simplified, title_fields
+from jixiao.structure.flattened import ROW_NOT_TOLD_APART
+from jixiao.structure.labels import simplified, standard_levels, title_fields
 from jixiao.structure.numbers import find_measures
 from jixiao.structure.sections import Section
 from jixiao.structure.segment import TABULAR_TEXT
-from jixiao.structure.tables import LEVEL1_FAMILIES, UNKNOWN_TABLE
+from jixiao.structure.tables import UNKNOWN_TABLE
 
 PROMPTS = Path(__file__).parent.parent / "prompts"  # also reachable as prompts/ at the top
 
@@ -209,9 +210,11 @@ def table_requests(prepared: Prepared) -> list[Request]:
     text = prepared.document.text
     requests = []
     for region in prepared.unread:
-        if region.reason != TABULAR_TEXT:
+        if region.reason not in (TABULAR_TEXT, ROW_NOT_TOLD_APART):
             continue
         lines = _lines(text, [(region.start, region.end)])
+        if region.titles is not None:
+            lines = [region.titles, *lines]
         if not title_fields(text[lines[0][0] : lines[0][1]]) & _INDICATOR_TITLES:
             continue
         # A table flattened onto a line or two holds many rows a line.
@@ -239,7 +242,7 @@ def _cut_at_families(text: str, line: tuple[int, int]) -> list[tuple[int, int]]:
     if len(simple) != end - start:
         return [line]
     cuts = sorted(
-        match.start() for family in LEVEL1_FAMILIES for match in re.finditer(family, simple)
+        match.start() for family in standard_levels() for match in re.finditer(family, simple)
     )
     bounds = [start, *(start + cut for cut in cuts if cut > 0), end]
     return [(a, b) for a, b in pairwise(bounds) if text[a:b].strip()]
@@ -271,6 +274,56 @@ def _most_specific(sections: list[Section], title: re.Pattern[str]) -> list[tupl
         elif title.search(simplified(section.title)):
             spans.append((section.start, section.body_end))
     return spans
+
+
+# A point of a list: （一） (1) 1、 1. 一是 ①
+_POINT = re.compile(
+    r"^\s*(?:[（(][一二三四五六七八九十\d]{1,3}[)）]|\d{1,2}\s*[、.．)）]|[一二三四五六七八九十]{1,3}是|[①-⑳])"
+)
+_PROSE = re.compile(r"[，。；,;]")
+# A list needs this many points to be one.
+_FEWEST_POINTS = 2
+
+
+def listed_points(prepared: Prepared, kind: RecordKind) -> list[tuple[int, int]]:
+    """The points of a section that lists them a line each under a heading naming
+    `kind` and no other list (存在的问题, not 问题及改进措施): read as they are,
+    they need no model. Empty where the section is prose, or absent."""
+    if kind.numbers or kind.sections is None:
+        return []
+    others = [
+        other.sections
+        for other in KINDS.values()
+        if other is not kind and not other.numbers and other.sections is not None
+    ]
+    text = prepared.document.text
+    points: list[tuple[int, int]] = []
+    for section in _named(prepared.sections, kind.sections):
+        if any(other.search(simplified(section.title)) for other in others):
+            return []
+        lines = _lines(text, [(section.end, section.body_end)])
+        # An opening line that announces the list (主要存在以下问题：) is no point.
+        if lines and not _POINT.match(text[slice(*lines[0])]) and text[lines[0][1] - 1] in "：:":
+            lines = lines[1:]
+        marked = [bool(_POINT.match(text[a:b])) for a, b in lines]
+        listed = marked.index(False) if False in marked else len(marked)
+        # What may follow the last point: the signature (a unit's name, a date).
+        after = [text[a:b] for a, b in lines[listed:]]
+        if listed < _FEWEST_POINTS or any(len(line) > 30 or _PROSE.search(line) for line in after):
+            return []
+        points += lines[:listed]
+    return points
+
+
+def _named(sections: list[Section], title: re.Pattern[str]) -> list[Section]:
+    """The outermost sections whose heading matches `title`."""
+    found = []
+    for section in sections:
+        if title.search(simplified(section.title)):
+            found.append(section)
+        else:
+            found += _named(section.children, title)
+    return found
 
 
 def _answers(line: str, kind: RecordKind) -> bool:

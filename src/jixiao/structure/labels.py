@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
@@ -81,6 +82,7 @@ def clear_caches() -> None:
         column_field,
         row_field,
         form_field,
+        form_synonym,
         is_title,
         title_fields,
     ):
@@ -98,6 +100,12 @@ def _readings(label: str) -> tuple[str, ...]:
     text = simplified(_PINYIN.sub("", unicodedata.normalize("NFKC", label)))
     readings = dict.fromkeys([_bare_words(_ASIDE.sub("", text)), _bare_words(text)])
     return tuple(reading for reading in readings if reading)
+
+
+def without_glosses(text: str) -> str:
+    """`text` in simplified characters without the pinyin a mirror site put after
+    converted characters (預(yù)算 → 预算): how a reader takes its words."""
+    return simplified(_PINYIN.sub("", text))
 
 
 def simplified(text: str) -> str:
@@ -195,6 +203,11 @@ def is_title(text: str) -> bool:
     )
 
 
+def cut_words(text: str) -> list[str]:
+    """`text` cut into the listed synonyms and domain terms, and what lies between them."""
+    return _cutter().lcut(text, HMM=False)
+
+
 @lru_cache(maxsize=_SEEN)
 def column_field(title: str) -> str | None:
     return vocabulary("columns").field_of(title)
@@ -206,5 +219,60 @@ def row_field(label: str) -> str | None:
 
 
 @lru_cache(maxsize=_SEEN)
+def form_synonym(label: str) -> str | None:
+    """The form field `label` is listed for, word for word (no head-word guess:
+    a value such as 某某局资金使用单位 must not read as a label)."""
+    return vocabulary("form").synonyms.get(normalise_label(label))
+
+
+@lru_cache(maxsize=_SEEN)
 def form_field(label: str) -> str | None:
     return vocabulary("form").field_of(label)
+
+
+@cache
+def standard_levels() -> dict[str, frozenset[str]]:
+    """The standard template's first-level families, each with the second-level
+    labels under it (``vocabulary/levels.txt``)."""
+    return {
+        normalise_label(family): frozenset(normalise_label(name) for name in names)
+        for family, *names in _lines("levels")
+    }
+
+
+@cache
+def family_of_level2(label: str) -> str | None:
+    """The first-level family a standard second-level label belongs to."""
+    label = normalise_label(label)
+    return next((family for family, names in standard_levels().items() if label in names), None)
+
+
+def level_of(label: str) -> str:
+    """The level a label of the standard template stands at: a family of the
+    first level (产出指标), one of the second (数量指标, or any other name ending
+    in 指标 under a first-level family), or an indicator's own name."""
+    label = normalise_label(label)
+    if label in standard_levels():
+        return "level1"
+    if family_of_level2(label) or label.endswith("指标"):
+        return "level2"
+    return "level3"
+
+
+def column_role(text: str) -> str | None:
+    """The field a column title names: None for no title, ``other`` for a title
+    the vocabulary does not know."""
+    if not text.strip():
+        return None
+    return column_field(text) or "other"
+
+
+def column_roles(titles: Sequence[str]) -> list[str | None]:
+    """The contract field each indicator-table column holds. Of two columns that
+    name the indicator (绩效指标 beside 三级指标), the first is a title over the
+    level columns, its merged cell left of them."""
+    roles = [column_role(title) for title in titles]
+    names = [index for index, role in enumerate(roles) if role == "level3"]
+    for index in names[:-1]:
+        roles[index] = "group"
+    return roles

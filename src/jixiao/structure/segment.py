@@ -46,6 +46,9 @@ class UnreadRegion:
     start: int
     end: int
     reason: str
+    # The row of column titles that says what the region's cells are, where it
+    # stands apart from the region (rows of a table read but for these).
+    titles: tuple[int, int] | None = None
 
 
 @dataclass

@@ -18,16 +18,22 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from jixiao.document import Cell, Document, Grid
+from jixiao.structure.flattened import read_flattened
 from jixiao.structure.labels import (
     column_field,
+    column_role,
+    column_roles,
+    family_of_level2,
     form_field,
     is_title,
+    level_of,
     normalise_label,
     row_field,
     simplified,
+    standard_levels,
 )
 from jixiao.structure.numbers import Quantity, parse_quantity
-from jixiao.structure.segment import find_text_grids
+from jixiao.structure.segment import UnreadRegion, find_text_grids, find_unread_regions
 
 TableKind = Literal["indicators", "budget", "other"]
 
@@ -44,20 +50,6 @@ _FORM_LABEL = re.compile(r"[:：]\s*$")
 _LEVELS = ("level1", "level2", "level3")
 _INDICATOR_COLUMNS = {"target", "actual", "weight", "score", "op"}
 _BUDGET_COLUMNS = {"initial_budget", "full_year_budget", "spent", "execution_rate", "balance"}
-
-# The standard template's level-2 labels under each level-1 label. A level-1
-# cell merged down over rows of another family was not filled in by the
-# source: it is left empty rather than guessed.
-_STANDARD_LEVEL2 = {
-    "产出指标": {"数量指标", "质量指标", "时效指标", "成本指标"},
-    "效益指标": {"经济效益指标", "社会效益指标", "生态效益指标", "可持续影响指标"},
-    "满意度指标": {"服务对象满意度指标"},
-    "成本指标": {"经济成本指标", "社会成本指标", "生态环境成本指标"},
-}
-LEVEL1_FAMILIES = tuple(_STANDARD_LEVEL2)
-_FAMILY_OF_LEVEL2 = {
-    level2: level1 for level1, names in _STANDARD_LEVEL2.items() for level2 in names
-}
 
 
 @dataclass
@@ -176,14 +168,6 @@ class Table:
 # --- grids to tables ---------------------------------------------------------
 
 
-def _role(text: str) -> str | None:
-    """The field a column title names: None for no title, ``other`` for a title
-    the vocabulary does not know."""
-    if not text.strip():
-        return None
-    return column_field(text) or "other"
-
-
 def _is_level_header(row: Sequence[Cell]) -> bool:
     return sum(1 for cell in row if column_field(cell.text) in _LEVELS) >= 2
 
@@ -222,9 +206,13 @@ def _is_empty(row: Sequence[Cell]) -> bool:
     return not any(cell.text for cell in row)
 
 
-def find_grids(document: Document) -> list[Grid]:
-    """The grids the file recorded (Word tables), or those rebuilt from its text."""
-    return document.grids or find_text_grids(document.text)
+def find_grids(document: Document) -> tuple[list[Grid], list[UnreadRegion]]:
+    """The grids the file recorded (Word tables), or those rebuilt from its text,
+    with the tables no separator cut read from their titles; and the regions
+    that read like a table but gave no grid."""
+    grids = document.grids or find_text_grids(document.text)
+    flattened = read_flattened(document.text, find_unread_regions(document.text, grids))
+    return sorted(grids + flattened.grids, key=lambda grid: grid.start), flattened.unread
 
 
 def build_tables(grids: Sequence[Grid]) -> list[Table]:
@@ -480,12 +468,13 @@ def column_titles(header_rows: list[list[Cell]]) -> list[str]:
             for column in range(width)
         ]
     titles = [cell.text for cell in lower]
-    present = {_role(title) for title in titles if title}
+    present = {column_role(title) for title in titles if title}
     column = (
-        max(i for i, title in enumerate(titles) if (_role(title) or "").startswith("level")) + 1
+        max(i for i, title in enumerate(titles) if (column_role(title) or "").startswith("level"))
+        + 1
     )
     for cell in header_rows[-2]:
-        role = _role(cell.text)
+        role = column_role(cell.text)
         if not role or role == "group" or (role in present and role not in ("other", "rate")):
             continue
         while column < len(titles) and titles[column]:
@@ -496,29 +485,6 @@ def column_titles(header_rows: list[list[Cell]]) -> list[str]:
     return titles
 
 
-def column_roles(titles: Sequence[str]) -> list[str | None]:
-    """The contract field each indicator-table column holds. Of two columns that
-    name the indicator (绩效指标 beside 三级指标), the first is a title over the
-    level columns, its merged cell left of them."""
-    roles = [_role(title) for title in titles]
-    names = [index for index, role in enumerate(roles) if role == "level3"]
-    for index in names[:-1]:
-        roles[index] = "group"
-    return roles
-
-
-def _level_of(cell: Cell) -> str:
-    """The level a label of the standard template stands at: a family of the
-    first level (产出指标), one of the second (数量指标, or any other name ending
-    in 指标 under a first-level family), or an indicator's own name."""
-    label = normalise_label(_clean_label(cell) or "")
-    if label in _STANDARD_LEVEL2:
-        return "level1"
-    if label in _FAMILY_OF_LEVEL2 or label.endswith("指标"):
-        return "level2"
-    return "level3"
-
-
 def _shift_dropped(row: list[Cell], roles: list[str | None]) -> list[Cell]:
     """Place a row of a layout that drops the cells a merge covered, instead of
     leaving them empty (pipe rows, one cell a line): its first label says at
@@ -526,7 +492,7 @@ def _shift_dropped(row: list[Cell], roles: list[str | None]) -> list[Cell]:
     if not row or _SERIAL_NUMBER.match(row[0].text):
         return row
     columns = {role: index for index, role in enumerate(roles) if role in _LEVELS}
-    start = columns.get(_level_of(row[0]))
+    start = columns.get(level_of(_clean_label(row[0]) or ""))
     if start is None:
         return row
     # Columns left of the levels (a title merged down beside them) are dropped too.
@@ -594,10 +560,10 @@ def read_indicators(
         if level2 is not None and level2.text:
             filled["level2"] = level2
             inherited = normalise_label(_clean_label(filled["level1"]) or "")
-            family = _FAMILY_OF_LEVEL2.get(normalise_label(_clean_label(level2) or ""))
+            family = family_of_level2(_clean_label(level2) or "")
             if (
                 (level1 is None or not level1.text)
-                and inherited in _STANDARD_LEVEL2
+                and inherited in standard_levels()
                 and family
                 and family != inherited
             ):
