@@ -201,3 +201,22 @@ def test_a_figure_closed_up_with_the_next_rows_label_is_two_cells(tmp_path):
         ("基本支出", ["108.70", "118.40", "118.55"]),
         ("项目支出", ["71.80", "77.80", "71.80"]),
     ]
+
+
+def test_a_serial_number_column_is_no_part_of_a_row():
+    spaced = (
+        "序号 一级指标 二级指标 三级指标 指标值 实际完成值 分值 得分 "
+        "1 产出指标 数量指标 巡护里程 ≥640公里 652公里 50 50 2 新建护林站 ≥3个 3个 50 50\n"
+    )
+    run_together = (
+        "序号一级指标二级指标三级指标指标值实际完成值分值得分\n"
+        "1产出指标数量指标巡护里程≥640公里652公里5050\n"
+        "2新建护林站≥3个3个5050\n"
+    )
+    for text in (spaced, run_together):
+        (table,), unread = flattened(text)
+        assert not unread
+        assert [(i.level1, i.level3, i.target, i.score) for i in table.indicators] == [
+            ("产出指标", "巡护里程", "≥640公里", 50),
+            ("产出指标", "新建护林站", "≥3个", 50),
+        ]

@@ -55,6 +55,8 @@ _MEASURE = re.compile(rf"^[{_COMPARATORS}]?\s*{_NUMBER}\s*(?P<unit>{_UNIT})?$")
 _WORDS = re.compile(rf"^[{_COMPARATORS}]?[^\d{_COMPARATORS}]+$")
 _OP = re.compile(rf"^(?:[{_COMPARATORS}]{{1,2}}|定性|定量)$")
 _DIGIT_LIKE = re.compile(r"[\d.,%]")
+# A row's number in a 序号 column.
+_SERIAL = re.compile(r"^\d{1,3}$")
 _MISREAD_DIGIT = re.compile(r"\d[OoIl]|[OoIl]\d")
 # A note starts with a word, never with what ends a figure.
 _NOTE_START = re.compile(rf"[^\d{_COMPARATORS}%.,，。、]")
@@ -490,6 +492,9 @@ class _Rows:
     def _rows_at(self, at: int) -> Iterator[tuple[float, dict[int, Cell], int]]:
         tokens = self.tokens
         placed: dict[int, Cell] = {}
+        if at < len(tokens) and "serial" in self.column and _SERIAL.match(tokens[at].text):
+            placed[self.column["serial"]] = tokens[at]
+            at += 1
         for level in _LEVEL_ROLES:
             if at < len(tokens) and level in self.column and _is_level(tokens[at].text, level):
                 placed[self.column[level]] = tokens[at]
@@ -574,10 +579,10 @@ def _read_run_together(
     unread: list[UnreadRegion] = []
     titles = lines[0]
     following_unread = False  # whether the row above was left unread too
-    for start, end in lines[1:]:
+    for number, (start, end) in enumerate(lines[1:], 1):
         line = text[start:end]
         left = len(line) - len(line.lstrip())
-        read = _read_line(line.strip(), start + left, header.roles, header.kind)
+        read = _read_line(line.strip(), start + left, header.roles, header.kind, number)
         if read is not None:
             rows.append(read)
             following_unread = False
@@ -591,11 +596,17 @@ def _read_run_together(
     return _grid(text, header, rows), unread
 
 
-def _read_line(line: str, at: int, roles: list[str | None], kind: str) -> list[Cell] | None:
+def _read_line(
+    line: str, at: int, roles: list[str | None], kind: str, serial: int
+) -> list[Cell] | None:
     simple = "".join(_simple_char(ch) for ch in line)
     column = {role: index for index, role in enumerate(roles) if role}
     placed: dict[int, Cell] = {}
     position = 0
+    # A 序号 column: the row's number, the one after the row above's.
+    if "serial" in column and line.startswith(str(serial)):
+        position = len(str(serial))
+        placed[column["serial"]] = Cell(line[:position], at, at + position)
     if kind == "indicators":
         for level in _LEVEL_ROLES:
             if level in column:
