@@ -22,7 +22,6 @@ from jixiao.structure.chunks import build_chunks
 from jixiao.structure.labels import clear_caches
 from jixiao.structure.numbers import parse_quantity
 from jixiao.structure.sections import build_sections
-from jixiao.structure.segment import find_unread_regions
 from jixiao.structure.tables import build_tables, find_grids
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,16 +42,16 @@ def best_of(function: Callable[[], object]) -> float:
 
 
 def _tables_and_unread(document) -> None:
-    grids = find_grids(document)
+    # find_grids reads the regions no separator cuts, and says what stays unread.
+    grids, _ = find_grids(document)
     build_tables(grids)
-    find_unread_regions(document.text, grids)
 
 
 def time_sample(path: Path) -> tuple[int, dict[str, float]]:
     """The text's length, and each stage's time as a ratio to one jieba pass."""
     loaded = load(path)
     document = normalise(loaded)
-    grids = find_grids(document)
+    grids, _ = find_grids(document)
     tables = build_tables(grids)
     skip = [(grid.start, grid.end) for grid in grids]
     sections = build_sections(document.text, skip)

@@ -21,6 +21,7 @@ stays unread, for the model to read and the record to name.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -115,7 +116,8 @@ def _read_region(text: str, region: UnreadRegion) -> tuple[list[Grid], list[Unre
     index = 0
     while index < len(lines):
         headers = _headers(text, *lines[index])
-        if not headers:
+        first = next(headers, None)
+        if first is None:
             if (
                 unread
                 and unread[-1].reason == region.reason
@@ -127,11 +129,15 @@ def _read_region(text: str, region: UnreadRegion) -> tuple[list[Grid], list[Unre
             index += 1
             continue
         following = index + 1
-        while following < len(lines) and not _headers(text, *lines[following]):
+        while following < len(lines) and next(_headers(text, *lines[following]), None) is None:
             following += 1
         body = lines[index:following]
         read = next(
-            (found for header in headers if (found := _read_table(text, header, body)) is not None),
+            (
+                found
+                for header in itertools.chain([first], headers)
+                if (found := _read_table(text, header, body)) is not None
+            ),
             None,
         )
         if read is None:
@@ -169,9 +175,10 @@ def _is_data(token: str) -> bool:
     return level_of(token) != "level3" or row_field(token) is not None
 
 
-def _headers(text: str, start: int, end: int) -> list[_Header]:
+def _headers(text: str, start: int, end: int) -> Iterator[_Header]:
     """The rows of column titles a line may start with, longest first: a spaced
-    table's first row label may itself read as a title (预算执行率 beside 执行率)."""
+    table's first row label may itself read as a title (预算执行率 beside 执行率).
+    Each is cut only when asked for: most lines start no table at all."""
     tokens = [
         Cell(m.group(), start + m.start(), start + m.end())
         for m in re.finditer(r"\S+", text[start:end])
@@ -186,9 +193,8 @@ def _headers(text: str, start: int, end: int) -> list[_Header]:
     else:
         line = text[start:end]
         if any(ch.isdigit() for ch in line) or len(title_fields(line)) < 2:
-            return []
+            return
         candidates = [tokens]
-    headers = []
     for candidate in candidates:
         cells = _title_cells(text, candidate)
         roles = column_roles([cell.text for cell in cells])
@@ -198,8 +204,7 @@ def _headers(text: str, start: int, end: int) -> list[_Header]:
             kind = "budget"
         else:
             continue
-        headers.append(_Header(cells, roles, kind, candidate[-1].end, len(titles) >= 3))
-    return headers
+        yield _Header(cells, roles, kind, candidate[-1].end, len(titles) >= 3)
 
 
 def _title_cells(text: str, tokens: Sequence[Cell]) -> list[Cell]:
