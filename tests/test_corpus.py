@@ -24,8 +24,6 @@ from jixiao.structure.flattened import ROW_NOT_TOLD_APART
 
 CORPUS = ROOT / "tests" / "corpus"
 GOLDS = sorted(CORPUS.glob("*.json"))
-# Layouts whose cells no separator divides: they are cut by what they hold.
-NO_SEPARATOR = {"one_line", "run_together"}
 
 
 @cache
@@ -155,7 +153,7 @@ def test_a_project_report_is_known_by_its_tables():
     for path in GOLDS:
         gold, record, _ = tables_only(path)
         kinds = {record["kind"], gold["kind"]}
-        if gold["family"] in NO_SEPARATOR or "transfer" in kinds:
+        if gold["family"] == "run_together" or "transfer" in kinds:
             continue  # a transfer says so in its title, which any layout keeps
         assert record["kind"] == gold["kind"], gold["file"]
 

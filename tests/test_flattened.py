@@ -4,7 +4,7 @@ texts are invented; each reads as its column titles say, or stays unread."""
 
 from __future__ import annotations
 
-from jixiao.extract import route
+from jixiao.extract import from_tables, route
 from jixiao.pipeline import prepare
 from jixiao.structure.flattened import ROW_NOT_TOLD_APART, read_flattened
 from jixiao.structure.segment import TABULAR_TEXT, find_text_grids, find_unread_regions
@@ -220,3 +220,34 @@ def test_a_serial_number_column_is_no_part_of_a_row():
             ("产出指标", "巡护里程", "≥640公里", 50),
             ("产出指标", "新建护林站", "≥3个", 50),
         ]
+
+
+def test_a_project_form_flattened_onto_a_line_is_one_project_with_its_indicators(tmp_path):
+    text = (
+        "表1 项目支出绩效自评表\n"
+        "项目名称 村级文化书屋提升 主管部门 柳塘县文化旅游局 实施单位 柳塘县图书分馆 "
+        "项目资金（万元） 年初预算 数 全年预算 数 全年 执行数 分值 执行率 得分 "
+        "年度资金总额 24.00 26.00 25.35 10 97.50% 9.75 其中：当年财政拨款 24.00 26.00 25.35 — — — "
+        "年度 总体 目标 预期目标 实际完成 情况 改造书屋12个，年借阅量达到3万人次。 改造书屋12个，借阅3.1万人次。\n"
+        "一级指标 二级指标 三级指标 指标值 实际 完成值 分值 得分 "
+        "产出指标 数量指标 改造书屋数量 ≥12个 12个 45 45 效益指标 社会效益指标 年借阅人次 ≥3万人次 3.1万人次 45 45\n"
+        "总分 100 99.75\n"
+    )
+    path = tmp_path / "project.txt"
+    path.write_text(text, encoding="utf-8")
+    record = from_tables(prepare(path))
+    (project,) = record.projects
+    assert (project.name.raw, project.supervisor.raw, project.implementer.raw) == (
+        "村级文化书屋提升",
+        "柳塘县文化旅游局",
+        "柳塘县图书分馆",
+    )
+    assert (project.budget.raw, project.actual.raw, project.execution_rate.raw) == (
+        "26.00",
+        "25.35",
+        "97.50%",
+    )
+    assert [(i.level3, i.project) for i in record.indicators] == [
+        ("改造书屋数量", 0),
+        ("年借阅人次", 0),
+    ]

@@ -114,7 +114,14 @@ def _read_region(text: str, region: UnreadRegion) -> tuple[list[Grid], list[Unre
     lines = _lines(text, region.start, region.end)
     grids, unread = [], []
     index = 0
+    form: list[list[Cell]] = []  # a project form's rows, for the table below it
     while index < len(lines):
+        if not form and (form := _spaced_form(text, *lines[index])):
+            index += 1
+            if index == len(lines) or next(_headers(text, *lines[index]), None) is None:
+                grids.append(_form_grid(text, form))
+                form = []
+            continue
         headers = _headers(text, *lines[index])
         first = next(headers, None)
         if first is None:
@@ -142,10 +149,14 @@ def _read_region(text: str, region: UnreadRegion) -> tuple[list[Grid], list[Unre
         )
         if read is None:
             unread.append(UnreadRegion(body[0][0], body[-1][1], region.reason))
+            if form:
+                grids.append(_form_grid(text, form))
         else:
             grid, left = read
-            grids.append(grid)
+            # A project form above a table is one grid with it, as in the sheet.
+            grids.append(_form_grid(text, [*form, *grid.rows]) if form else grid)
             unread += left
+        form = []
         index = following
     return (grids, unread) if grids else ([], [region])
 
@@ -297,12 +308,119 @@ def _grid(text: str, header: _Header, rows: list[list[Cell]]) -> Grid:
     every = [*form, header.cells, *rows]
     cells = [cell for row in every for cell in row if cell.end > cell.start]
     start = min(cell.start for cell in cells)
-    above = text[:start].rstrip("\n").split("\n")[-3:-1] if start else []
     return Grid(
         rows=every,
         start=start,
         end=max(cell.end for cell in cells),
-        caption="\n".join(line.strip() for line in above if line.strip()),
+        caption=_caption(text, start),
+    )
+
+
+def _caption(text: str, start: int) -> str:
+    """The lines above a table: its number, title and stated unit."""
+    above = text[:start].rstrip("\n").split("\n")[-3:-1] if start else []
+    return "\n".join(line.strip() for line in above if line.strip())
+
+
+# --- a project form flattened onto one line -----------------------------------
+
+
+def _spaced_form(text: str, start: int, end: int) -> list[list[Cell]]:
+    """The rows of a project form whose cells a flattening put on one line between
+    single spaces: its labels and values (项目名称 X 主管部门 Y …), its funds
+    titles and rows, and its 年度总体目标 with the two texts under 预期目标 and
+    实际完成情况. Empty unless the line starts with a project's name label."""
+    tokens = [
+        Cell(m.group(), start + m.start(), start + m.end())
+        for m in re.finditer(r"\S+", text[start:end])
+    ]
+    label = _form_label(text, tokens, 0)
+    if label is None or label[1] != "project_name":
+        return []
+    rows: list[list[Cell]] = []
+    at = 0
+    while at < len(tokens):
+        found = _form_label(text, tokens, at)
+        if found is None:
+            return []
+        cell, name, at = found
+        if name == "funds":
+            funds = _spaced_funds(text, tokens, at, cell)
+            if funds is None:
+                return []
+            block, at = funds
+            rows += block
+        elif name == "goal":
+            goal = _spaced_goal(text, tokens, at, cell)
+            if goal is None:
+                return []
+            rows += goal
+            at = len(tokens)
+        else:
+            following = at
+            while following < len(tokens) and _form_label(text, tokens, following) is None:
+                following += 1
+            if following == at:
+                return []
+            rows.append([cell, _joined(text, tokens[at:following])])
+            at = following
+    return rows if len(rows) > 1 else []
+
+
+# Tokens a flattening may break one label into: 年度 总体 目标.
+_LABEL_PIECES = 3
+
+
+def _form_label(text: str, tokens: list[Cell], at: int) -> tuple[Cell, str, int] | None:
+    """The form label starting at token `at` (its cell, its field, the token after it)."""
+    for size in range(min(_LABEL_PIECES, len(tokens) - at), 0, -1):
+        cell = _joined(text, tokens[at : at + size])
+        name = form_synonym(cell.text.replace(" ", ""))
+        if name is not None:
+            return cell, name, at + size
+    return None
+
+
+def _spaced_funds(
+    text: str, tokens: list[Cell], at: int, label: Cell
+) -> tuple[list[list[Cell]], int] | None:
+    """A form's funds block: its titles after the label (项目资金（万元）), then
+    rows of a label and sums, up to the next form label (年度总体目标)."""
+    end = at
+    while end < len(tokens) and not _is_data(tokens[end].text):
+        end += 1
+    titles = [label, *_title_cells(text, tokens[at:end])]
+    roles = column_roles([cell.text for cell in titles])
+    stop = end
+    while stop < len(tokens) and _form_label(text, tokens, stop) is None:
+        stop += 1
+    rows = _budget_rows(text, tokens[end:stop], roles)
+    if rows is None or len(set(roles) & _MONEY_ROLES) < 2:
+        return None
+    return [titles, *rows], stop
+
+
+def _spaced_goal(text: str, tokens: list[Cell], at: int, label: Cell) -> list[list[Cell]] | None:
+    """年度总体目标 预期目标 实际完成情况, then the two texts: the title row and the
+    row under it, as the sheet has them."""
+    titles = []
+    for _ in range(2):
+        found = _form_label(text, tokens, at)
+        if found is None or found[1] not in ("goal_planned", "goal_actual"):
+            return None
+        titles.append(found[0])
+        at = found[2]
+    if len(tokens) - at != 2:
+        return None
+    empty = Cell("", label.start, label.start)
+    return [[label, *titles], [empty, *tokens[at:]]]
+
+
+def _form_grid(text: str, rows: list[list[Cell]]) -> Grid:
+    cells = [cell for row in rows for cell in row if cell.end > cell.start]
+    start = min(cell.start for cell in cells)
+    return Grid(
+        rows=rows, start=start, end=max(cell.end for cell in cells), caption=_caption(text, start)
     )
 
 

@@ -220,9 +220,11 @@ def row_field(label: str) -> str | None:
 
 @lru_cache(maxsize=_SEEN)
 def form_synonym(label: str) -> str | None:
-    """The form field `label` is listed for, word for word (no head-word guess:
-    a value such as 某某局资金使用单位 must not read as a label)."""
-    return vocabulary("form").synonyms.get(normalise_label(label))
+    """The form field `label` is listed for, word for word, a bracketed unit
+    aside (no head-word guess: a value such as 某某局资金使用单位 must not read
+    as a label)."""
+    synonyms = vocabulary("form").synonyms
+    return next((synonyms[text] for text in _readings(label) if text in synonyms), None)
 
 
 @lru_cache(maxsize=_SEEN)

@@ -26,7 +26,14 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from jixiao.document import Cell, Grid
-from jixiao.structure.labels import column_field, form_field, is_title, row_field, title_fields
+from jixiao.structure.labels import (
+    column_field,
+    form_field,
+    form_synonym,
+    is_title,
+    row_field,
+    title_fields,
+)
 from jixiao.structure.numbers import find_quantities
 from jixiao.structure.sections import looks_like_heading
 
@@ -496,13 +503,24 @@ def _is_prose(line: str) -> bool:
 def _tabular(line: str) -> str | None:
     """Why a line reads like part of a table, or None: prose (a sentence with
     its commas) does not, however many titles or figures it names."""
-    if not line.strip() or _is_prose(line):
+    if not line.strip():
+        return None
+    if _starts_project_form(line):
+        # A project form flattened onto a line holds its goals' sentences.
+        return TABULAR_TEXT
+    if _is_prose(line):
         return None
     if len(title_fields(line) - {"group", "serial"}) >= 3:
         return TABULAR_TEXT
     if len(find_quantities(line)) >= 4:
         return "figures in a row"
     return None
+
+
+def _starts_project_form(line: str) -> bool:
+    """项目名称 X 主管部门 Y … 年初预算数 …: a project's form, cells between spaces."""
+    first = line.split(maxsplit=1)[0]
+    return form_synonym(first) == "project_name" and len(find_quantities(line)) >= 3
 
 
 def find_unread_regions(text: str, grids: list[Grid]) -> list[UnreadRegion]:
