@@ -251,3 +251,28 @@ def test_a_project_form_flattened_onto_a_line_is_one_project_with_its_indicators
         ("改造书屋数量", 0),
         ("年借阅人次", 0),
     ]
+
+
+def test_an_indicator_table_cut_from_its_projects_form_by_the_goal_lines_is_that_projects(
+    tmp_path,
+):
+    text = (
+        "四、自评表\n"
+        "项目名称村级文化书屋补助资金\n"
+        "主管部门柳塘县文化馆实施单位柳塘县图书分馆\n"
+        "项目资金（万元）年初预算数全年预算数全年执行数分值执行率得分\n"
+        "年度资金总额24.0024.0023.161096.50%9.65\n"
+        "年度总体目标预期目标实际完成情况\n"
+        "改造书屋12个，年借阅量达到3万人次。改造书屋12个，借阅3.1万人次。\n"
+        "一级指标二级指标三级指标指标值实际完成值分值得分\n"
+        "产出指标数量指标改造书屋数量≥12个12个4545\n"
+        "总分10099.65\n"
+        "\n"
+        "五、问题\n"
+    )
+    path = tmp_path / "project.txt"
+    path.write_text(text, encoding="utf-8")
+    record = from_tables(prepare(path))
+    (project,) = record.projects
+    assert project.name.raw == "村级文化书屋补助资金"
+    assert [(i.level3, i.project) for i in record.indicators] == [("改造书屋数量", 0)]

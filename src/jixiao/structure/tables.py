@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Literal
 
 from jixiao.document import Cell, Document, Grid
@@ -215,9 +216,25 @@ def find_grids(document: Document) -> tuple[list[Grid], list[UnreadRegion]]:
     return sorted(grids + flattened.grids, key=lambda grid: grid.start), flattened.unread
 
 
+# How far below a project's form its indicator table may start and still be its
+# own: the 年度总体目标 lines a flattening left between them, no more.
+_FORM_REACH = 400
+
+
 def build_tables(grids: Sequence[Grid]) -> list[Table]:
-    """The tables of a document's grids, each grid cut into segments at its header rows."""
-    return [table for grid in grids for table in _segments(grid)]
+    """The tables of a document's grids, each grid cut into segments at its header
+    rows. An indicator table of no project, right under a project's form that
+    a flattening cut apart from it (the goal lines between), is that project's."""
+    tables = [table for grid in grids for table in _segments(grid)]
+    for above, below in pairwise(tables):
+        if (
+            below.kind == "indicators"
+            and below.form is None
+            and above.form is not None
+            and below.start - above.end <= _FORM_REACH
+        ):
+            below.form = above.form
+    return tables
 
 
 def _segments(grid: Grid) -> list[Table]:
