@@ -53,3 +53,4 @@ bench: install
 
 lint: install
 	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy src/jixiao

@@ -24,7 +24,7 @@ try:
     from yaml import CDumper as Dumper
     from yaml import CLoader as Loader
 except ImportError:  # pragma: no cover - PyYAML without libyaml
-    from yaml import Dumper, Loader  # type: ignore[assignment]
+    from yaml import Dumper, Loader
 
 CassetteMode = Literal["replay", "record"]
 _SECRET_HEADERS = ["authorization", "api-key", "x-api-key", "openai-organization", "cookie"]

@@ -35,6 +35,7 @@ from jixiao.structure.sections import Section
 # for the `jixiao` script is this one: kept light, a worker costs some 40 MB,
 # not 150.
 if TYPE_CHECKING:
+    from jixiao.cassettes import CassetteMode
     from jixiao.ingest import Outcome
     from jixiao.llm import ModelClient
     from jixiao.store import Store
@@ -132,10 +133,10 @@ def _show(prepared: Prepared) -> None:
             for name in ("level1", "level2", "level3", "target", "actual", "weight", "score"):
                 summary.add_column(name)
             for record in table.indicators:
-                row = record.to_json()
+                fields = record.to_json()
                 summary.add_row(
                     *(
-                        escape("" if row[name] is None else str(row[name]))
+                        escape("" if fields[name] is None else str(fields[name]))
                         for name in (
                             "level1",
                             "level2",
@@ -192,7 +193,7 @@ _Mode = Annotated[
 
 def _client(
     replay, record, no_cache, model, base_url, mode, concurrency=None
-) -> tuple[ModelClient, Path | None, str]:
+) -> tuple[ModelClient, Path | None, CassetteMode]:
     from jixiao.llm import ModelClient, ModelError, Settings
 
     if replay and record:
@@ -228,7 +229,7 @@ def extract(
 
     client, cassettes, cassette_mode = _client(replay, record, no_cache, model, base_url, mode)
     try:
-        report = run_one(file, client, cassettes, cassette_mode)  # type: ignore[arg-type]
+        report = run_one(file, client, cassettes, cassette_mode)
     except JixiaoError as error:
         _error(str(error))
         raise typer.Exit(code=1) from None
@@ -302,7 +303,7 @@ def ingest(
     limits = {"cpu_timeout": cpu_timeout} if cpu_timeout else {}
     batch = Batch(
         store, client, workers=workers, cassettes=cassettes, mode=cassette_mode, out=out, **limits
-    )  # type: ignore[arg-type]
+    )
     tally = Tally()
     with Progress(
         TextColumn("reports"),
@@ -488,7 +489,7 @@ def export(
         )
     store = _store(db, create=False)
     try:
-        count = write_export(exported_reports(store, status or ()), format, out)  # type: ignore[arg-type]
+        count = write_export(exported_reports(store, status or ()), format, out)
     finally:
         store.close()
     console.print(f"{count} reports written to {escape(str(out))} ({format})")

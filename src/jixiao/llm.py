@@ -410,5 +410,5 @@ def _last_reply(completion: Any) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def _short(error: Exception) -> str:
+def _short(error: BaseException) -> str:
     return str(error).splitlines()[0][:200]

@@ -27,7 +27,7 @@ from jixiao.document import Cell, Document, Grid, Loaded, Reading
 from jixiao.offsets import OffsetMap
 
 _KEEP_FULL_WIDTH = set("，；：！？（）")
-_WIDTH_TABLE = {
+_WIDTH_TABLE: dict[int, int | str] = {
     code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F) if chr(code) not in _KEEP_FULL_WIDTH
 }
 _WIDTH_TABLE.update({0x3000: " ", 0x00A0: " ", 0x2267: "≥", 0x2266: "≤"})

@@ -322,6 +322,7 @@ def read_pages(loaded: Loaded) -> Loaded:
     pages: list[Page] = []
     readings: list[Reading] = []
     moves: list[tuple[int, int, int]] = []  # a text page's old span, and how far it moved
+    spans: list[tuple[int, int, Box]]
     for page in loaded.pages:
         if page.image is None:
             text, spans = loaded.text[page.start : page.end], []
@@ -495,10 +496,10 @@ class _Grid:
             texts.setdefault(self.region[row][column], []).append(piece)
         lines = []
         seen: set[int] = set()
-        for row in self.region:
+        for regions in self.region:
             cells = []
-            for index, region in enumerate(row):
-                if index and region == row[index - 1]:
+            for index, region in enumerate(regions):
+                if index and region == regions[index - 1]:
                     continue
                 first = region not in seen
                 seen.add(region)

@@ -129,8 +129,8 @@ def extract(
     _funds_of_the_project(report)
     # Read by code from the unit name the model quoted: nothing more is asked of it.
     report.region = find_region(report)
-    asked = [span for request in [header, *pending] for span in request.spans]
-    report.unread += unread_figures(report, prepared, asked)
+    spans_asked = [span for request in [header, *pending] for span in request.spans]
+    report.unread += unread_figures(report, prepared, spans_asked)
     return report
 
 
@@ -169,9 +169,11 @@ def signature_date(prepared: Prepared) -> Fact | None:
     appendix = next((s.start for s in prepared.sections if s.appendix), len(text))
     lines = list(DATE_LINE.finditer(text, 0, appendix))
     found = find_date(lines[-1].group()) if lines else None
-    if found is None or found[0] is None:
+    if found is None:
         return None
     value, match = found
+    if value is None:
+        return None
     start = lines[-1].start() + match.start()
     return Fact(value=value, raw=match.group(), start=start, end=start + len(match.group()))
 
@@ -404,8 +406,8 @@ def _apply_rows(report: Report, grounding: Grounding, request: Request, data: di
             for role in ("weight", "score")
         }
         target, actual = (
-            parse_quantity(str(cells[role].value)) if cells[role] else None
-            for role in ("target", "actual")
+            parse_quantity(str(cell.value)) if cell else None
+            for cell in (cells["target"], cells["actual"])
         )
         report.indicators.append(
             IndicatorRecord(

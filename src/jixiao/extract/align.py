@@ -68,7 +68,7 @@ def locate_in(
         for p in places
         if label is not None and label.search(simplified(clause_before(text, p[0])))
     ]
-    return (labelled or places or [None])[0]
+    return (labelled or places)[0] if places else None
 
 
 _DATE = re.compile(

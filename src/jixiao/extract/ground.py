@@ -86,7 +86,7 @@ def _with_following_unit(text: str, quantity: Quantity, offset: int) -> Quantity
 
 
 _MONEY_UNITS = {"亿元": 10**8, "万元": 10**4, "千元": 10**3, "元": 1}
-_EXPECTED_UNITS = {
+_EXPECTED_UNITS: dict[str, set[str | None]] = {
     "money": {"元"},
     "percent": {"%"},
     "count": {"人", "名", None},

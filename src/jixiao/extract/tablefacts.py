@@ -15,6 +15,7 @@ from jixiao.records import (
     OcrReading,
     Project,
     Report,
+    ReportKind,
     SectionSpan,
     StoredGrid,
     Unread,
@@ -235,7 +236,7 @@ def _project(form: Form, text: str) -> Project:
 _TRANSFER = re.compile(r"转移支付|轉移支付")
 
 
-def report_kind(prepared: Prepared) -> str:
+def report_kind(prepared: Prepared) -> ReportKind:
     """A report of project tables is a project report (a transfer payment's when its
     title says so); any other, the department's whole spending, a table listing
     its projects a row each included."""
@@ -313,7 +314,7 @@ def from_tables(prepared: Prepared) -> Report:
     text = prepared.document.text
     report = Report(document=document_info(prepared))
     report.projects, of_table = project_tables(prepared.tables, text)
-    report.kind = report_kind(prepared)  # type: ignore[assignment]
+    report.kind = report_kind(prepared)
     report.indicators = indicator_records(prepared.tables, text, of_table)
     report.unread = [
         Unread(start=region.start, end=region.end, reason=region.reason)
@@ -324,6 +325,8 @@ def from_tables(prepared: Prepared) -> Report:
     report.usage.table_tokens_saved = sum(
         chunk.tokens
         for chunk in prepared.chunks
-        if chunk.kind == "table" and prepared.tables[chunk.table].kind in ("indicators", "budget")  # type: ignore[index]
+        if chunk.kind == "table"
+        and chunk.table is not None
+        and prepared.tables[chunk.table].kind in ("indicators", "budget")
     )
     return report

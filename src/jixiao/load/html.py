@@ -166,6 +166,7 @@ def _decode(path: Path, data: bytes, label: str | None = None) -> tuple[str, str
             return declared, data.decode(declared)
         except UnicodeDecodeError:
             pass  # mislabelled (a GBK page saying UTF-8): the bytes decide
+    encoding: str | None
     try:
         encoding = detect_encoding(data)
     except ValueError:

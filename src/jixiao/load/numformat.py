@@ -108,7 +108,9 @@ def _compiled(code: str) -> list[_Section]:
 
 def _sections(code: str) -> list[str]:
     """A code's sections (positive;negative;zero;text), split outside quotes."""
-    sections, current, quoted = [], [], False
+    sections: list[str] = []
+    current: list[str] = []
+    quoted = False
     for char in code:
         if char == '"':
             quoted = not quoted

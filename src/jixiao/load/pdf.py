@@ -182,9 +182,9 @@ _CONTINUED = re.compile(r"[（(]?\s*续\s*(?:上?表\s*[\w.-]{0,8})?\s*[）)]?")
 def _continued_marks(items: list[TextLine | PageTable]) -> int:
     """How many lines at the top of a page say that the table goes on."""
     count = 0
-    while count < len(items) and isinstance(items[count], TextLine):
-        if not _CONTINUED.fullmatch(items[count].text.strip()):
-            return count
+    for item in items:
+        if not isinstance(item, TextLine) or not _CONTINUED.fullmatch(item.text.strip()):
+            break
         count += 1
     return count
 

@@ -92,7 +92,10 @@ def read_page(page: pymupdf.Page) -> PageLayout | None:
     if not glyphs:
         return None
     found = page.find_tables(strategy="lines", use_layout=False)
-    turn = tuple(page.derotation_matrix) if page.rotation else None
+    turn: tuple[float, ...] | None = None
+    if page.rotation:
+        m = page.derotation_matrix
+        turn = (m.a, m.b, m.c, m.d, m.e, m.f)
     tables, free = [], glyphs
     # find_tables answers None when its analysis fails on a page: the page is then prose.
     for table in found.tables if found is not None else []:
@@ -113,7 +116,8 @@ def read_page(page: pymupdf.Page) -> PageLayout | None:
 def _turned(box: Box, matrix: tuple[float, ...] | None) -> Box:
     """A box in the coordinates a matrix of quarter turns maps it to."""
     if matrix is None:
-        return tuple(box)
+        x0, y0, x1, y1 = box
+        return (x0, y0, x1, y1)
     a, b, c, d, e, f = matrix
     xs, ys = [], []
     for x, y in ((box[0], box[1]), (box[2], box[3])):

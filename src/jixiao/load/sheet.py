@@ -225,13 +225,14 @@ def _read_sheet(path: Path, book: python_calamine.CalamineWorkbook, name: str) -
         if sheet.start is None:
             return _Values((0, 0), [], [])
         rows = sheet.to_python(skip_empty_area=True)
-        merges = sheet.merged_cell_ranges
+        ranges = sheet.merged_cell_ranges
     except (python_calamine.CalamineError, ValueError) as error:
         raise LoadError(
             path, f"the sheet “{name}” is damaged ({_reason(error)})", _RESAVE
         ) from error
-    if merges is not None:
-        merges = [(top, left, bottom, right) for (top, left), (bottom, right) in merges]
+    merges: list[Merge] | None = None
+    if ranges is not None:
+        merges = [(top, left, bottom, right) for (top, left), (bottom, right) in ranges]
     return _Values(sheet.start, rows, merges)
 
 
@@ -364,6 +365,7 @@ def _ods_cell(shown_here: _Shown, cell: etree._Element, rows: range, columns: ra
     text = "\n".join("".join(p.itertext()) for p in cell.iter(_TEXT + "p"))
     down = int(cell.get(_TABLE + "number-rows-spanned", "1"))
     across = int(cell.get(_TABLE + "number-columns-spanned", "1"))
+    assert shown_here.merges is not None  # an ODS table's shown cells know its merges
     for row in rows:
         for column in columns:
             if text:

@@ -31,7 +31,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from jixiao.errors import JixiaoError
 from jixiao.extract import FIELD_KINDS, find_date, quantity_fact
-from jixiao.records import Report
+from jixiao.records import Fact, Report
 from jixiao.store import Store, models
 from jixiao.structure.numbers import UNITS, Quantity, find_quantities, parse_quantity
 
@@ -184,6 +184,7 @@ def correct(
         record = session.scalar(
             select(models.Document.record).where(models.Document.id == fact.document_id)
         )
+        assert record is not None  # a fact's document, which holds the record, exists
         fields = correction(fact, typed, record["document"]["text"], reviewer, entered)
 
         def corrected(fact: models.Fact) -> None:
@@ -274,21 +275,23 @@ def _in_source(kind: str, typed: str, fact: models.Fact, text: str) -> dict[str,
         start, end = min(places, key=lambda place: abs(place[0] - fact.start))
         value = _read(kind, typed, fact)["value"]
         if kind == "date":  # as the pipeline does, the raw text is the date alone
-            _, match = find_date(typed)  # type: ignore[misc]
+            found = find_date(typed)
+            assert found is not None  # _read read a date from it
+            _, match = found
             start, end = start + match.start(), start + match.end()
         return _place(text, start, end) | {"value": value, "unit": None}
     written = _written(kind, typed)
     unit = written.unit or _implied_unit(fact)
-    places = []
+    figures: list[tuple[int, int, Fact]] = []
     for quantity in find_quantities(text):
         if quantity.number_to is not None or not _same(quantity, written):
             continue
         read = quantity_fact(quantity, kind, unit)
         if read is not None:
-            places.append((quantity.start, quantity.end, read))
-    if not places:
+            figures.append((quantity.start, quantity.end, read))
+    if not figures:
         return None
-    start, end, read = min(places, key=lambda place: abs(place[0] - fact.start))
+    start, end, read = min(figures, key=lambda place: abs(place[0] - fact.start))
     return _place(text, start, end) | {"value": read.value, "unit": read.unit}
 
 

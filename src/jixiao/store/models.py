@@ -121,7 +121,9 @@ class Fact(Base):
     # Bumped by every change, so that two reviewers never overwrite each other.
     version: Mapped[int] = mapped_column(default=1)
 
-    __mapper_args__: ClassVar = {"version_id_col": version}
+    # SQLAlchemy's documented form: its typing declares the name an attribute of the
+    # instance, which a ClassVar may not override; it is read from the class once.
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
 
 class Check(Base):

@@ -112,7 +112,8 @@ def _lines(text: str, start: int, end: int) -> list[tuple[int, int]]:
 def _read_region(text: str, region: UnreadRegion) -> tuple[list[Grid], list[UnreadRegion]]:
     """The tables a region holds, and the rest of it, still unread as it was."""
     lines = _lines(text, region.start, region.end)
-    grids, unread = [], []
+    grids: list[Grid] = []
+    unread: list[UnreadRegion] = []
     index = 0
     form: list[list[Cell]] = []  # a project form's rows, for the table below it
     while index < len(lines):
@@ -523,7 +524,9 @@ def _is_value(token: str) -> bool:
 
 def _budget_rows(text: str, tokens: list[Cell], roles: list[str | None]) -> list[list[Cell]] | None:
     """Rows of a budget table: a label, then its sums from the left."""
-    rows, label, values = [], [], []
+    rows: list[list[Cell]] = []
+    label: list[Cell] = []
+    values: list[Cell] = []
     for token in [*tokens, None]:
         if token is None or (not _is_value(token.text) and values):
             if label and values and len(values) < len(roles):
@@ -674,7 +677,7 @@ class _Rows:
         self, at: int, placed: dict[int, Cell]
     ) -> Iterator[tuple[float, dict[int, Cell], int]]:
         """总分 100 95.5: the label, then the weights' and the scores' sums."""
-        numbers = []
+        numbers: list[Cell] = []
         end = at + 1
         while end < len(self.tokens) and _BARE.match(self.tokens[end].text) and len(numbers) < 2:
             numbers.append(self.tokens[end])

@@ -185,11 +185,11 @@ def title_fields(text: str) -> frozenset[str]:
     """The column fields whose titles stand in `text`, a line of titles run together
     (``执行率(%)执行率权重执行率得分``) or a whole row flattened onto a line."""
     columns = vocabulary("columns").synonyms
-    return {
+    return frozenset(
         columns[word]
         for word in _cutter().lcut(normalise_label(text), HMM=False)
         if word in columns
-    }
+    )
 
 
 @lru_cache(maxsize=_SEEN)

@@ -390,7 +390,7 @@ def _read_cell_lines(text: _Lines, first: int) -> tuple[Grid | None, int]:
     lines = text.lines[first:end]
     if not (_is_header_block(lines) or _is_form_block(lines)):
         return None, first + 1
-    rows = []
+    rows: list[list[Cell]] = []
     index = first
     long_allowed = False
     while index < len(text.lines):
