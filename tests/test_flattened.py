@@ -276,3 +276,18 @@ def test_an_indicator_table_cut_from_its_projects_form_by_the_goal_lines_is_that
     (project,) = record.projects
     assert project.name.raw == "村级文化书屋补助资金"
     assert [(i.level3, i.project) for i in record.indicators] == [("改造书屋数量", 0)]
+
+
+def test_a_row_missing_a_cell_is_left_to_the_model_and_the_rest_still_read():
+    text = SPACED.replace("新建护林站 ≥3个 2个 10 6 选址未获批", "新建护林站 ≥3个 10 6 选址未获批")
+    (table,), unread = flattened(text)
+    assert [i.level3 for i in table.indicators] == [
+        "巡护里程",
+        "巡护记录完整率",
+        "林区防火能力",
+        "周边村民满意度",
+    ]
+    (region,) = unread
+    assert region.reason == ROW_NOT_TOLD_APART
+    assert text[region.start : region.end] == "新建护林站 ≥3个 10 6 选址未获批"
+    assert text[slice(*region.titles)].startswith("一级指标 二级指标 三级指标")

@@ -43,7 +43,7 @@ from jixiao.structure.labels import (
 from jixiao.structure.segment import UnreadRegion
 
 # Why a row of such a table was left to the model.
-ROW_NOT_TOLD_APART = "a row whose cells ran together, read more than one way or none"
+ROW_NOT_TOLD_APART = "a row of a table with no separator, read more than one way or none"
 
 _COMPARATORS = "≥≤=<>≧≦＞＜≠"
 _NUMBER = r"(?:0|[1-9]\d{0,2}(?:,\d{3})+|[1-9]\d*)(?:\.\d+)?"
@@ -498,11 +498,19 @@ def _read_spaced(
     ]
     if header.kind == "budget":
         rows = _budget_rows(text, tokens, header.roles)
-    else:
-        rows = _Rows(text, tokens, header.roles).best()
-    if not rows:
+        return None if rows is None else (_grid(text, header, rows), [])
+    found = _Rows(text, tokens, header.roles).best()
+    if found is None:
         return None
-    return _grid(text, header, rows), []
+    rows, skipped = found
+    titles = (header.cells[0].start, header.end)
+    unread: list[UnreadRegion] = []
+    for token in skipped:
+        if unread and not text[unread[-1].end : token.start].strip():
+            unread[-1] = UnreadRegion(unread[-1].start, token.end, ROW_NOT_TOLD_APART, titles)
+        else:
+            unread.append(UnreadRegion(token.start, token.end, ROW_NOT_TOLD_APART, titles))
+    return _grid(text, header, rows), unread
 
 
 _GLUED = re.compile(rf"({_NUMBER}%?)(\D.*)")
@@ -579,6 +587,7 @@ class _Rows:
     _EXTRA_NOTE = 1.0
     _EMPTY_CELL = 1.0
     _NO_NAME = 2.0
+    _SKIP = 5.0  # a token passed over costs more than any reading of a row
     _LONGEST = 6  # tokens in one name or note
 
     def __init__(self, text: str, tokens: list[Cell], roles: list[str | None]) -> None:
@@ -592,26 +601,35 @@ class _Rows:
             for index, role in enumerate(roles)
             if index > name and role != "note" and role not in _SKIPPED_ROLES
         ]
-        self.memo: dict[int, tuple[float, list[list[Cell]]] | None] = {}
+        self.memo: dict[int, tuple[float, list[list[Cell]], list[Cell]]] = {}
 
-    def best(self) -> list[list[Cell]] | None:
-        found = self._from(0)
-        return found[1] if found is not None and found[0] < _IMPLAUSIBLE else None
+    def best(self) -> tuple[list[list[Cell]], list[Cell]] | None:
+        """The rows, and the tokens no row could take (left to the model); None
+        when rows are too few to make this a table of these columns."""
+        cost, rows, skipped = self._from(0)
+        if not rows or cost >= _IMPLAUSIBLE or len(skipped) * 2 > len(self.tokens):
+            return None
+        return rows, skipped
 
-    def _from(self, at: int) -> tuple[float, list[list[Cell]]] | None:
+    def _from(self, at: int) -> tuple[float, list[list[Cell]], list[Cell]]:
         if at == len(self.tokens):
-            return 0.0, []
+            return 0.0, [], []
         if at in self.memo:
             return self.memo[at]
-        best = None
+        # A token no row can take (a row missing a cell) is passed over, dearly.
+        cost, rows, skipped = self._from(at + 1)
+        best = (cost + self._SKIP, rows, [self.tokens[at], *skipped])
+        note = self.column.get("note")
         for cost, placed, following in self._rows_at(at):
             rest = self._from(following)
-            if rest is None:
+            # Before tokens no row takes, a note may be the start of their row:
+            # the row above gives it up to them.
+            if note in placed and rest[2] and rest[2][0] is self.tokens[following]:
                 continue
             total = cost + rest[0]
-            if best is None or total < best[0]:
+            if total < best[0]:
                 row = _row(len(self.roles), self.tokens[at].start, placed)
-                best = (total, [row, *rest[1]])
+                best = (total, [row, *rest[1]], rest[2])
         self.memo[at] = best
         return best
 
