@@ -3,7 +3,7 @@ against itself.
 
 Each check is a small function that reads facts by their JSON paths and
 returns `Check` results with the arithmetic in the message. Tolerances come
-from the precision the source wrote (``818.93万元`` is ± 0.005 万元). The
+from the precision the source wrote (``352.60万元`` is ± 0.005 万元). The
 verdicts act on the record:
 
 - ``hallucination``: the value is not what the source says where it says it;
@@ -381,7 +381,7 @@ def _money_figures(segment: str, offset: int) -> list[Figure]:
 
 def _last_money(segment: str, offset: int) -> Figure | None:
     """The amount a share refers to: the last one before 占, not one inside a
-    parenthesis that breaks it down (基本支出 476.21 万元（包括…36.96 万元），占…)."""
+    parenthesis that breaks it down (基本支出 312.40 万元（包括…27.15 万元），占…)."""
     figures = [
         f
         for f in _money_figures(segment[-80:], offset + max(0, len(segment) - 80))
@@ -481,8 +481,8 @@ def check_budget_tables(context: Context) -> list[Check]:
 
 def check_unit_slips(context: Context) -> list[Check]:
     """Figures whose stated unit is off by ×10⁴: an amount in 元 that is a record
-    figure in 万元 (003's `298.58 元`), and a table headed 万元 whose figures are
-    far beyond the report's whole budget unless they are 元 (002's annex)."""
+    figure in 万元 (`186.47 元` for 186.47万元), and a table headed 万元 whose figures are
+    far beyond the report's whole budget unless they are 元."""
     money = [
         f
         for path, fact in facts_of(context.report)
@@ -718,9 +718,9 @@ _NOT_THE_WHOLE = r"项目|类|资产|采购|配置|经费"
 
 
 def check_stated_twice(context: Context) -> list[Check]:
-    """A field the text states with another figure elsewhere (`基本支出 346.63 万元`
-    here, `476.21 万元` there) disagrees with itself, unless a figure the source
-    states makes up the difference (001's 105.2 + 1839.27 = 1944.47)."""
+    """A field the text states with another figure elsewhere (`基本支出 284.10 万元`
+    here, `312.40 万元` there) disagrees with itself, unless a figure the source
+    states makes up the difference (96.3 + 1620.45 = 1716.75)."""
     results = []
     money = _money_figures(context.words, 0)
     explaining = [
@@ -767,7 +767,7 @@ _PROJECT_COUNT = re.compile(
 
 
 def check_project_totals(context: Context) -> list[Check]:
-    """Where a sentence counts the projects (`项目 4 个，当年财政拨款 351.25 万元`), the
+    """Where a sentence counts the projects (`项目 4 个，当年财政拨款 268.90 万元`), the
     projects' budgets and spending add up to the amounts it states."""
     projects = context.report.projects
     results = []
@@ -826,7 +826,7 @@ _EXPRESSION = re.compile(
 
 
 def check_expressions(context: Context) -> list[Check]:
-    """Arithmetic the source writes out (`9.38/33=0.28`, `（0.28-0.23）/0.23×100.00%=-21.73%`)
+    """Arithmetic the source writes out (`7.56/28=0.27`, `（0.27-0.22）/0.22×100.00%=22.73%`)
     gives the result it states."""
     results = []
     for match in _EXPRESSION.finditer(context.text):
@@ -906,7 +906,7 @@ _RATE_SENTENCE = re.compile(r"执行率\s*(?:为|达)?\s*(?P<rate>\d+(?:\.\d+)?%
 def check_sentence_rates(context: Context) -> list[Check]:
     """`预算数 A … 决算数/支出 B … 执行率 p%` in one sentence: B ÷ A = p. Where no
     budget stands beside B, a rate that is B's share of the total spending is a
-    share called an execution rate (003's 476.21 ÷ 774.79 = 61.46%)."""
+    share called an execution rate (312.40 ÷ 520.67 = 60.00%)."""
     results = []
     total = context.figure("budget.total_expenditure")
     for sentence in re.finditer(r"[^。\n]+", context.words):

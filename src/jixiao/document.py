@@ -25,7 +25,7 @@ class Cell:
     """One table cell: its text as a reader sees it, and where it stands in the text.
 
     `text` may differ from `source[start:end]`: a value split over two lines
-    (``≤207.59`` / ``万元``) reads as one string, but its span covers both lines.
+    (``≤186.47`` / ``万元``) reads as one string, but its span covers both lines.
     """
 
     text: str

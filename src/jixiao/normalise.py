@@ -9,7 +9,7 @@ What changes, and why:
 - conversion debris (``[image: ]``, ``[bookmark: _GoBack]``), zero-width and
   control characters, and carriage returns are removed;
 - spaces inside a number (``3 .5``, ``7, 047``), between a comparator and its
-  number (``≥ 95%``) and between a number and its unit (``207.59 万元``,
+  number (``≥ 95%``) and between a number and its unit (``186.47 万元``,
   ``100.00 %``) are closed up;
 - a letter O that OCR or a bad extraction read for the digit 0 after a digit
   (``1O0``, ``10O%``) is the digit again.

@@ -427,7 +427,7 @@ def page_joint(before: str) -> str:
 def _joint(before: Box, after: Box) -> str:
     """What stands between two boxes of a cell: a space where they are far apart
     on one row or where a wrap split two Latin words, else nothing (a wrap inside
-    Chinese text or a number: ``≤207.59`` / ``万元``, ``2024年12月3`` / ``1日前``)."""
+    Chinese text or a number: ``≤186.47`` / ``万元``, ``2024年12月3`` / ``1日前``)."""
     if _overlap(before, after) > 0:
         return " " if after.left - before.right > 0.5 * min(before.height, after.height) else ""
     ends = before.text[-1], after.text[0]

@@ -68,7 +68,7 @@ _KINDS = {
 }
 _MONEY = {unit: multiplier for unit, (multiplier, base) in UNITS.items() if base == "元"}
 _HOW_TO_WRITE = {
-    "money": "a sum of money with its unit, e.g. 818.93万元",
+    "money": "a sum of money with its unit, e.g. 352.60万元",
     "percent": "a percentage, e.g. 99.65%",
     "count": "a number of people, e.g. 41人",
     "score": "a score, e.g. 9.5",
@@ -325,7 +325,7 @@ def _place(text: str, start: int, end: int) -> dict[str, Any]:
 
 def _implied_unit(fact: models.Fact) -> str | None:
     """The unit a bare figure is read in where this fact stands: the 万元 of a
-    table headed 单位：万元 that made a bare ``818.93`` worth 8189300 元, or the
+    table headed 单位：万元 that made a bare ``352.60`` worth 3526000 元, or the
     % of a column of rates."""
     written = parse_quantity(fact.raw)
     if written is None or written.unit is not None or not written.number:

@@ -1,6 +1,6 @@
 """One parser for every way the reports write a quantity.
 
-``7,047,418.83``, ``818.93万元``, ``≥95%``, ``＝100``, ``71.85万人``,
+``7,047,418.83``, ``352.60万元``, ``≥95%``, ``＝100``, ``71.85万人``,
 ``100%-80%(含)``, ``十二个`` — each becomes a `Quantity` with its exact
 decimal value, the unit as written, the multiplier to a base unit (money
 always to 元), the comparator and its span. Values stay `Decimal` so that
@@ -172,13 +172,13 @@ class Quantity:
 
     @property
     def base_value(self) -> Decimal:
-        """The value in the base unit: ``818.93万元`` → ``8189300`` 元."""
+        """The value in the base unit: ``352.60万元`` → ``3526000`` 元."""
         return self.number * self.multiplier
 
     @property
     def tolerance(self) -> Decimal:
         """Half a unit in the last place the source wrote, in the base unit:
-        ``818.93万元`` stands for anything within ± 0.005 万元."""
+        ``352.60万元`` stands for anything within ± 0.005 万元."""
         return Decimal(5).scaleb(-self.decimals - 1) * self.multiplier
 
 
