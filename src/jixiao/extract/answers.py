@@ -25,11 +25,8 @@ def _in_chunk(value: Any, info: ValidationInfo) -> Any:
     if chunk is None or value is None:
         return value
     if isinstance(value, list):
-        return [
-            quoted
-            for quote in value
-            if (quoted := _quoted(quote, chunk) if isinstance(quote, str) else quote) is not None
-        ]
+        quotes = [_quoted(quote, chunk) if isinstance(quote, str) else quote for quote in value]
+        return [quote for quote in quotes if quote is not None]
     return _quoted(value, chunk) if isinstance(value, str) else value
 
 

@@ -29,6 +29,7 @@ from functools import cache
 
 from jixiao.document import Cell, Grid
 from jixiao.structure.labels import (
+    FORM_VALUES,
     column_field,
     column_roles,
     cut_words,
@@ -112,6 +113,10 @@ def _lines(text: str, start: int, end: int) -> list[tuple[int, int]]:
 def _read_region(text: str, region: UnreadRegion) -> tuple[list[Grid], list[UnreadRegion]]:
     """The tables a region holds, and the rest of it, still unread as it was."""
     lines = _lines(text, region.start, region.end)
+    # Each line's rows of titles, longest first; the first is cut once, to see
+    # where tables start, the others only if it reads no table.
+    headers = [_headers(text, *line) for line in lines]
+    firsts = [next(candidates, None) for candidates in headers]
     grids: list[Grid] = []
     unread: list[UnreadRegion] = []
     index = 0
@@ -119,12 +124,11 @@ def _read_region(text: str, region: UnreadRegion) -> tuple[list[Grid], list[Unre
     while index < len(lines):
         if not form and (form := _spaced_form(text, *lines[index])):
             index += 1
-            if index == len(lines) or next(_headers(text, *lines[index]), None) is None:
-                grids.append(_form_grid(text, form))
+            if index == len(lines) or firsts[index] is None:
+                grids.append(_grid_of(text, form))
                 form = []
             continue
-        headers = _headers(text, *lines[index])
-        first = next(headers, None)
+        first = firsts[index]
         if first is None:
             if (
                 unread
@@ -137,13 +141,13 @@ def _read_region(text: str, region: UnreadRegion) -> tuple[list[Grid], list[Unre
             index += 1
             continue
         following = index + 1
-        while following < len(lines) and next(_headers(text, *lines[following]), None) is None:
+        while following < len(lines) and firsts[following] is None:
             following += 1
         body = lines[index:following]
         read = next(
             (
                 found
-                for header in itertools.chain([first], headers)
+                for header in itertools.chain([first], headers[index])
                 if (found := _read_table(text, header, body)) is not None
             ),
             None,
@@ -151,11 +155,11 @@ def _read_region(text: str, region: UnreadRegion) -> tuple[list[Grid], list[Unre
         if read is None:
             unread.append(UnreadRegion(body[0][0], body[-1][1], region.reason))
             if form:
-                grids.append(_form_grid(text, form))
+                grids.append(_grid_of(text, form))
         else:
             grid, left = read
             # A project form above a table is one grid with it, as in the sheet.
-            grids.append(_form_grid(text, [*form, *grid.rows]) if form else grid)
+            grids.append(_grid_of(text, [*form, *grid.rows]) if form else grid)
             unread += left
         form = []
         index = following
@@ -306,11 +310,14 @@ def _simple_char(ch: str) -> str:
 
 def _grid(text: str, header: _Header, rows: list[list[Cell]]) -> Grid:
     form = _form_rows(text, header.cells[0].start) if header.kind == "budget" else []
-    every = [*form, header.cells, *rows]
-    cells = [cell for row in every for cell in row if cell.end > cell.start]
+    return _grid_of(text, [*form, header.cells, *rows])
+
+
+def _grid_of(text: str, rows: list[list[Cell]]) -> Grid:
+    cells = [cell for row in rows for cell in row if cell.end > cell.start]
     start = min(cell.start for cell in cells)
     return Grid(
-        rows=every,
+        rows=rows,
         start=start,
         end=max(cell.end for cell in cells),
         caption=_caption(text, start),
@@ -417,17 +424,8 @@ def _spaced_goal(text: str, tokens: list[Cell], at: int, label: Cell) -> list[li
     return [[label, *titles], [empty, *tokens[at:]]]
 
 
-def _form_grid(text: str, rows: list[list[Cell]]) -> Grid:
-    cells = [cell for row in rows for cell in row if cell.end > cell.start]
-    start = min(cell.start for cell in cells)
-    return Grid(
-        rows=rows, start=start, end=max(cell.end for cell in cells), caption=_caption(text, start)
-    )
-
-
 # Lines of a project form above its funds table, at most.
 _FORM_LINES = 4
-_FORM_VALUES = {"project_name", "supervisor", "implementer"}
 
 
 def _form_rows(text: str, start: int) -> list[list[Cell]]:
@@ -452,7 +450,7 @@ def _form_row(line: str, at: int) -> list[Cell]:
             (
                 size
                 for size in range(min(_LONGEST_FORM_LABEL, len(line) - position), 1, -1)
-                if form_synonym(line[position : position + size]) in _FORM_VALUES
+                if form_synonym(line[position : position + size]) in FORM_VALUES
             ),
             0,
         )
@@ -811,6 +809,10 @@ class _Cuts:
     def __init__(self, line: str, start: int, roles: list[tuple[int, str | None]], kind: str):
         self.line = line
         self.start = start
+        label = re.match(rf"[^\d{_COMPARATORS}]+", line[start:])
+        if kind == "indicators" and label and _is_total(label.group()):
+            # 总分10095.68: its label, then the weights' and the scores' sums.
+            roles = [(index, role) for index, role in roles if role in ("weight", "score")]
         self.roles = roles
         self.kind = kind
         self.cuts = _cut_points(line, start)
@@ -818,12 +820,6 @@ class _Cuts:
 
     def readings(self) -> list[Reading]:
         line = self.line
-        label = re.match(rf"[^\d{_COMPARATORS}]+", line[self.start :])
-        if self.kind == "indicators" and label and _is_total(label.group()):
-            # 总分10095.68: its label, then the weights' and the scores' sums.
-            self.roles = [
-                (index, role) for index, role in self.roles if role in ("weight", "score")
-            ]
         for cut in sorted(self.cuts):
             name = line[self.start : cut]
             if cut <= self.start or any(ch in _COMPARATORS for ch in name) or name[0].isdigit():

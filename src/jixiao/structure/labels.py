@@ -218,6 +218,10 @@ def row_field(label: str) -> str | None:
     return vocabulary("rows").field_of(label)
 
 
+# The labels of a project's form that a value fills in beside them.
+FORM_VALUES = frozenset({"project_name", "supervisor", "implementer"})
+
+
 @lru_cache(maxsize=_SEEN)
 def form_synonym(label: str) -> str | None:
     """The form field `label` is listed for, word for word, a bracketed unit

@@ -21,6 +21,7 @@ from typing import Literal
 from jixiao.document import Cell, Document, Grid
 from jixiao.structure.flattened import read_flattened
 from jixiao.structure.labels import (
+    FORM_VALUES,
     column_field,
     column_role,
     column_roles,
@@ -334,9 +335,6 @@ def _stated_total(body: Sequence[Sequence[Cell]]) -> Cell | None:
     return None
 
 
-_FORM_VALUES = ("project_name", "supervisor", "implementer")
-
-
 def read_form(rows: Sequence[Sequence[Cell]]) -> Form | None:
     """The header block of a project table, if the grid holds one: each label
     filled in by the next cell to its right, and the 年度总体目标 by the two
@@ -346,7 +344,7 @@ def read_form(rows: Sequence[Sequence[Cell]]) -> Form | None:
         for column, cell in enumerate(row):
             name = form_field(cell.text) if cell.text else None
             filled = [c for c in row[column + 1 :] if c.text]
-            if name in _FORM_VALUES and name not in cells and filled:
+            if name in FORM_VALUES and name not in cells and filled:
                 # A title beside it (项目名称 | 预算数) makes this a header row, not a form.
                 if form_field(filled[0].text) is None and column_field(filled[0].text) is None:
                     cells[name] = filled[0]
