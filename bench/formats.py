@@ -51,6 +51,7 @@ def _each(suffix: str, write: Callable[[Report, Path], object]) -> Renderer:
     """A renderer that writes each report into `out` as ``<key><suffix>``."""
 
     def render(reports: list[Report], out: Path) -> dict[str, Path]:
+        out.mkdir(parents=True, exist_ok=True)
         made = {report.key: out / f"{report.key}{suffix}" for report in reports}
         for report in reports:
             write(report, made[report.key])
