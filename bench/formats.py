@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
 
-from jixiao.load import load
+from jixiao.read import load
 from tests.corpus.build import localise
 from tests.corpus.compare import Facts, facts
 from tests.corpus.model import Report

@@ -26,9 +26,9 @@ from fixtures.make_office import render
 
 from jixiao.evaluate import comparable, score_report
 from jixiao.extract import from_tables
-from jixiao.load import LoadError, load
-from jixiao.load import convert as converting
 from jixiao.pipeline import prepare
+from jixiao.read import LoadError, load
+from jixiao.read import convert as converting
 
 FIXTURES = ROOT / "tests" / "fixtures" / "office"
 SOURCE = FIXTURES / "qinghe_edu.docx"
@@ -339,7 +339,7 @@ def test_a_conversion_stopped_by_ctrl_c_takes_libreoffice_with_it(tmp_path):
         [
             sys.executable,
             "-c",
-            f"from jixiao.load import load; load({str(SOURCE.with_suffix('.doc'))!r})",
+            f"from jixiao.read import load; load({str(SOURCE.with_suffix('.doc'))!r})",
         ],
         env=os.environ | {converting.SOFFICE_ENV: str(program)},
         stderr=subprocess.PIPE,

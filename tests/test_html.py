@@ -1,4 +1,4 @@
-"""Web pages (jixiao.load.html): the article's text and tables, whatever the
+"""Web pages (jixiao.read.html): the article's text and tables, whatever the
 portal put around it; the corpus as saved pages reads like its text version;
 a page LibreOffice wrote from a Word file reads as that file's tables."""
 
@@ -20,8 +20,8 @@ from corpus.specs import SPECS
 from jixiao.document import Grid, Loaded
 from jixiao.evaluate import comparable
 from jixiao.extract import from_tables
-from jixiao.load import LoadError, load, sniff
 from jixiao.pipeline import prepare
+from jixiao.read import LoadError, load, sniff
 
 FIXTURES = ROOT / "tests" / "fixtures"
 

@@ -1,4 +1,4 @@
-"""Tests for jixiao.load: encodings, Word tables, PDF pages, images, and the
+"""Tests for jixiao.read: encodings, Word tables, PDF pages, images, and the
 errors a bad file gets. Every input file is built here, offline."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from docx.oxml.ns import nsdecls
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jixiao.load import SUPPORTED_SUFFIXES, LoadError, detect_encoding, load, sniff
+from jixiao.read import SUPPORTED_SUFFIXES, LoadError, detect_encoding, load, sniff
 
 SAMPLES = sorted((Path(__file__).parents[1] / "samples").glob("*.txt"))
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

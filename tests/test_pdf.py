@@ -20,7 +20,7 @@ from corpus.render_pdf import render_pdfs
 from corpus.specs import reports
 
 from jixiao.document import Loaded
-from jixiao.load import load
+from jixiao.read import load
 
 FIXTURES = ROOT / "tests" / "fixtures"
 # Each fixture, and the corpus report it was made from.

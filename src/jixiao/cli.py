@@ -24,8 +24,8 @@ from rich.tree import Tree
 from jixiao.check import run_checks
 from jixiao.errors import JixiaoError
 from jixiao.evaluate import EvaluationError, evaluate, iter_facts
-from jixiao.load import LoadError
 from jixiao.pipeline import Prepared, prepare
+from jixiao.read import LoadError
 from jixiao.records import FactStatus, Usage
 from jixiao.structure.chunks import DEFAULT_CHUNK_TOKENS
 from jixiao.structure.sections import Section
@@ -282,7 +282,7 @@ def ingest(
 ) -> None:
     """Ingest reports into the database: skips what it already holds, records what fails."""
     from jixiao.ingest import Batch, report_files
-    from jixiao.load import SUPPORTED_SUFFIXES
+    from jixiao.read import SUPPORTED_SUFFIXES
     from jixiao.store import safe_url
 
     client, cassettes, cassette_mode = _client(

@@ -37,8 +37,8 @@ from jixiao.cassettes import CassetteMode, cassette
 from jixiao.check import run_checks
 from jixiao.extract import PROMPTS, extract, prompt
 from jixiao.llm import CallLog, ModelClient, ModelError
-from jixiao.load import SUPPORTED_SUFFIXES, LoadError
 from jixiao.pipeline import Prepared, prepare
+from jixiao.read import SUPPORTED_SUFFIXES, LoadError
 from jixiao.records import SCHEMA_VERSION, Report
 from jixiao.store import Store
 

@@ -33,7 +33,7 @@ import cv2
 import numpy as np
 
 from jixiao.document import Grid, Loaded, Page, Reading
-from jixiao.load import LoadError
+from jixiao.read import LoadError
 
 # Punctuation whose width or form the recogniser hesitates over (（ or (, ；
 # or ;) while it changes no figure: it does not count against a box. The
@@ -311,7 +311,7 @@ def read_pages(loaded: Loaded) -> Loaded:
     """`loaded` with the text of its scanned pages read by OCR.
 
     A PDF's or an image's text is its pages' texts joined by line ends (see
-    `jixiao.load`); the scanned pages' texts take their places among them, and
+    `jixiao.read`); the scanned pages' texts take their places among them, and
     the grids of the other pages move with their text.
     Raises `LoadError` when OCR finds no text in a file that has no other.
     """

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from jixiao.document import Document, Grid
-from jixiao.load import load
 from jixiao.normalise import normalise
+from jixiao.read import load
 from jixiao.structure.chunks import DEFAULT_CHUNK_TOKENS, Chunk, build_chunks
 from jixiao.structure.sections import Section, build_sections
 from jixiao.structure.segment import UnreadRegion

@@ -16,7 +16,7 @@ from pathlib import Path
 import olefile
 
 from jixiao.document import Format
-from jixiao.load.base import LoadError
+from jixiao.read.base import LoadError
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 

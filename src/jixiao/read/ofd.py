@@ -34,7 +34,7 @@ import ofdkit
 from lxml import etree
 
 from jixiao.document import Loaded, Page
-from jixiao.load.base import LoadError, TextBuilder
+from jixiao.read.base import LoadError, TextBuilder
 
 if TYPE_CHECKING:
     from jixiao.ocr import Box

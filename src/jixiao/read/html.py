@@ -49,8 +49,8 @@ import lxml.html
 from lxml import etree
 
 from jixiao.document import Cell, Grid, Loaded
-from jixiao.load.base import LoadError, TextBuilder
-from jixiao.load.text import detect_encoding
+from jixiao.read.base import LoadError, TextBuilder
+from jixiao.read.text import detect_encoding
 
 # --- recognising and decoding ------------------------------------------------------
 

@@ -38,8 +38,8 @@ import python_calamine
 from lxml import etree
 
 from jixiao.document import Cell, Format, Grid, Loaded
-from jixiao.load.base import LoadError, TextBuilder
-from jixiao.load.numformat import show_date, shown
+from jixiao.read.base import LoadError, TextBuilder
+from jixiao.read.numformat import show_date, shown
 
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _RESAVE = "open it in Excel, WPS or LibreOffice and save it again, or export it as PDF"

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 from PIL import Image, UnidentifiedImageError
 
 from jixiao.document import Loaded, Page
-from jixiao.load.base import LoadError
-from jixiao.load.pdf import mupdf, mupdf_errors
+from jixiao.read.base import LoadError
+from jixiao.read.pdf import mupdf, mupdf_errors
 
 if TYPE_CHECKING:
     import pymupdf

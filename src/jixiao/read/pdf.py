@@ -22,8 +22,8 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 from jixiao.document import Cell, Grid, Loaded, Page
-from jixiao.load.base import LoadError, TextBuilder
-from jixiao.load.pdf_layout import (
+from jixiao.read.base import LoadError, TextBuilder
+from jixiao.read.pdf_layout import (
     PageLayout,
     PageTable,
     TableCell,

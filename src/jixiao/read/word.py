@@ -24,7 +24,7 @@ from docx.text.paragraph import Paragraph
 from lxml import etree
 
 from jixiao.document import Cell, Grid, Loaded
-from jixiao.load.base import LoadError, TextBuilder
+from jixiao.read.base import LoadError, TextBuilder
 
 _RESAVE = "re-save it from Word, or convert it to PDF or TXT"
 

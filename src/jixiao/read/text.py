@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from jixiao.document import Loaded
-from jixiao.load.base import LoadError, empty
+from jixiao.read.base import LoadError, empty
 
 # UTF-32 first: its little-endian BOM begins with UTF-16's.
 _BOMS = (

@@ -23,16 +23,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 from jixiao.document import Format, Loaded
-from jixiao.load.base import LoadError, empty
-from jixiao.load.convert import RTF_MAGIC, is_odt, load_doc, load_odt, load_rtf
-from jixiao.load.html import is_web_archive, load_html, looks_like_html
-from jixiao.load.image import load_image
-from jixiao.load.ofd import load_ofd
-from jixiao.load.ole import OLE2_MAGIC, ole_format, ole_problem
-from jixiao.load.pdf import load_pdf
-from jixiao.load.sheet import load_ods, load_xls, load_xlsx
-from jixiao.load.text import detect_encoding, load_txt
-from jixiao.load.word import load_docx
+from jixiao.read.base import LoadError, empty
+from jixiao.read.convert import RTF_MAGIC, is_odt, load_doc, load_odt, load_rtf
+from jixiao.read.html import is_web_archive, load_html, looks_like_html
+from jixiao.read.image import load_image
+from jixiao.read.ofd import load_ofd
+from jixiao.read.ole import OLE2_MAGIC, ole_format, ole_problem
+from jixiao.read.pdf import load_pdf
+from jixiao.read.sheet import load_ods, load_xls, load_xlsx
+from jixiao.read.text import detect_encoding, load_txt
+from jixiao.read.word import load_docx
 
 __all__ = ["SUPPORTED_SUFFIXES", "LoadError", "detect_encoding", "load", "sniff"]
 

@@ -31,9 +31,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from jixiao.document import Format, Loaded
-from jixiao.load.base import LoadError
-from jixiao.load.ole import OLE2_MAGIC
-from jixiao.load.word import load_docx
+from jixiao.read.base import LoadError
+from jixiao.read.ole import OLE2_MAGIC
+from jixiao.read.word import load_docx
 
 SOFFICE_ENV = "JIXIAO_SOFFICE"
 TIMEOUT_ENV = "JIXIAO_SOFFICE_TIMEOUT"
