@@ -16,8 +16,8 @@ from pathlib import Path
 
 import jieba
 
-from jixiao.normalise import normalise
 from jixiao.read import load
+from jixiao.read.normalise import normalise
 from jixiao.structure.chunks import build_chunks
 from jixiao.structure.labels import clear_caches
 from jixiao.structure.numbers import parse_quantity

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from jixiao.normalise import normalise_text
+from jixiao.read.normalise import normalise_text
 from jixiao.structure.labels import (
     VOCABULARY,
     column_field,

@@ -1,8 +1,8 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from jixiao.normalise import normalise_text
 from jixiao.offsets import OffsetMap
+from jixiao.read.normalise import normalise_text
 
 
 def test_full_width_forms_become_ascii_but_prose_punctuation_stays():

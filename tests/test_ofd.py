@@ -181,13 +181,13 @@ def test_an_ofd_report_gives_the_text_versions_indicator_rows_and_figures(
 
 
 def test_the_ocr_module_imports_on_its_own() -> None:
-    """jixiao.ocr lays OFD pages out and imports the loaders: importing it
+    """jixiao.read.ocr lays OFD pages out and imports the loaders: importing it
     first must not meet a loader half-initialised."""
     import subprocess
     import sys
 
     done = subprocess.run(
-        [sys.executable, "-c", "import jixiao.ocr"],
+        [sys.executable, "-c", "import jixiao.read.ocr"],
         check=False,
         capture_output=True,
         text=True,

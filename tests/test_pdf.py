@@ -253,7 +253,7 @@ def test_page_numbers_in_the_margins_are_left_out_and_figures_in_the_body_kept(t
 def test_a_scanned_page_before_the_tables_leaves_their_cells_at_their_offsets(tmp_path):
     """OCR puts a scanned page's text among the others: the grids of the pages
     after it move with their text."""
-    from jixiao.ocr import read_pages
+    from jixiao.read.ocr import read_pages
 
     with pymupdf.open(FIXTURES / "qinghe_edu_libreoffice.pdf") as source:
         lines = pymupdf.Rect(80, 60, 400, 140)  # the head and the first lines of page 1

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from jixiao.document import Document, Grid
-from jixiao.normalise import normalise
 from jixiao.read import load
+from jixiao.read.normalise import normalise
 from jixiao.structure.chunks import DEFAULT_CHUNK_TOKENS, Chunk, build_chunks
 from jixiao.structure.sections import Section, build_sections
 from jixiao.structure.segment import UnreadRegion
@@ -55,7 +55,7 @@ def prepare(path: Path, chunk_tokens: int = DEFAULT_CHUNK_TOKENS) -> Prepared:
     loaded = load(path)
     if loaded.ocr_pending:
         # The OCR engine and OpenCV cost a process some 100 MB: only scans pay it.
-        from jixiao.ocr import read_pages
+        from jixiao.read.ocr import read_pages
 
         loaded = read_pages(loaded)
     document = normalise(loaded)

@@ -11,7 +11,7 @@ baseline, left to right, prose in columns read column by column.
 No library reads an OFD's tables, so the ruling lines are read here from the
 page's path objects (straight strokes and hairline rectangles, the way
 printers draw table rules), drawn on a blank image, and the page is laid out
-as a scanned page is (`jixiao.ocr.lay_out`): a ruled table becomes one row
+as a scanned page is (`jixiao.read.ocr.lay_out`): a ruled table becomes one row
 per line with its cells separated by tabs, merged cells written once. A page
 without ruled tables keeps ofdkit's reading order.
 
@@ -37,7 +37,7 @@ from jixiao.document import Loaded, Page
 from jixiao.read.base import LoadError, TextBuilder
 
 if TYPE_CHECKING:
-    from jixiao.ocr import Box
+    from jixiao.read.ocr import Box
 
 _REEXPORT = "re-export it from the software that issued it, or convert it to PDF there"
 # Pixels per millimetre of the image the rules are drawn on: a rule 1 mm from
@@ -55,9 +55,9 @@ _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=Fal
 
 
 def load_ofd(path: Path, data: bytes, digest: str) -> Loaded:
-    # Imported here: jixiao.ocr imports this package, and OpenCV is slow to
+    # Imported here: jixiao.read.ocr imports this package, and OpenCV is slow to
     # load for the workers of a batch that holds no OFD.
-    from jixiao.ocr import page_joint
+    from jixiao.read.ocr import page_joint
 
     out = TextBuilder()
     pages: list[Page] = []
@@ -90,7 +90,7 @@ def _page_text(page: ofdkit.Page, archive: zipfile.ZipFile) -> str:
     import cv2
     import numpy as np
 
-    from jixiao.ocr import lay_out, page_text
+    from jixiao.read.ocr import lay_out, page_text
 
     x0, y0, width, height = page.box
     if not (0 < width <= _MAX_SIDE and 0 < height <= _MAX_SIDE):
@@ -118,7 +118,7 @@ def _box(run: ofdkit.TextRun, x0: float, y0: float) -> Box | None:
     left, width = (run.x - x0) * _SCALE, (run.width or size * count) * _SCALE
     edges = tuple((left + width * n / count, left + width * (n + 1) / count) for n in range(count))
     top, bottom = (run.y - y0 - 0.85 * size) * _SCALE, (run.y - y0 + 0.15 * size) * _SCALE
-    from jixiao.ocr import Box
+    from jixiao.read.ocr import Box
 
     box = Box(run.text, top, bottom, edges, (1.0,) * count)
     return box._part(0, count)

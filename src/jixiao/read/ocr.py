@@ -33,7 +33,7 @@ import cv2
 import numpy as np
 
 from jixiao.document import Grid, Loaded, Page, Reading
-from jixiao.read import LoadError
+from jixiao.read.base import LoadError
 
 # Punctuation whose width or form the recogniser hesitates over (（ or (, ；
 # or ;) while it changes no figure: it does not count against a box. The
