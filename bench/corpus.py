@@ -33,8 +33,8 @@ from jixiao.evaluate import Score, score_report
 from jixiao.extract import from_tables
 from jixiao.ingest import run_one
 from jixiao.llm import ModelClient, Settings
-from jixiao.pipeline import prepare
 from jixiao.records import Report
+from jixiao.structure import prepare
 from jixiao.structure.chunks import estimate_tokens
 from jixiao.structure.numbers import find_quantities
 

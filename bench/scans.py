@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
 
 from jixiao.extract import from_tables
-from jixiao.pipeline import prepare
+from jixiao.structure import prepare
 from tests.corpus.render_scan import (
     DAMAGES,
     TEXT_VERSIONS,

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from jixiao.pipeline import Prepared, prepare
 from jixiao.records import DocumentInfo, Fact, IndicatorRecord, Project, Report, Unread
 from jixiao.store import database_url
+from jixiao.structure import Prepared, prepare
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = sorted((ROOT / "samples").glob("*.txt"))

@@ -26,9 +26,9 @@ from fixtures.make_office import render
 
 from jixiao.evaluate import comparable, score_report
 from jixiao.extract import from_tables
-from jixiao.pipeline import prepare
 from jixiao.read import LoadError, load
 from jixiao.read import convert as converting
+from jixiao.structure import prepare
 
 FIXTURES = ROOT / "tests" / "fixtures" / "office"
 SOURCE = FIXTURES / "qinghe_edu.docx"

@@ -19,7 +19,7 @@ from conftest import ROOT
 from jixiao.check import run_checks
 from jixiao.evaluate import Score, comparable, score_report
 from jixiao.extract import from_tables, route
-from jixiao.pipeline import prepare
+from jixiao.structure import prepare
 from jixiao.structure.flattened import ROW_NOT_TOLD_APART
 
 CORPUS = ROOT / "tests" / "corpus"

@@ -25,7 +25,7 @@ from jixiao.extract import (
     unread_figures,
 )
 from jixiao.llm import Answer, Settings
-from jixiao.pipeline import prepare
+from jixiao.structure import prepare
 
 PROJECT_TABLE = """\
 柳塘县文化馆

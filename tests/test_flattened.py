@@ -5,7 +5,7 @@ texts are invented; each reads as its column titles say, or stays unread."""
 from __future__ import annotations
 
 from jixiao.extract import from_tables, route
-from jixiao.pipeline import prepare
+from jixiao.structure import prepare
 from jixiao.structure.flattened import ROW_NOT_TOLD_APART, read_flattened
 from jixiao.structure.segment import TABULAR_TEXT, find_text_grids, find_unread_regions
 from jixiao.structure.tables import Table, build_tables

@@ -4,7 +4,7 @@ import docx
 import pytest
 from conftest import SAMPLES, prepared
 
-from jixiao.pipeline import prepare
+from jixiao.structure import prepare
 from jixiao.structure.sections import flatten
 from jixiao.structure.tables import build_tables, find_text_grids
 

@@ -20,8 +20,8 @@ from corpus.specs import SPECS
 from jixiao.document import Grid, Loaded
 from jixiao.evaluate import comparable
 from jixiao.extract import from_tables
-from jixiao.pipeline import prepare
 from jixiao.read import LoadError, load, sniff
+from jixiao.structure import prepare
 
 FIXTURES = ROOT / "tests" / "fixtures"
 

@@ -29,10 +29,10 @@ from jixiao.check import run_checks
 from jixiao.cli import app
 from jixiao.document import Loaded, Page
 from jixiao.extract import document_info, from_tables, indicator_records
-from jixiao.pipeline import Prepared, prepare
 from jixiao.read import LoadError
 from jixiao.read.ocr import Line, read_image, read_pages
 from jixiao.records import DocumentInfo, Fact, IndicatorRecord, OcrReading, Report
+from jixiao.structure import Prepared, prepare
 from jixiao.structure.tables import build_tables, find_text_grids
 
 CORPUS = ROOT / "tests" / "corpus"

@@ -26,8 +26,8 @@ from corpus.render_scan import shares
 from corpus.specs import reports
 
 from jixiao.extract import from_tables
-from jixiao.pipeline import prepare
 from jixiao.read import LoadError, load, sniff
+from jixiao.structure import prepare
 
 FIXTURE = ROOT / "tests" / "fixtures" / "ofd" / "qinghe_edu.ofd"
 SOURCE = ROOT / "tests" / "corpus" / "qinghe_edu__docx.docx"

@@ -13,7 +13,7 @@ from jixiao.evaluate import evaluate, iter_facts
 from jixiao.extract import StaffingAnswer
 from jixiao.ingest import run_one, write_record
 from jixiao.llm import ModelClient, ReplayMissing, Settings
-from jixiao.pipeline import prepare
+from jixiao.structure import prepare
 from jixiao.structure.numbers import parse_quantity
 
 CASSETTES = ROOT / "cassettes"

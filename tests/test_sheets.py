@@ -22,10 +22,10 @@ from fixtures.make_sheets import CORPUS_REPORTS
 from jixiao.check import run_checks
 from jixiao.evaluate import comparable, score_report
 from jixiao.extract import from_tables
-from jixiao.pipeline import prepare
 from jixiao.read import LoadError, load, sniff
 from jixiao.read import sheet as sheet_loader
 from jixiao.read.numformat import shown
+from jixiao.structure import prepare
 
 FIXTURES = ROOT / "tests" / "fixtures" / "sheets"
 REPORTS = {report.key: report for report in map(localise, reports())}

@@ -24,9 +24,9 @@ from rich.tree import Tree
 from jixiao.check import run_checks
 from jixiao.errors import JixiaoError
 from jixiao.evaluate import EvaluationError, evaluate, iter_facts
-from jixiao.pipeline import Prepared, prepare
 from jixiao.read import LoadError
 from jixiao.records import FactStatus, Usage
+from jixiao.structure import Prepared, prepare
 from jixiao.structure.chunks import DEFAULT_CHUNK_TOKENS
 from jixiao.structure.sections import Section
 

@@ -37,10 +37,10 @@ from jixiao.cassettes import CassetteMode, cassette
 from jixiao.check import run_checks
 from jixiao.extract import PROMPTS, extract, prompt
 from jixiao.llm import CallLog, ModelClient, ModelError
-from jixiao.pipeline import Prepared, prepare
 from jixiao.read import SUPPORTED_SUFFIXES, LoadError
 from jixiao.records import SCHEMA_VERSION, Report
 from jixiao.store import Store
+from jixiao.structure import Prepared, prepare
 
 _GLOB_CHARACTERS = frozenset("*?[")
 # Reading, OCR and parsing of one report: a 100-page scan takes some 6 minutes
@@ -370,7 +370,7 @@ class Batch:
                 # lock. The server imports only what preparing needs, and the workers
                 # it forks share those pages.
                 context = multiprocessing.get_context("forkserver")
-                context.set_forkserver_preload(["jixiao.pipeline"])
+                context.set_forkserver_preload(["jixiao.structure.prepare"])
                 self._pool = ProcessPoolExecutor(self.workers, mp_context=context)
             return self._pool
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from jixiao.evaluate import comparable
 from jixiao.extract import from_tables
-from jixiao.pipeline import prepare
+from jixiao.structure import prepare
 
 ROW_FIELDS = ("level1", "level2", "level3", "target", "actual", "weight", "score")
 PROJECT_FIGURES = ("budget", "actual", "initial_budget", "execution_rate", "self_score")

@@ -54,7 +54,6 @@ from jixiao.extract.tablefacts import (
     indicator_records,
 )
 from jixiao.llm import ContextTooLong, ModelClient, OutputTooLong
-from jixiao.pipeline import Prepared
 from jixiao.records import (
     Fact,
     IndicatorRecord,
@@ -66,6 +65,7 @@ from jixiao.records import (
     facts_of,
     get,
 )
+from jixiao.structure import Prepared
 from jixiao.structure.numbers import NOT_A_MEASURE, Quantity, find_quantities, parse_quantity
 from jixiao.structure.sections import looks_like_heading
 from jixiao.structure.tables import Table

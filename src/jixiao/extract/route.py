@@ -23,7 +23,7 @@ from jixiao.extract.answers import (
     TableAnswer,
     ThreePublicAnswer,
 )
-from jixiao.pipeline import Prepared
+from jixiao.structure import Prepared
 from jixiao.structure.chunks import estimate_tokens
 from jixiao.structure.flattened import ROW_NOT_TOLD_APART
 from jixiao.structure.labels import simplified, standard_levels, title_fields

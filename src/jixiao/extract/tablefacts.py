@@ -7,7 +7,6 @@ import re
 from dataclasses import replace
 
 from jixiao.extract.ground import quantity_fact
-from jixiao.pipeline import Prepared
 from jixiao.records import (
     DocumentInfo,
     Fact,
@@ -20,6 +19,7 @@ from jixiao.records import (
     StoredGrid,
     Unread,
 )
+from jixiao.structure import Prepared
 from jixiao.structure.labels import column_field, form_field
 from jixiao.structure.numbers import parse_quantity
 from jixiao.structure.sections import flatten
