@@ -206,8 +206,8 @@ class Tally:
 
 
 def run(files: list[Path], url: str, concurrency: int, database: Path, watch=None):
+    from jixiao.extract.llm import ModelClient, Settings
     from jixiao.ingest import Batch
-    from jixiao.llm import ModelClient, Settings
     from jixiao.store import Store
 
     client = ModelClient(Settings(base_url=url, concurrency=concurrency), use_cache=False)

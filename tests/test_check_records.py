@@ -15,8 +15,8 @@ from fake_openai import FakeServer, Step
 from typer.testing import CliRunner
 
 from jixiao.cli import app
+from jixiao.extract.llm import ModelClient, Settings
 from jixiao.ingest import Batch, Outcome, save_record
-from jixiao.llm import ModelClient, Settings
 from jixiao.records import Report
 from jixiao.store import Store
 

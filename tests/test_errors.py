@@ -8,7 +8,7 @@ from conftest import ROOT
 
 from jixiao.errors import JixiaoError
 from jixiao.evaluate import EvaluationError
-from jixiao.llm import ContextTooLong, ModelError, OutputTooLong, ReplayMissing
+from jixiao.extract.llm import ContextTooLong, ModelError, OutputTooLong, ReplayMissing
 from jixiao.read import LoadError
 from jixiao.review.actions import Conflict, NotFound, Refused
 from jixiao.store import StoreError

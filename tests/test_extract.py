@@ -122,7 +122,7 @@ def test_a_request_too_long_for_the_context_is_split_and_asked_again():
     from fake_openai import FakeServer, Step, reply
 
     from jixiao.extract import KINDS, Request, _asked
-    from jixiao.llm import ModelClient, Settings
+    from jixiao.extract.llm import ModelClient, Settings
 
     text = "核定人员编制45名。\n实际在职人数41人。"
     report = empty_report(text)
@@ -153,7 +153,7 @@ def test_an_answer_cut_by_the_output_budget_splits_a_table_request_keeping_its_t
     from fake_openai import FakeServer, Step, completion, reply
 
     from jixiao.extract import TABLE, Request, _asked
-    from jixiao.llm import ModelClient, Settings
+    from jixiao.extract.llm import ModelClient, Settings
 
     text = "三级指标指标值\n巡查里程≥80公里\n设施完好率≥95%"
     report = empty_report(text)

@@ -24,7 +24,7 @@ from jixiao.extract import (
     route,
     unread_figures,
 )
-from jixiao.llm import Answer, Settings
+from jixiao.extract.llm import Answer, Settings
 from jixiao.structure import prepare
 
 PROJECT_TABLE = """\

@@ -6,7 +6,7 @@ import pytest
 from fake_openai import FakeServer, Step, reply
 
 from jixiao.extract import StaffingAnswer
-from jixiao.llm import ModelClient, ModelError, Settings
+from jixiao.extract.llm import ModelClient, ModelError, Settings
 
 CHUNK = "核定人员编制45名，2024年实际在职人数41人。"
 MESSAGES = [{"role": "user", "content": "原文：\n" + CHUNK}]

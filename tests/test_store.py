@@ -14,8 +14,8 @@ from sqlalchemy import MetaData, create_engine, func, insert, inspect, select
 from sqlalchemy.engine import Engine
 
 from jixiao.export import exported_reports
+from jixiao.extract.llm import ModelClient, Settings
 from jixiao.ingest import Batch, Outcome
-from jixiao.llm import ModelClient, Settings
 from jixiao.records import Report, facts_of
 from jixiao.store import MIGRATIONS, Store, StoreError, database_url, models
 

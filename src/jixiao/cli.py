@@ -35,9 +35,9 @@ from jixiao.structure.sections import Section
 # for the `jixiao` script is this one: kept light, a worker costs some 40 MB,
 # not 150.
 if TYPE_CHECKING:
-    from jixiao.cassettes import CassetteMode
+    from jixiao.extract.cassettes import CassetteMode
+    from jixiao.extract.llm import ModelClient
     from jixiao.ingest import Outcome
-    from jixiao.llm import ModelClient
     from jixiao.store import Store
 
 app = typer.Typer(
@@ -194,7 +194,7 @@ _Mode = Annotated[
 def _client(
     replay, record, no_cache, model, base_url, mode, concurrency=None
 ) -> tuple[ModelClient, Path | None, CassetteMode]:
-    from jixiao.llm import ModelClient, ModelError, Settings
+    from jixiao.extract.llm import ModelClient, ModelError, Settings
 
     if replay and record:
         raise typer.BadParameter("give --replay or --record, not both")

@@ -33,10 +33,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from jixiao.cassettes import CassetteMode, cassette
 from jixiao.check import run_checks
 from jixiao.extract import PROMPTS, extract, prompt
-from jixiao.llm import CallLog, ModelClient, ModelError
+from jixiao.extract.cassettes import CassetteMode, cassette
+from jixiao.extract.llm import CallLog, ModelClient, ModelError
 from jixiao.read import SUPPORTED_SUFFIXES, LoadError
 from jixiao.records import SCHEMA_VERSION, Report
 from jixiao.store import Store

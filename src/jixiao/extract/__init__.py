@@ -31,6 +31,7 @@ from jixiao.extract.ground import (
     find_date,
     quantity_fact,
 )
+from jixiao.extract.llm import ContextTooLong, ModelClient, OutputTooLong
 from jixiao.extract.region import find_region
 from jixiao.extract.route import (
     DATE_LINE,
@@ -53,7 +54,6 @@ from jixiao.extract.tablefacts import (
     from_tables,
     indicator_records,
 )
-from jixiao.llm import ContextTooLong, ModelClient, OutputTooLong
 from jixiao.records import (
     Fact,
     IndicatorRecord,

@@ -25,7 +25,7 @@ from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from jixiao.errors import JixiaoError
-from jixiao.llm import CallLog
+from jixiao.extract.llm import CallLog
 from jixiao.records import Report, facts_of
 from jixiao.store import models
 from jixiao.structure.chunks import Chunk

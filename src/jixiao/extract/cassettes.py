@@ -18,7 +18,7 @@ import vcr
 import yaml
 from vcr.cassette import Cassette
 
-from jixiao.llm import ReplayMissing
+from jixiao.extract.llm import ReplayMissing
 
 try:
     from yaml import CDumper as Dumper
