@@ -210,13 +210,13 @@ def test_001_breakdowns_and_fund_lists_add_up(checked):
     ],
 )
 def test_written_arithmetic_is_evaluated(expression, value):
-    from jixiao.check import _evaluate
+    from jixiao.check.arithmetic import _evaluate
 
     assert round(_evaluate(expression), 4) == Decimal(value)
 
 
 def test_anything_but_arithmetic_is_not_evaluated():
-    from jixiao.check import _evaluate
+    from jixiao.check.arithmetic import _evaluate
 
     assert _evaluate("__import__('os')") is None
     assert _evaluate("2**10") is None

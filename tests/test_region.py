@@ -9,7 +9,8 @@ import sys
 import pytest
 from conftest import ROOT
 
-from jixiao.check import Context, check_grounding
+from jixiao.check.base import Context
+from jixiao.check.source import check_grounding
 from jixiao.extract.region import find_region
 from jixiao.records import DocumentInfo, Fact, Region, Report
 
