@@ -27,12 +27,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
+from jixiao.batch import run_one
 from jixiao.check import run_checks
 from jixiao.evaluate import Score, score_report
 from jixiao.extract import from_tables
 from jixiao.extract.cassettes import named_recording
 from jixiao.extract.llm import ModelClient, Settings
-from jixiao.ingest import run_one
 from jixiao.records import Report
 from jixiao.structure import prepare
 from jixiao.structure.chunks import estimate_tokens

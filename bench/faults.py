@@ -33,8 +33,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 from crash import SAMPLES, audit, report_copies, start_ingest
 from fake_openai import FAULTS, FakeServer, Faulty, Recorded
 
+from jixiao.batch import Batch
 from jixiao.extract.llm import LOCAL_MODEL, ModelClient, Settings
-from jixiao.ingest import Batch
 from jixiao.store import Store, models
 
 RECORDED = Recorded(ROOT / "cassettes")

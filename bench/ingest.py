@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 # `jixiao` script: like the script, it imports the pipeline's heavy parts only
 # where it uses them, so that the memory measured is what a user's batch takes.
 if TYPE_CHECKING:
-    from jixiao.ingest import Outcome
+    from jixiao.batch import Outcome
 
 SAMPLES = sorted((ROOT / "samples").glob("*.txt"))
 PLACE_CHARACTERS = "安宁泰和丰平永兴长乐东阳南山清河白水云溪金城"
@@ -206,8 +206,8 @@ class Tally:
 
 
 def run(files: list[Path], url: str, concurrency: int, database: Path, watch=None):
+    from jixiao.batch import Batch
     from jixiao.extract.llm import ModelClient, Settings
-    from jixiao.ingest import Batch
     from jixiao.store import Store
 
     client = ModelClient(Settings(base_url=url, concurrency=concurrency), use_cache=False)

@@ -17,9 +17,9 @@ from collections import Counter, defaultdict
 from decimal import Decimal
 from pathlib import Path
 
+from jixiao.batch import run_one
 from jixiao.check import run_checks
 from jixiao.extract.llm import ModelClient, Settings
-from jixiao.ingest import run_one
 from jixiao.records import Fact, Report, drop_fact, facts_of, set_fact
 from jixiao.structure.numbers import find_quantities
 from jixiao.structure.tables import Table, build_tables, find_text_grids

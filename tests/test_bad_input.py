@@ -12,8 +12,8 @@ import pytest
 from conftest import SAMPLES
 from fake_openai import FakeServer, Step
 
+from jixiao.batch import Batch, Outcome
 from jixiao.extract.llm import ModelClient, Settings
-from jixiao.ingest import Batch, Outcome
 from jixiao.store import Store
 
 SAMPLE = SAMPLES[0].read_text(encoding="utf-8")  # 11 indicator rows

@@ -6,9 +6,9 @@ import pytest
 from conftest import ROOT, SAMPLES
 from fake_openai import FakeServer, reply
 
+from jixiao.batch import run_one
 from jixiao.check import evaluate_checks, run_checks
 from jixiao.extract.llm import ModelClient, Settings
-from jixiao.ingest import run_one
 from jixiao.records import DocumentInfo, Fact, IndicatorRecord, Report, facts_of, set_fact
 from jixiao.structure.numbers import parse_quantity
 

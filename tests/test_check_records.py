@@ -14,9 +14,9 @@ from conftest import ROOT
 from fake_openai import FakeServer, Step
 from typer.testing import CliRunner
 
+from jixiao.batch import Batch, Outcome, save_record
 from jixiao.cli import app
 from jixiao.extract.llm import ModelClient, Settings
-from jixiao.ingest import Batch, Outcome, save_record
 from jixiao.records import Report
 from jixiao.store import Store
 

@@ -174,8 +174,8 @@ RECORDED = sorted((ROOT / "cassettes" / "corpus").glob("*.yaml"))
 def test_a_recorded_corpus_report_replays_with_every_fact_in_its_source(cassette):
     """The whole pipeline on a report of another unit, the model replayed: every
     fact at its offsets."""
+    from jixiao.batch import run_one
     from jixiao.extract.llm import ModelClient, Settings
-    from jixiao.ingest import run_one
 
     (source,) = [path for path in CORPUS.glob(f"{cassette.stem}.*") if path.suffix != ".json"]
     report = run_one(source, ModelClient(Settings(), use_cache=False), cassette.parent, "replay")

@@ -340,8 +340,8 @@ def test_a_scan_goes_through_the_whole_batch(scanned: Prepared, tmp_path: Path) 
     model asked (a fake that finds nothing: tests only), checked and stored."""
     from fake_openai import FakeServer, Step
 
+    from jixiao.batch import Batch
     from jixiao.extract.llm import ModelClient, Settings
-    from jixiao.ingest import Batch
     from jixiao.store import Store, models
 
     store = Store(f"sqlite:///{tmp_path / 'jixiao.db'}")

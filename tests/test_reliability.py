@@ -12,8 +12,8 @@ from conftest import ROOT, SAMPLES
 from fake_openai import FAULTS, FakeServer, Faulty, Recorded
 from sqlalchemy import func, select
 
+from jixiao.batch import Batch, Outcome
 from jixiao.extract.llm import LOCAL_MODEL, ModelClient, Settings
-from jixiao.ingest import Batch, Outcome
 from jixiao.records import Report, facts_of
 from jixiao.store import Store, models
 

@@ -8,11 +8,11 @@ from conftest import GOLD, ROOT, SAMPLES
 from fake_openai import FakeServer, reply
 
 from jixiao import extract as extract_module
+from jixiao.batch.ingest import run_one, write_record
 from jixiao.evaluate import evaluate, iter_facts
 from jixiao.extract import StaffingAnswer
 from jixiao.extract.cassettes import cassette
 from jixiao.extract.llm import ModelClient, ReplayMissing, Settings
-from jixiao.ingest import run_one, write_record
 from jixiao.structure import prepare
 from jixiao.structure.numbers import parse_quantity
 

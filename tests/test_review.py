@@ -16,10 +16,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from jixiao.batch import run_one
 from jixiao.cli import app as cli
 from jixiao.export import REVIEWER_REJECTED, exported_reports
 from jixiao.extract.llm import ModelClient, Settings
-from jixiao.ingest import run_one
 from jixiao.records import Check, DocumentInfo, Fact, Rejected, Report
 from jixiao.review import actions
 from jixiao.review.app import CSRF_COOKIE, REVIEWER_COOKIE, create_app

@@ -13,9 +13,9 @@ from conftest import NEW_PROJECT_FIELDS, ROOT, SAMPLES, project_report, schema_1
 from sqlalchemy import MetaData, create_engine, func, insert, inspect, select
 from sqlalchemy.engine import Engine
 
+from jixiao.batch import Batch, Outcome
 from jixiao.export import exported_reports
 from jixiao.extract.llm import ModelClient, Settings
-from jixiao.ingest import Batch, Outcome
 from jixiao.records import Report, facts_of
 from jixiao.store import MIGRATIONS, Store, StoreError, database_url, models
 
@@ -82,7 +82,7 @@ def test_the_same_content_twice_in_a_batch_is_ingested_once(tmp_path):
 def test_a_new_prompt_version_is_a_new_run(tmp_path, monkeypatch):
     store = Store(f"sqlite:///{tmp_path / 'db.sqlite'}")
     ingest(store, SAMPLES[:1])
-    from jixiao import ingest as ingest_module
+    from jixiao.batch import ingest as ingest_module
 
     versions = ingest_module.prompt_versions()
     monkeypatch.setattr(

@@ -35,9 +35,9 @@ from jixiao.structure.sections import Section
 # for the `jixiao` script is this one: kept light, a worker costs some 40 MB,
 # not 150.
 if TYPE_CHECKING:
+    from jixiao.batch import Outcome
     from jixiao.extract.cassettes import CassetteMode
     from jixiao.extract.llm import ModelClient
-    from jixiao.ingest import Outcome
     from jixiao.store import Store
 
 app = typer.Typer(
@@ -225,7 +225,7 @@ def extract(
     mode: _Mode = None,
 ) -> None:
     """Print the report record of one report, as JSON."""
-    from jixiao.ingest import run_one
+    from jixiao.batch import run_one
 
     client, cassettes, cassette_mode = _client(replay, record, no_cache, model, base_url, mode)
     try:
@@ -281,7 +281,7 @@ def ingest(
     ] = False,
 ) -> None:
     """Ingest reports into the database: skips what it already holds, records what fails."""
-    from jixiao.ingest import Batch, report_files
+    from jixiao.batch import Batch, report_files
     from jixiao.read import SUPPORTED_SUFFIXES
     from jixiao.store import safe_url
 
@@ -562,8 +562,8 @@ def check(
 ) -> None:
     """Re-run the cross-checks on records and show every verdict but pass. They read
     the tables and sections the pipeline stored with each record."""
+    from jixiao.batch import save_record
     from jixiao.export import read_records, write_records
-    from jixiao.ingest import save_record
 
     failed = 0
     for path in records:
