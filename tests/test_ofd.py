@@ -22,7 +22,7 @@ import pytest
 from conftest import ROOT
 from corpus import render_ofd
 from corpus.build import localise
-from corpus.render_scan import shares
+from corpus.render_scan import TEXT_VERSIONS, shares
 from corpus.specs import reports
 
 from jixiao.extract import from_tables
@@ -141,7 +141,7 @@ GOOD = write_ofd([PAGE_1])
         (GOOD[: len(GOOD) // 2], "a damaged OFD"),
         (_damaged(GOOD, "Doc_0/Document.xml", b"<ofd:Document"), "a damaged OFD"),
         (_damaged(GOOD, "Doc_0/Document.xml", None), "a damaged OFD"),
-        (write_ofd([[]]), "the OFD has no text"),
+        (write_ofd([[]]), "the OFD has no text and no images"),
     ],
     ids=["truncated", "broken Document.xml", "no Document.xml", "no text"],
 )
@@ -178,6 +178,31 @@ def test_an_ofd_report_gives_the_text_versions_indicator_rows_and_figures(
     expected = from_tables(prepare(_text_version(report.key))).model_dump(mode="json")
     assert expected["indicators"]
     assert shares(expected, got) == (1.0, 1.0)
+
+
+def test_an_ofd_of_scanned_pages_is_read_by_ocr() -> None:
+    """An OFD easyofd made from two scanned pages (image objects, no text):
+    each page is read by OCR and gives what the text version gives."""
+    scanned = prepare(FIXTURE.with_name("anping_justice_scanned.ofd"))
+    document = scanned.document
+    assert document.format == "ofd" and [page.ocr for page in document.pages] == [True, True]
+    assert document.readings
+    got = from_tables(scanned).model_dump(mode="json")
+    expected = from_tables(prepare(CORPUS / TEXT_VERSIONS["anping_justice"])).model_dump(
+        mode="json"
+    )
+    rows, figures = shares(expected, got)
+    assert rows >= 0.95 and figures >= 0.95, (rows, figures)
+
+
+def test_a_page_image_that_cannot_be_decoded_names_the_page(tmp_path: Path) -> None:
+    data = FIXTURE.with_name("anping_justice_scanned.ofd").read_bytes()
+    path = tmp_path / "fax.ofd"
+    path.write_bytes(_damaged(data, "Doc_0/Res/Image_1.jpg", b"JB2 not a JPEG"))
+    with pytest.raises(LoadError) as raised:
+        load(path)
+    assert raised.value.path == path
+    assert "page 2 is an image jixiao cannot decode (Image_1.jpg)" in str(raised.value)
 
 
 def test_the_ocr_module_imports_on_its_own() -> None:

@@ -29,6 +29,8 @@ MADE_FROM = {
     "qinghe_edu_continued.pdf": "qinghe_edu",
     "pingyang_disabled_chromium_a5.pdf": "pingyang_disabled",
     "qinghe_school_two_columns.pdf": "qinghe_school",
+    "anping_justice_unruled.pdf": "anping_justice",
+    "dongling_civil_unruled.pdf": "dongling_civil",
 }
 
 
@@ -271,3 +273,57 @@ def test_a_scanned_page_before_the_tables_leaves_their_cells_at_their_offsets(tm
         for row in grid.rows:
             for cell in row:
                 assert document.text[cell.start : cell.end] == cell.text
+
+
+def _unruled_page(tmp_path: Path, cells: list[tuple[float, float, str]]) -> Loaded:
+    """A page with text at (x, baseline) positions only: a table with no ruling line."""
+    document = pymupdf.open()
+    page = document.new_page(width=595, height=842)
+    page.insert_text((60, 120), "表1某单位绩效指标完成情况表", fontname="china-s", fontsize=10)
+    for x, y, text in cells:
+        page.insert_text((x, y), text, fontname="china-s", fontsize=10)
+    page.insert_text(
+        (60, 330),
+        "以上指标均已完成，部分指标略有偏差，原因详见说明。",
+        fontname="china-s",
+        fontsize=10,
+    )
+    document.save(tmp_path / "unruled.pdf")
+    return load(tmp_path / "unruled.pdf")
+
+
+def test_an_unruled_table_set_at_the_top_of_its_cells_is_a_grid(tmp_path):
+    """Cells set at the top of their rows (Word's default): a wrapped name's
+    second line goes with its row, and a group label with the rows under it."""
+    columns = (60, 130, 260, 330, 400)
+    rows = [
+        ["一级指标", "三级指标", "指标值", "分值", "得分"],
+        ["产出指标", "某某服务对象", "≥120人", "20", "18"],
+        ["", "覆盖人数", "", "", ""],
+        ["", "某项工作完成率", "=100%", "30", "30"],
+        ["效益指标", "群众满意度", "≥90%", "50", "47"],
+    ]
+    baselines = [150, 170, 183, 203, 223]
+    cells = [
+        (x, y, text)
+        for row, y in zip(rows, baselines, strict=True)
+        for x, text in zip(columns, row, strict=True)
+        if text
+    ]
+    grid = next(g for g in _unruled_page(tmp_path, cells).grids)
+    assert [[cell.text for cell in row] for row in grid.rows] == [
+        ["一级指标", "三级指标", "指标值", "分值", "得分"],
+        ["产出指标", "某某服务对象覆盖人数", "≥120人", "20", "18"],
+        ["产出指标", "某项工作完成率", "=100%", "30", "30"],
+        ["效益指标", "群众满意度", "≥90%", "50", "47"],
+    ]
+
+
+def test_prose_with_a_wide_gap_is_no_table(tmp_path):
+    """Two lines broken by a gap (a signature block) are not a table."""
+    cells = [
+        (60, 150, "填报人：某某"),
+        (300, 150, "联系电话：0000000"),
+        (60, 170, "日期：某年某月"),
+    ]
+    assert _unruled_page(tmp_path, cells).grids == []

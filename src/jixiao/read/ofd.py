@@ -15,13 +15,15 @@ as a scanned page is (`jixiao.read.ocr.lay_out`): a ruled table becomes one row
 per line with its cells separated by tabs, merged cells written once. A page
 without ruled tables keeps ofdkit's reading order.
 
-An OFD whose pages are scanned images has no text to read: the error says to
-convert it to PDF, whose page images jixiao reads by OCR.
+A page that is a scanned image (an OFD made from a scanner's or a fax's
+pages) has no text object: its image objects are drawn on a white page, which
+is read by OCR as a scanned PDF page is.
 """
 
 from __future__ import annotations
 
 import io
+import posixpath
 import re
 import zipfile
 import zlib
@@ -64,25 +66,109 @@ def load_ofd(path: Path, data: bytes, digest: str) -> Loaded:
     previous = ""
     try:
         with ofdkit.open(data) as document, zipfile.ZipFile(io.BytesIO(data)) as archive:
+            media = _media(archive)
             for number, page in enumerate(document.pages, 1):
                 text = _page_text(page, archive)
-                if out.length and text:
+                if not text.strip():
+                    image = _page_image(path, number, page, archive, media)
+                    pages.append(Page(number, out.length, out.length, image=image))
+                    continue
+                if out.length:
                     out.add(page_joint(previous))
                 pages.append(Page(number, *out.add(text)))
-                previous = text or previous
+                previous = text
     except (ofdkit.OFDError, zipfile.BadZipFile) as error:
         raise LoadError(path, f"a damaged OFD ({error})", _REEXPORT) from error
     if not pages:
         raise LoadError(path, "the OFD has no pages", _REEXPORT)
     text = out.text()
-    if not text.strip():
+    if not text.strip() and not any(page.image for page in pages):
         raise LoadError(
             path,
-            "the OFD has no text (its pages are images, or its text is drawn as shapes)",
+            "the OFD has no text and no images (its text is drawn as shapes)",
             "convert it to PDF with the software that issued it: jixiao reads a PDF's"
             " page images by OCR",
         )
     return Loaded(path=path, format="ofd", text=text, sha256=digest, pages=pages)
+
+
+# Pixels per millimetre of a scanned page drawn for OCR: 200 dpi.
+_IMAGE_SCALE = 200 / 25.4
+
+
+def _media(archive: zipfile.ZipFile) -> dict[str, str]:
+    """The archive's path of each multimedia resource (a page's image), by ID:
+    the resource files the documents name (PublicRes, DocumentRes), each
+    holding its media under its own base folder."""
+    media: dict[str, str] = {}
+    entry = _content(archive, "OFD.xml")
+    for root in entry.iter("{*}DocRoot") if entry is not None else ():
+        document_path = (root.text or "").strip().lstrip("/")
+        document = _content(archive, document_path)
+        if document is None:
+            continue
+        for listed in (*document.iter("{*}PublicRes"), *document.iter("{*}DocumentRes")):
+            res_path = posixpath.join(posixpath.dirname(document_path), (listed.text or "").strip())
+            res = _content(archive, res_path)
+            if res is None:
+                continue
+            base = posixpath.join(posixpath.dirname(res_path), res.get("BaseLoc", ""))
+            for item in res.iter("{*}MultiMedia"):
+                file = item.find("{*}MediaFile")
+                if item.get("ID") and file is not None and file.text:
+                    name = file.text.strip()
+                    where = name.lstrip("/") if name.startswith("/") else posixpath.join(base, name)
+                    media[item.get("ID", "")] = posixpath.normpath(where)
+    return media
+
+
+def _page_image(
+    path: Path, number: int, page: ofdkit.Page, archive: zipfile.ZipFile, media: dict[str, str]
+) -> bytes | None:
+    """A page without text as the image a scanner made of it: its image objects
+    drawn where they stand on a white page, as PNG; None for a blank page."""
+    from PIL import Image, UnidentifiedImageError
+
+    content = _content(archive, page.location)
+    if content is None:
+        return None
+    x0, y0, width, height = page.box
+    if not (0 < width <= _MAX_SIDE and 0 < height <= _MAX_SIDE):
+        return None
+    canvas: Image.Image | None = None
+    for element in content.iter("{*}ImageObject"):
+        boundary = _numbers(element.get("Boundary"), 4)
+        name = media.get(element.get("ResourceID", ""))
+        if boundary is None or name is None:
+            continue
+        try:
+            with Image.open(io.BytesIO(archive.read(name))) as source:
+                size = (
+                    max(1, round(boundary[2] * _IMAGE_SCALE)),
+                    max(1, round(boundary[3] * _IMAGE_SCALE)),
+                )
+                picture = source.convert("L").resize(size)
+        except KeyError:
+            continue  # a resource the package does not hold: nothing drawn there
+        except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as error:
+            raise LoadError(
+                path,
+                f"page {number} is an image jixiao cannot decode ({posixpath.basename(name)})",
+                "convert the OFD to PDF with the software that issued it, or print it to PDF",
+            ) from error
+        if canvas is None:
+            canvas = Image.new(
+                "L", (round(width * _IMAGE_SCALE), round(height * _IMAGE_SCALE)), 255
+            )
+        canvas.paste(
+            picture,
+            (round((boundary[0] - x0) * _IMAGE_SCALE), round((boundary[1] - y0) * _IMAGE_SCALE)),
+        )
+    if canvas is None:
+        return None
+    out = io.BytesIO()
+    canvas.save(out, "PNG")
+    return out.getvalue()
 
 
 def _page_text(page: ofdkit.Page, archive: zipfile.ZipFile) -> str:

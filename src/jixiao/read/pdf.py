@@ -32,6 +32,7 @@ from jixiao.read.pdf_layout import (
     order,
     read_page,
 )
+from jixiao.read.pdf_unruled import unruled_tables
 
 if TYPE_CHECKING:
     import pymupdf
@@ -88,6 +89,8 @@ def _read(page: pymupdf.Page) -> _Page:
     layout = read_page(page)
     if layout is None:
         return _Page(number, None, image=page.get_pixmap(dpi=_PAGE_DPI).tobytes("png"))
+    unruled, layout.free = unruled_tables(layout.free)
+    layout.tables += unruled
     return _Page(number, layout)
 
 

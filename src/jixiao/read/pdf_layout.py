@@ -180,7 +180,7 @@ def _page_table(bbox: Box, cells: list[Box], glyphs: list[Glyph]) -> PageTable:
     in every position it covers."""
     columns = _edges(box[0] for box in cells)
     tops = _edges(box[1] for box in cells)
-    read = {box: _cell_text([g for g in glyphs if _centre_in(g, box)], box) for box in cells}
+    read = {box: cell_text([g for g in glyphs if _centre_in(g, box)], box) for box in cells}
     rows = []
     for top in tops:
         row = []
@@ -210,7 +210,7 @@ def _owner(boxes: Sequence[Box], x: float, y: float) -> Box | None:
     return next((b for b in boxes if b[0] <= x <= b[2] and b[1] <= y <= b[3]), None)
 
 
-def _cell_text(glyphs: list[Glyph], box: Box) -> TableCell:
+def cell_text(glyphs: list[Glyph], box: Box) -> TableCell:
     """A cell's text on one line. A wrapped line continues the one before it:
     CJK text runs on, Latin words are kept apart by a space (a figure wrapped
     inside a cell runs on too)."""
@@ -324,11 +324,11 @@ def _pieces(layout: PageLayout) -> list[_Piece]:
     by_fragment: dict[int, list[Glyph]] = {}
     for glyph in layout.free:
         by_fragment.setdefault(glyph.fragment, []).append(glyph)
-    pieces = [_Piece(_box(glyphs), glyphs) for glyphs in by_fragment.values()]
+    pieces = [_Piece(glyph_box(glyphs), glyphs) for glyphs in by_fragment.values()]
     return pieces + [_Piece(table.box, table=table) for table in layout.tables]
 
 
-def _box(glyphs: Sequence[Glyph]) -> Box:
+def glyph_box(glyphs: Sequence[Glyph]) -> Box:
     return (
         min(g.x0 for g in glyphs),
         min(g.y0 for g in glyphs),

@@ -1,0 +1,498 @@
+"""Tables printed with no ruling line, rebuilt from where their glyphs stand.
+
+A web page printed to PDF, or a Word table whose borders were switched off,
+gives text whose cells are only told apart by space. Read as lines, such a
+table falls apart: a cell that wraps puts its second line under the row, and a
+cell set in the middle of a tall row has a line of its own between the two.
+
+Here the table is found as a run of lines broken by wide gaps, and rebuilt as
+a reader sees it:
+
+- columns are the vertical bands of white that run down the whole table;
+- rows are the horizontal bands of white across the columns that have a cell
+  in almost every row; a cell's wrapped lines stand closer together than
+  rows do, or a cell set in the middle of the row fills the space between them;
+- the grouping columns on the left, whose one label stands for several rows
+  (a merged cell, drawn without its borders), give that label to each row it
+  stands for: the rows around it when labels are set in the middle of their
+  cell, the rows down to the next label when they are set at its top.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from itertools import pairwise
+from statistics import median
+
+from jixiao.read.pdf_layout import (
+    Glyph,
+    PageTable,
+    TableCell,
+    TextLine,
+    build_lines,
+    cell_text,
+    glyph_box,
+)
+
+# Cells of a row stand at least this far apart (in ems); words of one cell closer.
+_CELL_GAP = 1.0
+# A table has at least this many lines broken into cells.
+_MIN_ROWS = 3
+# A column a row's cell is missing from in more than this share of rows is a
+# grouping column (on the left) or a column of notes left blank.
+_ROW_FILL = 0.75
+# Lines of a run closer than this (in ems) are one paragraph of a table.
+_NEAR = 0.6
+# The resolution, in points, of the white bands that part columns.
+_STEP = 0.5
+
+_FIGURE = re.compile(r"[<>≤≥=＝≈约]?\s*[-+]?\d[\d,.]*\s*%?")
+
+
+@dataclass
+class _Block:
+    lines: list[TextLine]
+
+    @property
+    def glyphs(self) -> list[Glyph]:
+        return [g for line in self.lines for g in line.glyphs]
+
+
+def unruled_tables(glyphs: list[Glyph]) -> tuple[list[PageTable], list[Glyph]]:
+    """The tables among the glyphs, and the glyphs left outside them."""
+    tables = []
+    taken: set[int] = set()
+    for block in _blocks(build_lines(glyphs)):
+        table = _table(block)
+        if table is not None:
+            tables.append(table)
+            taken.update(id(g) for g in block.glyphs)
+    return tables, [g for g in glyphs if id(g) not in taken]
+
+
+# --- where a table stands ------------------------------------------------------
+
+
+def _cells(line: TextLine) -> int:
+    """How many runs of text a line's wide gaps part it into."""
+    runs = 1
+    for before, after in pairwise(line.glyphs):
+        if after.x0 - before.x1 >= _CELL_GAP * max(before.size, after.size):
+            runs += 1
+    return runs
+
+
+def _blocks(lines: list[TextLine]) -> list[_Block]:
+    """Runs of lines broken into cells, with the lines of a cell's wrapped text
+    that stand among them; a line as wide as a paragraph ends a run."""
+    blocks: list[_Block] = []
+    current: list[TextLine] = []
+    pending: list[TextLine] = []  # lines of one run of text, kept if cells follow
+
+    def close() -> None:
+        if sum(1 for line in current if _cells(line) > 1) >= _MIN_ROWS:
+            blocks.append(_Block(current + _close_below(current, pending)))
+
+    for line in lines:
+        size = line.glyphs[0].size
+        last = (pending or current)[-1] if (pending or current) else None
+        if last is not None and line.box[1] - last.box[3] > 2 * size:
+            close()
+            current, pending = [], []
+        if _cells(line) > 1:
+            if not current:
+                pending = _close_below([line], list(reversed(pending)))[::-1]
+            current += pending + [line]
+            pending = []
+        elif current and _narrow(line, current):
+            pending.append(line)
+        else:
+            close()
+            current, pending = [], [line]
+    close()
+    return blocks
+
+
+def _narrow(line: TextLine, block: list[TextLine]) -> bool:
+    left = min(b.box[0] for b in block)
+    right = max(b.box[2] for b in block)
+    return line.box[2] - line.box[0] <= (right - left) / 3
+
+
+def _close_below(block: list[TextLine], after: list[TextLine]) -> list[TextLine]:
+    """The lines of `after` (nearest first) that stand right against the block,
+    as the wrapped lines of a cell do: a caption or the next paragraph is further."""
+    kept: list[TextLine] = []
+    edge = block[-1] if after and after[0].box[1] >= block[-1].box[1] else block[0]
+    for line in after:
+        reference = kept[-1] if kept else edge
+        size = line.glyphs[0].size
+        gap = max(line.box[1] - reference.box[3], reference.box[1] - line.box[3])
+        if gap > _NEAR * size or not _narrow(line, block):
+            break
+        kept.append(line)
+    return kept
+
+
+# --- columns and rows -----------------------------------------------------------
+
+
+def _columns(block: _Block) -> list[tuple[float, float]]:
+    """The x-ranges of the columns: parted by bands of white that every line
+    leaves, and in a longer table by bands one line crosses (a title over
+    several columns, or a total row's label) where no band every line leaves
+    stands."""
+    left = min(line.box[0] for line in block.lines)
+    right = max(line.box[2] for line in block.lines)
+    steps = int((right - left) / _STEP) + 1
+    crossing = [0] * steps
+    for line in block.lines:
+        covered: set[int] = set()
+        for glyph in line.glyphs:
+            first = int((glyph.x0 - left) / _STEP)
+            last = int((glyph.x1 - left) / _STEP)
+            covered.update(range(max(first, 0), min(last, steps - 1) + 1))
+        for step in covered:
+            crossing[step] += 1
+    white = _white(crossing, 0)
+    if len(block.lines) >= 2 * _MIN_ROWS:
+        white += [
+            band
+            for band in _white(crossing, 1)
+            if not any(band[0] <= other[1] and other[0] <= band[1] for other in white)
+        ]
+    edges = [-1, *(step for band in sorted(white) for step in band), steps]
+    columns = [
+        (left + (after + 1) * _STEP, min(left + before * _STEP, right))
+        for after, before in zip(edges[::2], edges[1::2], strict=True)
+    ]
+    return _parted(columns, block.lines)
+
+
+def _white(crossing: list[int], allowed: int) -> list[tuple[int, int]]:
+    """The runs of steps (at least 1.5 points wide) that at most `allowed` lines cross."""
+    runs: list[tuple[int, int]] = []
+    start: int | None = None
+    for step, count in enumerate([*crossing, allowed + 1]):
+        if count <= allowed:
+            start = step if start is None else start
+            continue
+        if (
+            start is not None
+            and (step - start) * _STEP >= 1.5
+            and start > 0
+            and step < len(crossing)
+        ):
+            runs.append((start, step - 1))
+        start = None
+    return runs
+
+
+def _parted(columns: list[tuple[float, float]], lines: list[TextLine]) -> list[tuple[float, float]]:
+    """The columns without the bands of white that no row parts cells at: a
+    band some cell's words happen to leave is no column's edge."""
+    glyphs = [g for line in lines for g in line.glyphs]
+    kept = columns[:1]
+    for column in columns[1:]:
+        if _parts(glyphs, kept[-1], column):
+            kept.append(column)
+        else:
+            kept[-1] = (kept[-1][0], column[1])
+    return kept
+
+
+def _parts(glyphs: list[Glyph], left: tuple[float, float], right: tuple[float, float]) -> bool:
+    """Whether some row has a cell in both columns, apart by a gap between cells
+    (the two need not share a baseline: one may be set in the middle of the row)."""
+    after = [g for g in glyphs if right[0] <= (g.x0 + g.x1) / 2 <= right[1]]
+    for line in build_lines(after):
+        level = [
+            g
+            for g in glyphs
+            if g.x1 <= line.box[0] and min(g.y1, line.box[3]) - max(g.y0, line.box[1]) > 0
+        ]
+        if not level:
+            continue
+        nearest = max(level, key=lambda g: g.x1)
+        gap = line.box[0] - nearest.x1
+        if nearest.x0 >= left[0] and gap >= _CELL_GAP * line.glyphs[0].size:
+            return True
+    return False
+
+
+def _column_of(glyph: Glyph, columns: list[tuple[float, float]]) -> int:
+    centre = (glyph.x0 + glyph.x1) / 2
+    return min(
+        range(len(columns)),
+        key=lambda c: (
+            0
+            if columns[c][0] <= centre <= columns[c][1]
+            else min(abs(centre - columns[c][0]), abs(centre - columns[c][1]))
+        ),
+    )
+
+
+def _bands(lines: Sequence[TextLine]) -> list[tuple[float, float]]:
+    """The y-ranges the lines cover, overlapping ones joined."""
+    bands: list[tuple[float, float]] = []
+    for line in sorted(lines, key=lambda line: line.box[1]):
+        top, bottom = line.box[1], line.box[3]
+        if bands and top <= bands[-1][1]:
+            bands[-1] = (bands[-1][0], max(bands[-1][1], bottom))
+        else:
+            bands.append((top, bottom))
+    return bands
+
+
+def _overlap(line: TextLine, band: tuple[float, float]) -> float:
+    return min(line.box[3], band[1]) - max(line.box[1], band[0])
+
+
+def _band_of(line: TextLine, bands: list[tuple[float, float]]) -> int:
+    return max(range(len(bands)), key=lambda b: _overlap(line, bands[b]))
+
+
+def _figure(text: str) -> bool:
+    return bool(_FIGURE.fullmatch(text.strip()))
+
+
+# --- the table -------------------------------------------------------------------
+
+
+def _table(block: _Block) -> PageTable | None:
+    columns = _columns(block)
+    if len(columns) < 2:
+        return None
+    by_column: list[list[Glyph]] = [[] for _ in columns]
+    for glyph in block.glyphs:
+        by_column[_column_of(glyph, columns)].append(glyph)
+    lines = [build_lines(glyphs) for glyphs in by_column]
+    if _prose(lines, columns):
+        return None
+    keys = [c for c, column in enumerate(lines) if _mostly_figures(column)]
+    everything = _bands([line for column in lines for line in column])
+    fill = [
+        len({_band_of(line, everything) for line in column}) / len(everything) for column in lines
+    ]
+    # The rows as the columns of figures (a score, an amount) show them: one
+    # line a row. A label that stands across two of them is a merged cell's.
+    figures = _bands([line for c in keys for line in lines[c] if _figure(line.text)])
+    defining = [
+        c
+        for c, share in enumerate(fill)
+        if share >= _ROW_FILL and not _straddles(lines[c], figures)
+    ] or list(range(len(columns)))
+    bands = _rows(_bands([line for c in defining for line in lines[c]]), lines, defining, keys)
+    grouping = [c for c in range(min(defining)) if lines[c]]
+    rows: list[list[TableCell]] = [[TableCell("") for _ in columns] for _ in bands]
+    for c, column in enumerate(lines):
+        if c in grouping:
+            continue
+        cells: dict[int, list[Glyph]] = {}
+        for line in column:
+            cells.setdefault(_band_of(line, bands), []).extend(line.glyphs)
+        for b, glyphs in cells.items():
+            rows[b][c] = _read(glyphs, columns[c], bands[b])
+    if grouping:
+        _spread_labels(rows, bands, {c: lines[c] for c in grouping}, columns, lines, defining)
+    return PageTable(glyph_box(block.glyphs), [left for left, _ in columns], rows)
+
+
+def _straddles(column: list[TextLine], rows: list[tuple[float, float]]) -> bool:
+    """Whether a paragraph of the column stands across two rows."""
+    for paragraph in _paragraphs(column, _NEAR * column[0].glyphs[0].size if column else 0):
+        top, bottom = _extent(paragraph)
+        if sum(1 for row in rows if min(bottom, row[1]) - max(top, row[0]) > 0) > 1:
+            return True
+    return False
+
+
+def _prose(lines: list[list[TextLine]], columns: list[tuple[float, float]]) -> bool:
+    """Whether the columns are a page's columns of text rather than a table's:
+    two, each filled by long lines."""
+    if len(columns) != 2:
+        return False
+    return all(median(len(line.text) for line in column) >= 20 for column in lines if column)
+
+
+def _read(glyphs: list[Glyph], column: tuple[float, float], band: tuple[float, float]) -> TableCell:
+    return cell_text(glyphs, (column[0], band[0], column[1], band[1]))
+
+
+def _rows(
+    bands: list[tuple[float, float]],
+    lines: list[list[TextLine]],
+    defining: list[int],
+    keys: list[int],
+) -> list[tuple[float, float]]:
+    """The table's rows from the bands its row-defining columns cover.
+
+    Where a row's cells are told apart from its wrapped lines by the columns of
+    figures (a weight, a score) having one line a row: a band with no figure
+    there is a wrapped cell's line, and goes with the nearest band that has
+    one (the one above when they tie). Bands above the first figures that
+    have words in those columns are the header, one row."""
+    keys = [c for c in keys if c in defining]
+    if not keys:
+        return bands
+
+    def has(band: tuple[float, float], figure: bool) -> bool:
+        return any(
+            _figure(line.text) == figure and _overlap(line, band) > 0
+            for c in keys
+            for line in lines[c]
+        )
+
+    with_figures = [b for b, band in enumerate(bands) if has(band, figure=True)]
+    if not with_figures:
+        return bands
+    header = max((b for b in range(with_figures[0]) if has(bands[b], figure=False)), default=-1)
+    rows = {b: bands[b] for b in with_figures}
+    for b in range(header + 1, len(bands)):
+        if b in rows:
+            continue
+        nearest = min(with_figures, key=lambda f: (_distance(bands[b], bands[f]), -f))
+        top, bottom = rows[nearest]
+        rows[nearest] = (min(top, bands[b][0]), max(bottom, bands[b][1]))
+    body = [rows[b] for b in with_figures]
+    return [(bands[0][0], bands[header][1]), *body] if header >= 0 else body
+
+
+def _distance(a: tuple[float, float], b: tuple[float, float]) -> float:
+    return max(a[0] - b[1], b[0] - a[1], 0.0)
+
+
+def _mostly_figures(column: list[TextLine]) -> bool:
+    return bool(column) and sum(map(_figure, (line.text for line in column))) * 2 > len(column)
+
+
+def _spread_labels(
+    rows: list[list[TableCell]],
+    bands: list[tuple[float, float]],
+    grouping: dict[int, list[TextLine]],
+    columns: list[tuple[float, float]],
+    lines: list[list[TextLine]],
+    defining: list[int],
+) -> None:
+    """Give each grouping label to the rows it stands for."""
+    gap = _paragraph_gap(lines, defining, bands)
+    labels = {c: _paragraphs(column, gap) for c, column in grouping.items()}
+    middle = any(
+        _set_in_middle(label, bands) for column in labels.values() for label in column
+    ) or any(_first_row_blank(column, bands) for column in labels.values())
+    for c, column in labels.items():
+        spans = _middle_spans(column, bands) if middle else _top_spans(column, bands)
+        for label, (first, last) in zip(column, spans, strict=True):
+            cell = _read(
+                [g for line in label for g in line.glyphs],
+                columns[c],
+                (bands[first][0], bands[last][1]),
+            )
+            for b in range(first, last + 1):
+                rows[b][c] = replace(cell, merged_above=b > first)
+
+
+def _paragraph_gap(
+    lines: list[list[TextLine]], defining: list[int], bands: list[tuple[float, float]]
+) -> float:
+    """Where the white between two lines of one column stops being a wrapped
+    cell's and becomes the one between rows: midway between the two, as the
+    row-defining columns show them."""
+    inside: list[float] = []
+    for c in defining:
+        for above, below in pairwise(lines[c]):
+            if _band_of(above, bands) == _band_of(below, bands):
+                inside.append(below.box[1] - above.box[3])
+    between = [b[0] - a[1] for a, b in pairwise(bands)]
+    size = lines[defining[0]][0].glyphs[0].size if lines[defining[0]] else 10.0
+    wrapped = median(inside) if inside else 0.0
+    rows = median(between) if between else _NEAR * size
+    return (wrapped + rows) / 2
+
+
+def _paragraphs(column: list[TextLine], gap: float) -> list[list[TextLine]]:
+    paragraphs: list[list[TextLine]] = []
+    for line in column:
+        if paragraphs and line.box[1] - paragraphs[-1][-1].box[3] < gap:
+            paragraphs[-1].append(line)
+        else:
+            paragraphs.append([line])
+    return paragraphs
+
+
+def _extent(label: list[TextLine]) -> tuple[float, float]:
+    return label[0].box[1], label[-1].box[3]
+
+
+def _set_in_middle(label: list[TextLine], bands: list[tuple[float, float]]) -> bool:
+    """Whether a label stands lower than the top of the row it starts in, or
+    across two rows: set in the middle of a merged cell."""
+    top, bottom = _extent(label)
+    touched = [b for b, band in enumerate(bands) if min(bottom, band[1]) > max(top, band[0])]
+    if len(touched) > 1:
+        return True
+    if not touched:
+        return False
+    size = label[0].glyphs[0].size
+    return top - bands[touched[0]][0] > 0.5 * size
+
+
+def _first_row_blank(labels: list[list[TextLine]], bands: list[tuple[float, float]]) -> bool:
+    """Whether the first row under the header has no label of its own, which a
+    label set at the top of its rows would give it."""
+    below = [_nearest(bands, _extent(label)[0]) for label in labels]
+    return bool(below) and min((b for b in below if b > 0), default=1) > 1
+
+
+def _middle_spans(
+    labels: list[list[TextLine]], bands: list[tuple[float, float]]
+) -> list[tuple[int, int]]:
+    """Each label's rows when it is set in the middle of them: from the first
+    row no label above took, down to the row that puts the label in the middle."""
+    spans = []
+    start = 0
+    for index, label in enumerate(labels):
+        top, bottom = _extent(label)
+        centre = (top + bottom) / 2
+        reaches = [b for b, band in enumerate(bands) if band[0] < bottom and band[1] > top]
+        first_touch = reaches[0] if reaches else _nearest(bands, centre)
+        last_touch = reaches[-1] if reaches else first_touch
+        start = min(max(start, 0), first_touch)
+        limit = len(bands) - 1
+        if index + 1 < len(labels):
+            following = labels[index + 1]
+            nxt = [
+                b
+                for b, band in enumerate(bands)
+                if band[0] < _extent(following)[1] and band[1] > _extent(following)[0]
+            ]
+            limit = (nxt[0] if nxt else _nearest(bands, sum(_extent(following)) / 2)) - 1
+        end = min(
+            range(last_touch, max(limit, last_touch) + 1),
+            key=lambda e: abs((bands[start][0] + bands[e][1]) / 2 - centre),
+        )
+        spans.append((start, end))
+        start = end + 1
+    return spans
+
+
+def _top_spans(
+    labels: list[list[TextLine]], bands: list[tuple[float, float]]
+) -> list[tuple[int, int]]:
+    """Each label's rows when it is set at the top of them: down to the next label."""
+    firsts = [_nearest(bands, _extent(label)[0]) for label in labels]
+    ends = [b - 1 for b in firsts[1:]] + [len(bands) - 1]
+    return [(first, max(first, end)) for first, end in zip(firsts, ends, strict=True)]
+
+
+def _nearest(bands: list[tuple[float, float]], y: float) -> int:
+    return min(
+        range(len(bands)),
+        key=lambda b: (
+            0
+            if bands[b][0] <= y <= bands[b][1]
+            else min(abs(y - bands[b][0]), abs(y - bands[b][1]))
+        ),
+    )
