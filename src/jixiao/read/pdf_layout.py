@@ -231,7 +231,7 @@ def _first_word(glyphs: list[Glyph]) -> float:
     """The width of a line's first word: a CJK character, or a run of others."""
     end = glyphs[0]
     for before, glyph in pairwise(glyphs):
-        if _wide(before.text) or _wide(glyph.text) or _gap(before, glyph):
+        if wide(before.text) or wide(glyph.text) or _gap(before, glyph):
             break
         end = glyph
     return end.x1 - glyphs[0].x0
@@ -275,14 +275,14 @@ def _gap(before: Glyph, after: Glyph) -> str:
     character is the typesetter's spacing between scripts (``2023 年``), not a space."""
     size = max(before.size, after.size)
     gap = after.x0 - before.x1
-    cjk = _wide(before.text) or _wide(after.text)
+    cjk = wide(before.text) or wide(after.text)
     if gap < (0.9 if cjk else 0.2) * size:
         return ""
     # A space is about half an em wide; two or more mark a column gap.
     return " " * max(1, round(gap / (0.5 * size)))
 
 
-def _wide(char: str) -> bool:
+def wide(char: str) -> bool:
     return unicodedata.east_asian_width(char) in "WF"
 
 

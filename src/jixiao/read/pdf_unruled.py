@@ -34,10 +34,13 @@ from jixiao.read.pdf_layout import (
     build_lines,
     cell_text,
     glyph_box,
+    wide,
 )
 
 # Cells of a row stand at least this far apart (in ems); words of one cell closer.
 _CELL_GAP = 1.0
+# Cells of a table squeezed to the page's width may stand only this far apart.
+_NARROW_GAP = 0.5
 # A table has at least this many lines broken into cells.
 _MIN_ROWS = 3
 # A column a row's cell is missing from in more than this share of rows is a
@@ -45,10 +48,15 @@ _MIN_ROWS = 3
 _ROW_FILL = 0.75
 # Lines of a run closer than this (in ems) are one paragraph of a table.
 _NEAR = 0.6
+# A cell spanning a form's columns is a name or a sentence: this many characters at least.
+_SPANNING_WORDS = 4
+# A label set in the middle of its rows stands this close (in ems) to their middle.
+_MIDDLE = 0.5
 # The resolution, in points, of the white bands that part columns.
 _STEP = 0.5
 
-_FIGURE = re.compile(r"[<>≤≥=＝≈约]?\s*[-+]?\d[\d,.]*\s*%?")
+# A figure, or the mark a form puts where it has none (/, —).
+_FIGURE = re.compile(r"[<>≤≥=＝≈约]?\s*[-+]?\d[\d,.]*\s*%?|[/／—–-]+")
 
 
 @dataclass
@@ -205,8 +213,10 @@ def _parted(columns: list[tuple[float, float]], lines: list[TextLine]) -> list[t
 
 def _parts(glyphs: list[Glyph], left: tuple[float, float], right: tuple[float, float]) -> bool:
     """Whether some row has a cell in both columns, apart by a gap between cells
-    (the two need not share a baseline: one may be set in the middle of the row)."""
+    (the two need not share a baseline: one may be set in the middle of the row),
+    or two rows do by the narrower gap a squeezed table leaves between them."""
     after = [g for g in glyphs if right[0] <= (g.x0 + g.x1) / 2 <= right[1]]
+    support = 0
     for line in build_lines(after):
         level = [
             g
@@ -216,10 +226,10 @@ def _parts(glyphs: list[Glyph], left: tuple[float, float], right: tuple[float, f
         if not level:
             continue
         nearest = max(level, key=lambda g: g.x1)
-        gap = line.box[0] - nearest.x1
-        if nearest.x0 >= left[0] and gap >= _CELL_GAP * line.glyphs[0].size:
-            return True
-    return False
+        gap = (line.box[0] - nearest.x1) / line.glyphs[0].size
+        if nearest.x0 >= left[0] and gap >= _NARROW_GAP:
+            support += 1 if gap < _CELL_GAP else 2
+    return support >= 2
 
 
 def _column_of(glyph: Glyph, columns: list[tuple[float, float]]) -> int:
@@ -271,6 +281,9 @@ def _table(block: _Block) -> PageTable | None:
     lines = [build_lines(glyphs) for glyphs in by_column]
     if _prose(lines, columns):
         return None
+    form = _form(lines, columns)
+    if form is not None:
+        return form
     keys = [c for c, column in enumerate(lines) if _mostly_figures(column)]
     everything = _bands([line for column in lines for line in column])
     fill = [
@@ -298,6 +311,93 @@ def _table(block: _Block) -> PageTable | None:
     if grouping:
         _spread_labels(rows, bands, {c: lines[c] for c in grouping}, columns, lines, defining)
     return PageTable(glyph_box(block.glyphs), [left for left, _ in columns], rows)
+
+
+def _form(lines: list[list[TextLine]], columns: list[tuple[float, float]]) -> PageTable | None:
+    """A form: labels down the left (项目名称, 项目资金, 绩效指标), each standing
+    for a part of its own, whose columns are not the other parts' (a line of
+    text, a table of funds, a table of indicators). Each part is read as a
+    table of its own, its label in front of each of its rows. A table whose
+    left column groups its rows has no part that is a line of text across
+    the columns of the others."""
+    labels, rest = lines[0], [line for column in lines[1:] for line in column]
+    if len(labels) < 2 or not rest:
+        return None
+    bands = _bands(rest)
+    paragraphs = _paragraphs(labels, _NEAR * labels[0].glyphs[0].size)
+    middle = any(_set_in_middle(label, bands) for label in paragraphs) or _first_row_blank(
+        paragraphs, bands
+    )
+    spans = _middle_spans(paragraphs, bands) if middle else _top_spans(paragraphs, bands)
+    # Rows above the first label are the rest of a part a page break cut: a part
+    # of no label. Rows below the last are its part's: a page break cut the part,
+    # and the label stands in the middle of what this page printed.
+    labelled: list[tuple[list[TextLine], tuple[int, int]]] = []
+    start = 0
+    for label, (first, last) in zip(paragraphs, spans, strict=True):
+        if first > start:
+            labelled.append(([], (start, first - 1)))
+        labelled.append((label, (first, last)))
+        start = last + 1
+    labelled[-1] = (labelled[-1][0], (labelled[-1][1][0], len(bands) - 1))
+    parts: list[list[list[TableCell]]] = []
+    tables: list[PageTable] = []
+    texts: list[list[Glyph]] = []  # the glyphs of each part that is no table
+    for _, (first, last) in labelled:
+        top, bottom = bands[first][0], bands[last][1]
+        glyphs = [
+            g for line in rest if top <= line.box[1] and line.box[3] <= bottom for g in line.glyphs
+        ]
+        table = _table(_Block(build_lines(glyphs))) if glyphs else None
+        if table is None:
+            lines_of_text = [line.text.strip() for line in build_lines(glyphs)]
+            parts.append([[TableCell(text)] for text in lines_of_text] or [[TableCell("")]])
+            texts.append(glyphs)
+        else:
+            parts.append(table.rows)
+            tables.append(table)
+    if not any(
+        _across(run, table) for glyphs in texts for run in _runs(glyphs) for table in tables
+    ):
+        return None  # one table, its groups labelled on the left
+    width = max(len(row) for part in parts for row in part) + 1
+    rows = []
+    for (label, (first, last)), part in zip(labelled, parts, strict=True):
+        cell = _read(
+            [g for line in label for g in line.glyphs],
+            columns[0],
+            (bands[first][0], bands[last][1]),
+        )
+        for index, row in enumerate(part):
+            padded = row + [TableCell("") for _ in range(width - 1 - len(row))]
+            rows.append([replace(cell, merged_above=index > 0), *padded])
+    lefts = [columns[0][0]] + [columns[min(c, len(columns) - 1)][0] for c in range(1, width)]
+    return PageTable(
+        glyph_box([g for column in lines for line in column for g in line.glyphs]), lefts, rows
+    )
+
+
+def _runs(glyphs: list[Glyph]) -> list[list[Glyph]]:
+    """Each line's runs of text between gaps as wide as those between cells."""
+    runs = []
+    for line in build_lines(glyphs):
+        runs.append([line.glyphs[0]])
+        for before, after in pairwise(line.glyphs):
+            if after.x0 - before.x1 >= _CELL_GAP * max(before.size, after.size):
+                runs.append([])
+            runs[-1].append(after)
+    return runs
+
+
+def _across(run: list[Glyph], table: PageTable) -> bool:
+    """Whether a run of text stands over three of a table's columns or more: a
+    cell spanning them (two may be a wide figure that crosses into the white
+    of the next column)."""
+    if sum(1 for glyph in run if wide(glyph.text)) < _SPANNING_WORDS:
+        return False  # figures set close together, not a sentence or a name
+    edges = [*table.columns, table.box[2]]
+    left, right = run[0].x0, run[-1].x1
+    return sum(1 for a, b in pairwise(edges) if min(right, b) - max(left, a) > 0) > 2
 
 
 def _straddles(column: list[TextLine], rows: list[tuple[float, float]]) -> bool:
@@ -449,33 +549,45 @@ def _first_row_blank(labels: list[list[TextLine]], bands: list[tuple[float, floa
 def _middle_spans(
     labels: list[list[TextLine]], bands: list[tuple[float, float]]
 ) -> list[tuple[int, int]]:
-    """Each label's rows when it is set in the middle of them: from the first
-    row no label above took, down to the row that puts the label in the middle."""
+    """Each label's rows when it is set in the middle of them: the widest run
+    of rows, between the rows labels above took and the next label, that has
+    the label in its middle. Rows above it that no label stands for stay
+    without one: a label a page break cut was printed on the page before."""
     spans = []
     start = 0
     for index, label in enumerate(labels):
         top, bottom = _extent(label)
         centre = (top + bottom) / 2
-        reaches = [b for b, band in enumerate(bands) if band[0] < bottom and band[1] > top]
-        first_touch = reaches[0] if reaches else _nearest(bands, centre)
-        last_touch = reaches[-1] if reaches else first_touch
-        start = min(max(start, 0), first_touch)
+        touched = _touched(label, bands)
+        first_touch = touched[0] if touched else _nearest(bands, centre)
+        last_touch = touched[-1] if touched else first_touch
+        start = min(start, first_touch)
         limit = len(bands) - 1
         if index + 1 < len(labels):
             following = labels[index + 1]
-            nxt = [
-                b
-                for b, band in enumerate(bands)
-                if band[0] < _extent(following)[1] and band[1] > _extent(following)[0]
-            ]
-            limit = (nxt[0] if nxt else _nearest(bands, sum(_extent(following)) / 2)) - 1
-        end = min(
-            range(last_touch, max(limit, last_touch) + 1),
-            key=lambda e: abs((bands[start][0] + bands[e][1]) / 2 - centre),
+            after = _touched(following, bands)
+            limit = (after[0] if after else _nearest(bands, sum(_extent(following)) / 2)) - 1
+        limit = max(limit, last_touch)
+        tolerance = _MIDDLE * label[0].glyphs[0].size
+        errors = {
+            (first, last): abs((bands[first][0] + bands[last][1]) / 2 - centre)
+            for first in range(start, first_touch + 1)
+            for last in range(last_touch, limit + 1)
+        }
+        fitting = [span for span, error in errors.items() if error <= tolerance]
+        span = (
+            max(fitting, key=lambda span: span[1] - span[0])
+            if fitting
+            else min(errors, key=errors.__getitem__)
         )
-        spans.append((start, end))
-        start = end + 1
+        spans.append(span)
+        start = span[1] + 1
     return spans
+
+
+def _touched(label: list[TextLine], bands: list[tuple[float, float]]) -> list[int]:
+    top, bottom = _extent(label)
+    return [b for b, band in enumerate(bands) if band[0] < bottom and band[1] > top]
 
 
 def _top_spans(
