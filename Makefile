@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install samples record test bench lint
+.PHONY: install samples record test bench lint docs
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,7 @@ samples: install
 	$(BIN)/jixiao ingest samples --db out/jixiao.db --out out --replay cassettes
 
 # Re-record the cassettes from a real model (the local one by default; see the
-# README for JIXIAO_BASE_URL and JIXIAO_MODEL), after a prompt or chunking change.
+# docs/models.md for JIXIAO_BASE_URL and JIXIAO_MODEL), after a prompt or chunking change.
 # The corpus reports whose model traffic bench/corpus.py replays: a few layouts
 # and kinds, one report of each layout family at least (the local model takes
 # minutes a report here).
@@ -30,8 +30,8 @@ CORPUS_RECORDED := $(addprefix tests/corpus/,anping_justice__markdown.txt \
 	qinghe_edu__one_line.txt beiyuan_agri__run_together.txt xishan_veterans__run_together.txt)
 
 # What serves the model while recording: this repository's CI machines have a
-# script for it beside the clone; elsewhere, start a server as the README's
-# "Models" says and run `make record LOCAL_LLM=`.
+# script for it beside the clone; elsewhere, start a server as docs/models.md
+# says and run `make record LOCAL_LLM=`.
 LOCAL_LLM ?= ../shared/tools/local-llm
 
 record: install
@@ -50,6 +50,11 @@ bench: install
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/faults.py
 	$(BIN)/python bench/corpus.py
+
+# The commands' `--help` pages in docs/commands.md, generated again from the
+# commands (cog blocks); tests/test_docs.py fails while they differ.
+docs: install
+	$(BIN)/cog -r README.md docs/*.md
 
 lint: install
 	$(BIN)/ruff check src tests bench

@@ -3,10 +3,10 @@ from conftest import ROOT
 from jixiao.records import Budget, Fact, Report
 
 
-def test_readme_names_every_record_field():
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme[readme.index("## The record") :]
+def test_the_docs_name_every_record_field():
+    record = (ROOT / "docs" / "record.md").read_text(encoding="utf-8")
     for name in [*Report.model_fields, *Fact.model_fields]:
-        assert f"`{name}`" in section, name
+        assert f"`{name}`" in record, name
+    docs = "".join(path.read_text(encoding="utf-8") for path in (ROOT / "docs").glob("*.md"))
     for name in Budget.model_fields:
-        assert f"`{name}`" in readme, name
+        assert f"`{name}`" in docs, name

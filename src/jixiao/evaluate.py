@@ -1,6 +1,6 @@
 """Score exported report records against hand-checked gold files.
 
-A gold file (see the README) names the report (`file`), the expected scalar
+A gold file (see docs/commands.md, `jixiao eval`) names the report (`file`), the expected scalar
 values (money in 元, percentages in percent, dates ISO), the indicator rows,
 `alternatives` (other values accepted for a field, where the source states it
 twice), `skip` (fields not scored) and minimum counts of problems and measures.

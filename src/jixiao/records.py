@@ -1,7 +1,7 @@
-"""The report record: the exported shape of one report (see the README's field list).
+"""The report record: the exported shape of one report (see docs/record.md's field list).
 
 These models are the single source of truth for the contract: the export, the
-scorer and the README read them. Every extracted value is a `Fact` that points
+scorer and the docs read them. Every extracted value is a `Fact` that points
 at the characters of the normalised text it was read from.
 """
 

@@ -1,1 +1,1 @@
-"""The development corpus: specs, renderers and the build (see README.md)."""
+"""The development corpus: specs, renderers and the build (see docs/tables.md)."""

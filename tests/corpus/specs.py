@@ -1,6 +1,6 @@
 """The corpus's base reports, in build order. Each spec function returns a
 Report: its prose, its tables (built from typed rows) and the gold facts the
-tables do not carry. See README.md for what each one covers."""
+tables do not carry. See docs/tables.md for what each one covers."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The database tables. Alembic migrations under `migrations/` create them; a
-change here needs a new migration (see the README's "Database" section)."""
+change here needs a new migration (see docs/database.md)."""
 
 from __future__ import annotations
 
