@@ -139,6 +139,8 @@ def _margin_lines(layout: PageLayout) -> list[TextLine]:
 
 # The edges of one table's columns on two pages differ by rounding only.
 _SAME_EDGE = 2.0
+# Or, for a table without ruling lines, by the width of a character.
+_ONE_EM = 10.0
 
 
 def _join_broken_tables(pages: list[_Page]) -> None:
@@ -156,6 +158,8 @@ def _join_broken_tables(pages: list[_Page]) -> None:
         if not (isinstance(first, PageTable) and isinstance(second, PageTable)):
             continue
         columns = _shared_columns(first, second)
+        if columns is None and not (first.ruled or second.ruled):
+            columns = _aligned_columns(first, second)
         if columns is None:
             continue
         del after.items[:marks]
@@ -206,6 +210,17 @@ def _shared_columns(first: PageTable, second: PageTable) -> list[float] | None:
     return more
 
 
+def _aligned_columns(first: PageTable, second: PageTable) -> list[float] | None:
+    """The columns of two tables without ruling lines, if they are one table's:
+    as many, each starting where the other's does, give or take an em (a
+    column's edge is where the longest of its cells on that page starts)."""
+    if len(first.columns) != len(second.columns):
+        return None
+    if any(abs(a - b) > _ONE_EM for a, b in zip(first.columns, second.columns, strict=True)):
+        return None
+    return first.columns
+
+
 def _spread(table: PageTable, columns: list[float]) -> None:
     """Rewrite the table on finer columns: a cell spanning several of them is
     repeated in each, as a merged cell is."""
@@ -249,11 +264,12 @@ def _split_row(last: list[TableCell], next_row: list[TableCell]) -> bool:
 
 def _merges_going_on(last: list[TableCell], rows: list[list[TableCell]]) -> list[TableCell]:
     """The first row after the break, where a cell merged down over the break
-    shows empty (the page before printed its text): its text is the cell's."""
+    shows empty (the page before printed its text; a table without ruling
+    lines marks it merged from above): its text is the cell's."""
     first = list(rows[0])
     for column, cell in enumerate(first):
         below = len(rows) > 1 and rows[1][column].merged_above
-        if not cell.text and below and last[column].text:
+        if not cell.text and (cell.merged_above or below) and last[column].text:
             first[column] = TableCell(last[column].text, merged_above=True)
             _merged_down(rows[1:], column, last[column].text)
     return first

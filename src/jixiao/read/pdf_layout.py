@@ -64,6 +64,8 @@ class PageTable:
     rows: list[list[TableCell]]
     # For the rest of a table a page break cut: its part on the page it begins on.
     first_part: PageTable | None = None
+    # Drawn with ruling lines; a table without them has edges only where its text stands.
+    ruled: bool = True
 
     @property
     def continued(self) -> bool:

@@ -310,7 +310,7 @@ def _table(block: _Block) -> PageTable | None:
             rows[b][c] = _read(glyphs, columns[c], bands[b])
     if grouping:
         _spread_labels(rows, bands, {c: lines[c] for c in grouping}, columns, lines, defining)
-    return PageTable(glyph_box(block.glyphs), [left for left, _ in columns], rows)
+    return PageTable(glyph_box(block.glyphs), [left for left, _ in columns], rows, ruled=False)
 
 
 def _form(lines: list[list[TextLine]], columns: list[tuple[float, float]]) -> PageTable | None:
@@ -370,11 +370,11 @@ def _form(lines: list[list[TextLine]], columns: list[tuple[float, float]]) -> Pa
         )
         for index, row in enumerate(part):
             padded = row + [TableCell("") for _ in range(width - 1 - len(row))]
-            rows.append([replace(cell, merged_above=index > 0), *padded])
+            # A part of no label goes on the one a page break cut on the page before.
+            rows.append([replace(cell, merged_above=index > 0 or not label), *padded])
     lefts = [columns[0][0]] + [columns[min(c, len(columns) - 1)][0] for c in range(1, width)]
-    return PageTable(
-        glyph_box([g for column in lines for line in column for g in line.glyphs]), lefts, rows
-    )
+    box = glyph_box([g for column in lines for line in column for g in line.glyphs])
+    return PageTable(box, lefts, rows, ruled=False)
 
 
 def _runs(glyphs: list[Glyph]) -> list[list[Glyph]]:
@@ -401,10 +401,23 @@ def _across(run: list[Glyph], table: PageTable) -> bool:
 
 
 def _straddles(column: list[TextLine], rows: list[tuple[float, float]]) -> bool:
-    """Whether a paragraph of the column stands across two rows."""
-    for paragraph in _paragraphs(column, _NEAR * column[0].glyphs[0].size if column else 0):
+    """Whether a paragraph of the column stands across two rows: it touches two,
+    or it stands between them, level with neither (a cell's text is set at the
+    top of its row or in its middle, where the row's figures are)."""
+    if not column or not rows:
+        return False
+    size = column[0].glyphs[0].size
+    for paragraph in _paragraphs(column, _NEAR * size):
         top, bottom = _extent(paragraph)
         if sum(1 for row in rows if min(bottom, row[1]) - max(top, row[0]) > 0) > 1:
+            return True
+        middle = (top + bottom) / 2
+        level = any(
+            abs(middle - (row[0] + row[1]) / 2) <= _MIDDLE * size
+            or abs(top - row[0]) <= _MIDDLE * size
+            for row in rows
+        )
+        if not level and rows[0][0] <= middle <= rows[-1][1]:
             return True
     return False
 
@@ -484,6 +497,10 @@ def _spread_labels(
     ) or any(_first_row_blank(column, bands) for column in labels.values())
     for c, column in labels.items():
         spans = _middle_spans(column, bands) if middle else _top_spans(column, bands)
+        # Rows under the header that no label stands for go on a label a page
+        # break cut, printed on the page before: merged from above, empty here.
+        for b in range(1, spans[0][0] if spans else 0):
+            rows[b][c] = TableCell("", merged_above=True)
         for label, (first, last) in zip(column, spans, strict=True):
             cell = _read(
                 [g for line in label for g in line.glyphs],
