@@ -12,9 +12,10 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from jixiao.cli import app
-from jixiao.export import REVIEWER_REJECTED, columns, exported_reports
+from jixiao.export import columns, exported_reports
 from jixiao.records import Report, facts_of
 from jixiao.store import Store, models
+from jixiao.store.current import REVIEWER_REJECTED
 
 runner = CliRunner()
 

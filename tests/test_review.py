@@ -17,13 +17,14 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from jixiao.cli import app as cli
-from jixiao.export import REVIEWER_REJECTED, exported_reports
+from jixiao.export import exported_reports
 from jixiao.ingest import run_one
 from jixiao.llm import ModelClient, Settings
 from jixiao.records import Check, DocumentInfo, Fact, Rejected, Report
 from jixiao.review import actions
 from jixiao.review.app import CSRF_COOKIE, REVIEWER_COOKIE, create_app
 from jixiao.store import Store, models
+from jixiao.store.current import REVIEWER_REJECTED
 
 TOKEN = "a-long-enough-token"
 HOSTILE_TEXT = (
@@ -98,6 +99,11 @@ def fact(store: Store, document: int, path: str) -> models.Fact:
 def reviews(store: Store) -> list[models.Review]:
     with store.session() as session:
         return session.scalars(select(models.Review).order_by(models.Review.id)).all()
+
+
+def events(store: Store) -> list[models.Event]:
+    with store.session() as session:
+        return session.scalars(select(models.Event).order_by(models.Event.id)).all()
 
 
 def reviewer(app, name: str) -> TestClient:
@@ -358,6 +364,8 @@ def test_every_change_needs_the_pages_csrf_token(store, records):
         f"/reports/{document}/confirm-verified": forms.form(
             f"/reports/{document}/confirm-verified"
         ),
+        f"/reports/{document}/done": forms.form(f"/reports/{document}/done"),
+        "/bulk": {"reports": str(document), "action": "confirm-verified", "back": "/"},
         "/reviewer": {"name": "x", "back": "/"},
     }
     # Every route that changes anything is among those tried here.
@@ -378,7 +386,7 @@ def test_every_change_needs_the_pages_csrf_token(store, records):
             response = client.post(path, data=refused, headers=headers)
             assert response.status_code == 403, (path, refused, headers)
             assert "nothing was changed" in response.text
-    assert reviews(store) == []
+    assert reviews(store) == [] and events(store) == []
     assert fact(store, document, "unit_name").version == 1
     # And the same requests with the token go through.
     response = client.post(

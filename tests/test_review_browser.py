@@ -22,8 +22,8 @@ from test_review import hostile
 from typer.testing import CliRunner
 
 from jixiao.cli import app as cli
-from jixiao.export import REVIEWER_REJECTED
 from jixiao.store import Store
+from jixiao.store.current import REVIEWER_REJECTED
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Nothing the browser does may leave this machine, and nothing may slow it down.
