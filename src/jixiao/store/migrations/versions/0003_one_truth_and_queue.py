@@ -103,9 +103,18 @@ def upgrade() -> None:
     op.create_index(
         "ix_queue_risk",
         "queue",
-        ["cleared", "flagged", "failed", "rejected", "to_review", "document_id"],
+        [
+            "cleared",
+            sa.text("flagged DESC"),
+            sa.text("failed DESC"),
+            sa.text("rejected DESC"),
+            sa.text("to_review DESC"),
+            "document_id",
+        ],
     )
-    op.create_index("ix_queue_year", "queue", ["fiscal_year"])
+    op.create_index("ix_queue_year", "queue", [sa.text("fiscal_year DESC"), "document_id"])
+    op.create_index("ix_queue_unit", "queue", ["unit_name", "path", "document_id"])
+    op.create_index("ix_queue_recent", "queue", [sa.text("last_at DESC"), "document_id"])
     op.create_index("ix_queue_assignee", "queue", ["assignee"])
     op.create_table(
         "report_events",
@@ -248,6 +257,8 @@ def downgrade() -> None:
     op.drop_index("ix_report_events_document_id", table_name="report_events")
     op.drop_table("report_events")
     op.drop_index("ix_queue_assignee", table_name="queue")
+    op.drop_index("ix_queue_recent", table_name="queue")
+    op.drop_index("ix_queue_unit", table_name="queue")
     op.drop_index("ix_queue_year", table_name="queue")
     op.drop_index("ix_queue_risk", table_name="queue")
     op.drop_table("queue")
