@@ -50,6 +50,7 @@ bench: install
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/faults.py
 	$(BIN)/python bench/corpus.py
+	$(BIN)/python bench/review.py
 
 lint: install
 	$(BIN)/ruff check src tests bench

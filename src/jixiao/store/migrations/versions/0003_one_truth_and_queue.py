@@ -70,6 +70,14 @@ def _tables(connection) -> dict[str, sa.Table]:
     return metadata.tables
 
 
+def _records(connection, documents: sa.Table) -> list[tuple[int, dict]]:
+    """Each done report's id and stored record."""
+    done = connection.execute(
+        sa.select(documents.c.id, documents.c.record).where(documents.c.status == "done")
+    )
+    return [(document_id, record) for document_id, record in done if record is not None]
+
+
 def upgrade() -> None:
     op.create_table(
         "queue",
@@ -133,12 +141,7 @@ def upgrade() -> None:
     tables = _tables(connection)
     documents, facts, checks = tables["documents"], tables["facts"], tables["checks"]
     reviews = tables["reviews"]
-    done = connection.execute(
-        sa.select(documents.c.id, documents.c.record).where(documents.c.status == "done")
-    ).all()
-    for document_id, record in done:
-        if record is None:
-            continue
+    for document_id, record in _records(connection, documents):
         rows = connection.execute(
             sa.select(facts.c.path).where(facts.c.document_id == document_id)
         ).scalars()
@@ -236,12 +239,7 @@ def downgrade() -> None:
     connection = op.get_bind()
     tables = _tables(connection)
     documents, facts, checks = tables["documents"], tables["facts"], tables["checks"]
-    done = connection.execute(
-        sa.select(documents.c.id, documents.c.record).where(documents.c.status == "done")
-    ).all()
-    for document_id, record in done:
-        if record is None:
-            continue
+    for document_id, record in _records(connection, documents):
         for row in connection.execute(sa.select(facts).where(facts.c.document_id == document_id)):
             fact = {name: getattr(row, name) for name in ("value", "unit", "raw", "start", "end")}
             _put(record, row.path, fact | {"status": row.status, "note": row.note})
