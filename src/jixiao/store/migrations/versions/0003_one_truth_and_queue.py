@@ -53,6 +53,8 @@ def _facts(value: Any, prefix: str = ""):
 
 
 def _put(data: dict, path: str, value: Any) -> None:
+    # A copy of `jixiao.store.current._put`, not an import: a migration must do
+    # the same thing whatever the code becomes after it.
     parts = _PART.findall(path)
     holder: Any = data
     for part in parts[:-1]:
