@@ -50,6 +50,7 @@ bench: install
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/faults.py
 	$(BIN)/python bench/corpus.py
+	$(BIN)/python bench/review.py
 
 # The commands' `--help` pages in docs/commands.md, generated again from the
 # commands (cog blocks); tests/test_docs.py fails while they differ.

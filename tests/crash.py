@@ -13,8 +13,9 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from jixiao.records import Report, facts_of
+from jixiao.records import facts_of
 from jixiao.store import Store, models
+from jixiao.store.current import as_stored
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = sorted((ROOT / "samples").glob("*.txt"))
@@ -82,6 +83,6 @@ def audit(store: Store, files: list[Path]) -> Audit:
 
 
 def _whole(session, document: models.Document) -> bool:
-    report = Report.model_validate(document.record)
+    report, _ = as_stored(session, document)
     facts = session.scalar(select(func.count()).where(models.Fact.document_id == document.id))
     return facts == len(list(facts_of(report))) > 0 and len(document.calls) == report.usage.calls

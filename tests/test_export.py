@@ -12,9 +12,11 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from jixiao.cli import app
-from jixiao.export import REVIEWER_REJECTED, columns, exported_reports
+from jixiao.export import columns, exported_reports
 from jixiao.records import Report, facts_of
+from jixiao.review import actions
 from jixiao.store import Store, models
+from jixiao.store.current import REVIEWER_REJECTED
 
 runner = CliRunner()
 
@@ -278,3 +280,101 @@ def test_a_record_stored_under_schema_1_still_exports(tmp_path):
     (row,) = _csv(tmp_path / "csv", "reports")
     assert (row["kind"], row["unread"]) == ("", "0")
     assert _csv(tmp_path / "csv", "projects")[0]["supervisor_raw"] == ""
+
+
+def _filtered(database: str, tmp_path: Path, *options: str) -> set[str]:
+    out = tmp_path / f"filtered-{len(list(tmp_path.iterdir()))}.json"
+    result = runner.invoke(
+        app, ["export", "--db", database, "--format", "json", "--out", str(out), *options]
+    )
+    assert result.exit_code == 0, result.output
+    return {record["document"]["sha256"] for record in json.loads(out.read_text("utf-8"))}
+
+
+def test_export_filters_by_year_region_kind_and_done(database, tmp_path):
+    export(database, tmp_path / "all.json", "json")
+    records = json.loads((tmp_path / "all.json").read_text("utf-8"))
+    year = records[0]["fiscal_year"]["value"]
+    assert _filtered(database, tmp_path, "--year", str(year)) == {
+        r["document"]["sha256"] for r in records if (r["fiscal_year"] or {}).get("value") == year
+    }
+    assert _filtered(database, tmp_path, "--year", "1999") == set()
+    county = next(r["region"]["county"] for r in records if r["region"]["county"])
+    assert _filtered(database, tmp_path, "--region", county) == {
+        r["document"]["sha256"] for r in records if county in (r["region"]["county"] or "")
+    }
+    kind = records[0]["kind"]
+    assert _filtered(database, tmp_path, "--kind", kind) == {
+        r["document"]["sha256"] for r in records if r["kind"] == kind
+    }
+    result = runner.invoke(app, ["export", "--db", database, "--out", "x.json", "--kind", "any"])
+    assert result.exit_code == 2 and "department, project, transfer" in result.output
+
+    assert _filtered(database, tmp_path, "--reviewed") == set()
+    store = Store(database)
+    with store.session() as session:
+        document = session.scalars(select(models.Document).order_by(models.Document.id)).first()
+    actions.mark_done(store, document.id, "王芳")
+    store.close()
+    assert _filtered(database, tmp_path, "--reviewed") == {document.sha256}
+    assert _filtered(database, tmp_path, "--reviewed", "--year", "1999") == set()
+
+
+def test_reviewed_reports_are_gold(tmp_path):
+    database = f"sqlite:///{tmp_path / 'gold.db'}"
+    result = runner.invoke(
+        app, ["ingest", str(SAMPLES[0]), "--db", database, "--replay", str(ROOT / "cassettes")]
+    )
+    assert result.exit_code == 0, result.output
+    # Nothing is gold before a reviewer marks a report done.
+    result = runner.invoke(app, ["eval", "--reviewed", "--db", database])
+    assert result.exit_code == 1 and "no report marked done" in result.output
+
+    store = Store(database)
+    with store.session() as session:
+        document = session.scalars(select(models.Document)).one()
+        rows = {row.path: row for row in document.facts}
+    for path in ("unit_name", "self_score", "indicators[0].target"):
+        actions.confirm(store, rows[path].id, rows[path].version, "王芳")
+    total = rows["budget.total_expenditure"]
+    actions.correct(store, total.id, total.version, "王芳", "611.34万元", entered=False)
+    actions.mark_done(store, document.id, "王芳")
+    store.close()
+
+    result = runner.invoke(
+        app, ["gold", "export", "--db", database, "--out", str(tmp_path / "gold")]
+    )
+    assert result.exit_code == 0 and "1 gold files written" in result.output, result.output
+    (written,) = (tmp_path / "gold").iterdir()
+    assert written.name == f"{SAMPLES[0].stem}.json"
+    gold = json.loads(written.read_text("utf-8"))
+    assert gold["file"] == SAMPLES[0].name
+    assert (gold["unit_name"], gold["budget"], gold["self_score"]) == (
+        rows["unit_name"].value,
+        {"total_expenditure": 6113400},
+        rows["self_score"].value,
+    )
+    assert [list(row) for row in gold["indicators"]] == [["level3", "target"]]
+    assert gold["indicators"][0]["target"] == rows["indicators[0].target"].value
+    assert "fiscal_year" in gold["skip"] and "unit_name" not in gold["skip"]
+
+    # The database's own record, as the pipeline made it, misses the corrected total.
+    result = runner.invoke(app, ["eval", "--reviewed", "--db", database, "--misses"])
+    assert result.exit_code == 0, result.output
+    assert "scalar fields right: 66.7%" in result.output
+    miss = "budget.total_expenditure is 8189300.0, expected 6113400.0"
+    assert miss in " ".join(result.output.split())
+    # Records made elsewhere (`ingest --out`) are scored the same way: the export
+    # of the reviewed report gets everything right.
+    out = tmp_path / "out"
+    out.mkdir()
+    result = runner.invoke(
+        app, ["export", "--db", database, "--reviewed", "--out", str(tmp_path / "reviewed.json")]
+    )
+    assert result.exit_code == 0, result.output
+    (record,) = json.loads((tmp_path / "reviewed.json").read_text("utf-8"))
+    (out / f"{SAMPLES[0].stem}.json").write_text(json.dumps(record, ensure_ascii=False), "utf-8")
+    result = runner.invoke(app, ["eval", "--reviewed", "--db", database, str(out)])
+    assert result.exit_code == 0, result.output
+    assert "scalar fields right: 100.0%" in result.output
+    assert "indicator fields right: 100.0%" in result.output

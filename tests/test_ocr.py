@@ -343,6 +343,7 @@ def test_a_scan_goes_through_the_whole_batch(scanned: Prepared, tmp_path: Path) 
     from jixiao.batch import Batch
     from jixiao.extract.llm import ModelClient, Settings
     from jixiao.store import Store, models
+    from jixiao.store.current import as_stored
 
     store = Store(f"sqlite:///{tmp_path / 'jixiao.db'}")
     outcomes = []
@@ -354,6 +355,6 @@ def test_a_scan_goes_through_the_whole_batch(scanned: Prepared, tmp_path: Path) 
     with store.session() as session:
         (document,) = session.query(models.Document).all()
         assert document.ocr and document.format == "image" and document.pages == 2
-        record = Report.model_validate(document.record)
+        record, _ = as_stored(session, document)
     assert len(record.indicators) == 11
     assert any(check.id == "ocr_low_confidence" for check in record.checks)

@@ -14,8 +14,9 @@ from sqlalchemy import func, select
 
 from jixiao.batch import Batch, Outcome
 from jixiao.extract.llm import LOCAL_MODEL, ModelClient, Settings
-from jixiao.records import Report, facts_of
+from jixiao.records import facts_of
 from jixiao.store import Store, models
+from jixiao.store.current import as_stored
 
 REPORTS = SAMPLES[:2]
 RECORDED = Recorded(ROOT / "cassettes")
@@ -47,7 +48,7 @@ def stored(store: Store) -> dict[str, set[tuple[str, str, object]]]:
             if document.status != "done":
                 assert document.record is None and document.error
                 continue
-            report = Report.model_validate(document.record)
+            report, _ = as_stored(session, document)
             rows = session.scalars(
                 select(models.Fact).where(models.Fact.document_id == document.id)
             ).all()

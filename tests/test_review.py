@@ -18,12 +18,13 @@ from typer.testing import CliRunner
 
 from jixiao.batch import run_one
 from jixiao.cli import app as cli
-from jixiao.export import REVIEWER_REJECTED, exported_reports
+from jixiao.export import exported_reports
 from jixiao.extract.llm import ModelClient, Settings
 from jixiao.records import Check, DocumentInfo, Fact, Rejected, Report
 from jixiao.review import actions
 from jixiao.review.app import CSRF_COOKIE, REVIEWER_COOKIE, create_app
 from jixiao.store import Store, models
+from jixiao.store.current import REVIEWER_REJECTED
 
 TOKEN = "a-long-enough-token"
 HOSTILE_TEXT = (
@@ -98,6 +99,11 @@ def fact(store: Store, document: int, path: str) -> models.Fact:
 def reviews(store: Store) -> list[models.Review]:
     with store.session() as session:
         return session.scalars(select(models.Review).order_by(models.Review.id)).all()
+
+
+def events(store: Store) -> list[models.Event]:
+    with store.session() as session:
+        return session.scalars(select(models.Event).order_by(models.Event.id)).all()
 
 
 def reviewer(app, name: str) -> TestClient:
@@ -358,6 +364,8 @@ def test_every_change_needs_the_pages_csrf_token(store, records):
         f"/reports/{document}/confirm-verified": forms.form(
             f"/reports/{document}/confirm-verified"
         ),
+        f"/reports/{document}/done": forms.form(f"/reports/{document}/done"),
+        "/bulk": {"reports": str(document), "action": "confirm-verified", "back": "/"},
         "/reviewer": {"name": "x", "back": "/"},
     }
     # Every route that changes anything is among those tried here.
@@ -378,7 +386,7 @@ def test_every_change_needs_the_pages_csrf_token(store, records):
             response = client.post(path, data=refused, headers=headers)
             assert response.status_code == 403, (path, refused, headers)
             assert "nothing was changed" in response.text
-    assert reviews(store) == []
+    assert reviews(store) == [] and events(store) == []
     assert fact(store, document, "unit_name").version == 1
     # And the same requests with the token go through.
     response = client.post(
@@ -796,3 +804,168 @@ def test_the_queue_shows_and_filters_by_kind(invented):
     page = client.get("/?kind=project").text
     assert '<option value="project" selected>项目 project</option>' in page
     assert "<td>项目</td>" in page
+
+
+# --- the checks run again; bulk work; the queue in SQL --------------------------------
+
+
+def correct(client: TestClient, store: Store, document: int, path: str, typed: str):
+    target = fact(store, document, path)
+    form = report_forms(client, document).form(f"/facts/{target.id}/correct")
+    return client.post(f"/facts/{target.id}/correct", data=form | {"value": typed})
+
+
+def checks(store: Store, document: int) -> dict[str, str]:
+    with store.session() as session:
+        rows = session.scalars(select(models.Check).where(models.Check.document_id == document))
+        return {row.check_id: row.status for row in rows if not row.check_id.startswith("text.")}
+
+
+def entry(store: Store, document: int) -> models.QueueEntry:
+    with store.session() as session:
+        return session.get(models.QueueEntry, document)
+
+
+def test_a_correction_runs_the_checks_again_and_the_page_says_what_changed(store, records):
+    client = reviewer(create_app(store), "王芳")
+    document = document_id(store, records["001"].document.sha256)
+    assert checks(store, document)["budget.total_parts"] == "pass"
+    before = entry(store, document)
+
+    # The total spent corrected to the project figure: basic + project ≠ total.
+    page = correct(client, store, document, "budget.total_expenditure", "1944.47")
+    assert page.status_code == 200 and "?changes=" in str(page.url)
+    banner = page.text[page.text.index('id="rechecked"') :]
+    banner = banner[: banner.index("</div>")]
+    assert (
+        'raised: <span class="badge">source inconsistency</span> <code>budget.total_parts</code>'
+        in banner
+    )
+    assert checks(store, document)["budget.total_parts"] == "source_inconsistency"
+    # The figures the check names that nobody reviewed are flagged with its arithmetic;
+    # the corrected one keeps the reviewer's status.
+    project = fact(store, document, "budget.project_expenditure")
+    assert project.status == "source_inconsistent" and "basic + project = total" in project.note
+    assert fact(store, document, "budget.total_expenditure").status == "corrected"
+    # The queue follows: more flagged figures and failed checks than before.
+    after = entry(store, document)
+    assert after.flagged > before.flagged and after.failed > before.failed
+    (exported,) = [e for e in exported_reports(store) if e.key == records["001"].document.sha256]
+    (total_parts,) = [c for c in exported.report.checks if c.id == "budget.total_parts"]
+    assert total_parts.status == "source_inconsistency"
+    assert exported.report.budget.project_expenditure.status == "source_inconsistent"
+
+    # Corrected back: the inconsistency is resolved, the flag and its note gone.
+    page = correct(client, store, document, "budget.total_expenditure", "2496.34")
+    banner = page.text[page.text.index('id="rechecked"') :]
+    assert (
+        'resolved: <span class="badge">source inconsistency</span> <code>budget.total_parts</code>'
+        in banner
+    )
+    assert checks(store, document)["budget.total_parts"] == "pass"
+    project = fact(store, document, "budget.project_expenditure")
+    assert (project.status, project.note) == ("verified", None)
+    assert entry(store, document).flagged == before.flagged
+    rechecks = [event for event in events(store) if event.action == "recheck"]
+    assert [(e.detail["after"], e.detail["fact"]) for e in rechecks] == [
+        ("correct", "budget.total_expenditure")
+    ] * 2
+
+
+def test_a_rejection_runs_the_checks_again_without_the_fact(store, records):
+    client = reviewer(create_app(store), "王芳")
+    document = document_id(store, records["001"].document.sha256)
+    total = fact(store, document, "budget.total_expenditure")
+    form = report_forms(client, document).form(f"/facts/{total.id}/confirm")
+    page = client.post(f"/facts/{total.id}/reject", data=form)
+    assert page.status_code == 200 and 'id="rechecked"' in page.text
+    # No check names the rejected figure any more, as the export has none.
+    with store.session() as session:
+        named = session.scalars(
+            select(models.Check.facts).where(models.Check.document_id == document)
+        ).all()
+    assert not any("budget.total_expenditure" in names for names in named)
+    (event,) = events(store)
+    assert (event.action, event.reviewer, event.detail["after"]) == ("recheck", "王芳", "reject")
+    resolved = {item["id"] for item in event.detail["resolved"]}
+    assert all(check not in resolved for check in checks(store, document))
+
+
+def test_bulk_confirm_assign_mark_done_and_the_history(store, records):
+    client = reviewer(create_app(store), "王芳")
+    chosen = [document_id(store, records[key].document.sha256) for key in ("000", "001")]
+    verified = {
+        document: {
+            row.id
+            for row in session_facts(store, document)
+            if row.status == "verified" and row.review == "unreviewed"
+        }
+        for document in chosen
+    }
+    queue_page = client.get("/")
+    form = Forms(queue_page.text).form("/bulk")
+    response = client.post(
+        "/bulk", data=form | {"reports": [str(d) for d in chosen], "action": "confirm-verified"}
+    )
+    total = sum(len(ids) for ids in verified.values())
+    assert response.status_code == 200 and f"Confirmed {total} verified facts" in response.text
+    # One review row per fact, as if confirmed one by one.
+    confirmed = reviews(store)
+    assert {r.fact_id for r in confirmed} == set().union(*verified.values())
+    assert {(r.action, r.reviewer, r.after["status"]) for r in confirmed} == {
+        ("confirm", "王芳", "confirmed")
+    }
+    assert all(
+        entry(store, document).to_review < entry(store, document).facts for document in chosen
+    )
+
+    response = client.post(
+        "/bulk",
+        data=form | {"reports": [str(d) for d in chosen], "action": "assign", "assignee": "李强"},
+    )
+    assert "Assigned 2 reports" in response.text
+    mine = client.get("/", params={"assignee": "李强"})
+    assert mine.text.count('name="reports"') == 2
+
+    forms = report_forms(client, chosen[0])
+    page = client.post(f"/reports/{chosen[0]}/done", data=forms.form(f"/reports/{chosen[0]}/done"))
+    assert 'id="done-by"' in page.text and entry(store, chosen[0]).done_by == "王芳"
+    history = page.text[page.text.index('id="history"') :]
+    assert "marked done" in history and "assigned to 李强" in history
+    assert history.count("h-confirm") == len(verified[chosen[0]])
+    assert client.get("/", params={"done": "done"}).text.count('name="reports"') == 1
+    # Opened again, it is no longer done.
+    forms = report_forms(client, chosen[0])
+    client.post(f"/reports/{chosen[0]}/done", data=forms.form(f"/reports/{chosen[0]}/done"))
+    assert entry(store, chosen[0]).done_at is None
+
+
+def session_facts(store: Store, document: int) -> list[models.Fact]:
+    with store.session() as session:
+        return session.scalars(select(models.Fact).where(models.Fact.document_id == document)).all()
+
+
+def test_the_queue_pages_and_sorts_in_sql(store):
+    from jixiao.review.views import SORTS, Filters, queue
+
+    with store.session() as session:
+        entries = session.scalars(select(models.QueueEntry)).all()
+        for sort in SORTS:
+            whole, total = queue(session, Filters(), 1, 100, sort)
+            assert total == len(entries) == len(whole)
+            # Pages of two, put together, are the whole queue: none twice, none left out.
+            paged = [
+                row.id for page in (1, 2, 3) for row in queue(session, Filters(), page, 2, sort)[0]
+            ]
+            assert paged == [row.id for row in whole]
+        risky, _ = queue(session, Filters(), 1, 100, "risk")
+        risk = [
+            (e.cleared, -e.flagged, -e.failed, -e.rejected, -e.to_review, e.document_id)
+            for e in (row.entry for row in risky)
+        ]
+        assert risk == sorted(risk)
+        years, _ = queue(session, Filters(), 1, 100, "year")
+        known = [row.year for row in years if row.year is not None]
+        assert known == sorted(known, reverse=True) and years[-1].year is None or not known
+        rows, total = queue(session, Filters(kind="project"), 1, 100, "risk")
+        assert total == len(rows) and {row.kind for row in rows} <= {"project"}

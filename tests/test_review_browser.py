@@ -22,8 +22,8 @@ from test_review import hostile
 from typer.testing import CliRunner
 
 from jixiao.cli import app as cli
-from jixiao.export import REVIEWER_REJECTED
 from jixiao.store import Store
+from jixiao.store.current import REVIEWER_REJECTED
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Nothing the browser does may leave this machine, and nothing may slow it down.
@@ -228,6 +228,46 @@ def test_review_a_report_in_the_browser(page, server, database, tmp_path):
     assert {"path": "indicators[1].score", "raw": "10", "reason": REVIEWER_REJECTED} in record[
         "rejected"
     ]
+
+
+def test_a_correction_that_fails_a_check_shows_on_the_page_and_in_the_export(
+    page, database, tmp_path
+):
+    from playwright.sync_api import expect
+
+    page.click("text=祁东县医疗保障事务中心")
+    page.wait_for_selector("#source mark")
+    check = page.locator(".check", has=page.locator("code", has_text="budget.total_parts"))
+    expect(check).to_have_class(has_class("v-pass"))  # basic + project = total holds
+
+    # The total corrected to the project figure: basic + project no longer make it.
+    total = fact_line(page, "budget.total_expenditure")
+    total.locator(".label").click()
+    page.keyboard.press("e")
+    total.locator(".value-input").fill("1944.47")
+    with page.expect_navigation():
+        total.locator(".value-input").press("Enter")
+    changes = page.locator("#rechecked")
+    expect(changes).to_contain_text(
+        "Checks run again after the correct of budget.total_expenditure"
+    )
+    expect(changes.locator(".raised", has_text="budget.total_parts")).to_contain_text(
+        "source inconsistency"
+    )
+    expect(check).to_have_class(has_class("v-source_inconsistency"))
+    expect(check.locator(".badge")).to_have_text("source inconsistency")
+    expect(fact_line(page, "budget.project_expenditure")).to_have_class(
+        has_class("st-source_inconsistent")
+    )
+    expect(page.locator("#history")).to_be_attached()
+    expect(page.locator(".history .h-recheck").first).to_contain_text("budget.total_expenditure")
+
+    out = tmp_path / "checks"
+    result = runner.invoke(cli, ["export", "--db", database, "--format", "csv", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    with (out / "checks.csv").open(encoding="utf-8-sig") as file:
+        rows = [line for line in file if line.startswith(tuple("0123456789abcdef"))]
+    assert any(",budget.total_parts,source_inconsistency," in row for row in rows)
 
 
 def test_a_script_in_a_report_is_shown_as_text(page):

@@ -14,10 +14,12 @@ from sqlalchemy import MetaData, create_engine, func, insert, inspect, select
 from sqlalchemy.engine import Engine
 
 from jixiao.batch import Batch, Outcome
+from jixiao.evaluate import iter_facts
 from jixiao.export import exported_reports
 from jixiao.extract.llm import ModelClient, Settings
 from jixiao.records import Report, facts_of
 from jixiao.store import MIGRATIONS, Store, StoreError, database_url, models
+from jixiao.store.current import current
 
 CASSETTES = ROOT / "cassettes"
 
@@ -42,7 +44,9 @@ def test_every_report_is_stored_whole(db_url):
         documents = session.scalars(select(models.Document)).all()
         assert len(documents) == len(SAMPLES)
         for document in documents:
-            report = Report.model_validate(document.record)
+            # The stored record holds no fact of its own: the rows are the only copy.
+            assert not list(iter_facts(document.record)) and document.record["checks"] == []
+            report = current(session, document).report
             text = report.document.text
             facts = session.scalars(
                 select(models.Fact).where(models.Fact.document_id == document.id)
@@ -155,7 +159,7 @@ def test_the_kind_unread_stretches_and_project_fields_are_stored(db_url):
     with store.session() as session:
         document = session.get(models.Document, document_id)
         assert (document.kind, document.unread) == ("project", 2)
-        assert Report.model_validate(document.record) == report
+        assert current(session, document).report == report
         failed = session.scalars(select(models.Document).where(models.Document.id != document_id))
         assert [(row.kind, row.unread) for row in failed] == [(None, None)]
         paths = set(
@@ -217,23 +221,41 @@ def test_the_migration_brings_a_database_made_at_0001_up(db_url):
     store = Store(db_url)  # opening a store upgrades it to the head
     columns = _columns(store)
     assert columns["kind"]["nullable"] and columns["unread"]["nullable"]
+    paths = [path for path, _ in facts_of(Report.model_validate(legacy))]
     with store.session() as session:
         (row,) = session.scalars(select(models.Document)).all()
-        assert (row.kind, row.unread, row.record) == (None, None, legacy)
-        assert [(fact.path, fact.review) for fact in row.facts] == [("unit_name", "confirmed")]
+        assert (row.kind, row.unread) == (None, None)
+        # Schema 3: the record's facts moved into rows (a fact without one got
+        # one), and the record keeps the rest.
+        assert not list(iter_facts(row.record)) and row.record["document"] == legacy["document"]
+        reviewed = {fact.path: fact.review for fact in row.facts}
+        assert sorted(reviewed) == sorted(paths) and reviewed.pop("unit_name") == "confirmed"
+        assert set(reviewed.values()) == {"unreviewed"}
+        (entry,) = session.scalars(select(models.QueueEntry)).all()
+        assert (entry.document_id, entry.facts, entry.to_review) == (
+            row.id,
+            len(paths),
+            len(paths) - 1,
+        )
+        assert entry.state == "partly reviewed" and entry.fiscal_year == 2024
     # The schema 1 record loads and exports, with what schema 2 added left empty.
     (exported,) = exported_reports(store)
     assert exported.report.schema_version == "1" and exported.report.kind is None
-    assert exported.report.unread == [] and exported.reviews == {"unit_name": "confirmed"}
+    assert exported.report.unread == [] and exported.reviews["unit_name"] == "confirmed"
+    assert dict(facts_of(exported.report)) == dict(facts_of(Report.model_validate(legacy)))
     assert exported.report.projects[0].supervisor is None
     assert exported.report.indicators[0].project is None
 
-    # Down, with the store's foreign keys on, and up again: the row keeps its fact.
+    # Down, with the store's foreign keys on: the record gets its facts back from
+    # the rows; and up again: each fact still has one row.
     _migrate(store.engine, "0001", down=True)
     assert "kind" not in _columns(store) and "unread" not in _columns(store)
+    with store.engine.connect() as connection:
+        (record,) = connection.execute(select(models.Document.record)).scalars()
+    assert record == legacy | {"checks": []}
     store.close()
     store = Store(db_url)
     with store.session() as session:
         (row,) = session.scalars(select(models.Document)).all()
-        assert row.record == legacy and len(row.facts) == 1
+        assert not list(iter_facts(row.record)) and len(row.facts) == len(paths)
     store.close()

@@ -25,7 +25,7 @@ from jixiao.check import run_checks
 from jixiao.errors import JixiaoError
 from jixiao.evaluate import EvaluationError, evaluate, iter_facts
 from jixiao.read import LoadError
-from jixiao.records import FactStatus, Usage
+from jixiao.records import FactStatus, ReportKind, Usage
 from jixiao.structure import Prepared, prepare
 from jixiao.structure.chunks import DEFAULT_CHUNK_TOKENS
 from jixiao.structure.sections import Section
@@ -471,9 +471,20 @@ def export(
             " unit_anomaly, confirmed, corrected."
         ),
     ] = None,
+    reviewed: Annotated[
+        bool, typer.Option("--reviewed", help="Only reports a reviewer marked done.")
+    ] = False,
+    year: Annotated[int | None, typer.Option(help="Only reports of this fiscal year.")] = None,
+    region: Annotated[
+        str | None,
+        typer.Option(help="Only reports whose province, city or county name holds this text."),
+    ] = None,
+    kind: Annotated[
+        str | None, typer.Option(help="Only reports of this kind: department, project, transfer.")
+    ] = None,
     db: _Db = None,
 ) -> None:
-    """Export each report's latest record, with the reviewers' work applied."""
+    """Export each report's latest record as it stands, the reviewers' work in it."""
     from jixiao.export import FORMATS, exported_reports
     from jixiao.export import export as write_export
 
@@ -487,9 +498,15 @@ def export(
             f"{', '.join(sorted(unknown))}: use {', '.join(get_args(FactStatus))}",
             param_hint="--status",
         )
+    kinds = get_args(ReportKind)
+    if kind is not None and kind not in kinds:
+        raise typer.BadParameter(f"{kind!r}: use one of {', '.join(kinds)}", param_hint="--kind")
     store = _store(db, create=False)
     try:
-        count = write_export(exported_reports(store, status or ()), format, out)
+        reports = exported_reports(
+            store, status or (), reviewed=reviewed, year=year, region=region, kind=kind
+        )
+        count = write_export(reports, format, out)
     finally:
         store.close()
     console.print(f"{count} reports written to {escape(str(out))} ({format})")
@@ -603,17 +620,46 @@ def check(
 
 @app.command("eval")
 def eval_(
-    gold_dir: Annotated[Path, typer.Argument(help="Folder of gold JSON files.")],
-    out_dir: Annotated[Path, typer.Argument(help="Folder of exported records.")],
+    folders: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="GOLD_DIR OUT_DIR: gold files and the records `ingest --out` wrote; with"
+            " --reviewed, OUT_DIR alone, or nothing to score the database's own records.",
+            show_default=False,
+        ),
+    ] = None,
+    reviewed: Annotated[
+        bool,
+        typer.Option(
+            "--reviewed",
+            help="Score against the facts reviewers confirmed or corrected in reports"
+            " marked done (in --db), not gold files.",
+        ),
+    ] = False,
+    db: _Db = None,
     show_misses: Annotated[bool, typer.Option("--misses", help="List every miss.")] = False,
 ) -> None:
-    """Score exported records against gold files."""
-    for folder in (gold_dir, out_dir):
+    """Score records against gold files, or against the reviewers' work (--reviewed)."""
+    folders = folders or []
+    wanted = "OUT_DIR or nothing" if reviewed else "GOLD_DIR OUT_DIR"
+    if len(folders) > 1 if reviewed else len(folders) != 2:
+        _error(f"give {wanted} (jixiao eval --help)")
+        raise typer.Exit(code=2)
+    for folder in folders:
         if not folder.is_dir():
             _error(f"{folder}: not a folder — give the folder of JSON files")
             raise typer.Exit(code=1)
     try:
-        score, missing = evaluate(gold_dir, out_dir)
+        if reviewed:
+            from jixiao.gold import evaluate_reviewed
+
+            store = _store(db, create=False)
+            try:
+                score, missing = evaluate_reviewed(store, folders[0] if folders else None)
+            finally:
+                store.close()
+        else:
+            score, missing = evaluate(folders[0], folders[1])
     except EvaluationError as error:
         _error(str(error))
         raise typer.Exit(code=1) from None
@@ -625,3 +671,24 @@ def eval_(
     if show_misses:
         for miss in score.misses:
             console.print(f"  {escape(miss)}")
+
+
+gold = typer.Typer(help="Gold files made of reviewers' work.", no_args_is_help=True)
+app.add_typer(gold, name="gold")
+
+
+@gold.command("export")
+def gold_export(
+    out: Annotated[Path, typer.Option(help="The folder to write the gold files into.")],
+    db: _Db = None,
+) -> None:
+    """Write a gold file per report marked done: the facts reviewers confirmed or
+    corrected (the format `jixiao eval GOLD_DIR OUT_DIR` reads)."""
+    from jixiao.gold import reviewed_gold, write_gold
+
+    store = _store(db, create=False)
+    try:
+        written = write_gold(reviewed_gold(store), out)
+    finally:
+        store.close()
+    console.print(f"{len(written)} gold files written to {escape(str(out))}")

@@ -1,4 +1,5 @@
-"""Score exported report records against hand-checked gold files.
+"""Score exported report records against hand-checked gold files (`jixiao.gold`
+makes them of reviewers' work).
 
 A gold file (see docs/commands.md, `jixiao eval`) names the report (`file`), the expected scalar
 values (money in 元, percentages in percent, dates ISO), the indicator rows,

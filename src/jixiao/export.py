@@ -1,9 +1,10 @@
 """Export the stored reports: the contract's JSON, or one flat table per record kind.
 
-What an export holds is each report's latest ingestion with the reviewers' work
-laid over it: a corrected fact carries its new value, a fact a reviewer rejected
-is gone from the record and listed in `rejected`. `statuses` keeps only facts of
-those statuses (``confirmed``, ``corrected`` for what people have checked).
+What an export holds is each report's latest ingestion as it stands, read the
+one way every reader reads it (`jixiao.store.current`): a corrected fact with
+its new value, a fact a reviewer rejected gone from the record and listed in
+`rejected`, the checks as they last ran. `statuses` keeps only facts of those
+statuses (``confirmed``, ``corrected`` for what people have checked).
 
 - json: one array of records; jsonl: one record per line;
 - csv: a folder with one file per table; xlsx: one workbook, a sheet per table;
@@ -20,118 +21,49 @@ import csv
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement
 
-from jixiao.records import (
-    Budget,
-    Fact,
-    IndicatorRecord,
-    Project,
-    Rejected,
-    Report,
-    drop_fact,
-    facts_of,
-    path_order,
-    set_fact,
-)
+from jixiao.records import Budget, Fact, Project, Report
 from jixiao.store import Store, models
-from jixiao.structure.numbers import parse_quantity
+from jixiao.store.current import Current, current
 
 Format = Literal["json", "jsonl", "csv", "xlsx", "parquet"]
 FORMATS: tuple[Format, ...] = ("json", "jsonl", "csv", "xlsx", "parquet")
-REVIEWER_REJECTED = "rejected by a reviewer"
 
 
-def review_state(reviews: Iterable[str]) -> str:
-    """A report's review state from its facts' (a rejection is a review too)."""
-    states = set(reviews) or {"unreviewed"}
-    if states == {"unreviewed"}:
-        return "unreviewed"
-    return "partly reviewed" if "unreviewed" in states else "reviewed"
+# A report as exported is the report as it stands (`jixiao.store.current`).
+Exported = Current
 
 
-@dataclass
-class Exported:
-    """A report as exported: its record, each fact's review state by path, and the
-    report's."""
-
-    report: Report
-    reviews: dict[str, str]
-    review_state: str = "unreviewed"
-
-    @property
-    def key(self) -> str:
-        return self.report.document.sha256
-
-
-def exported_reports(store: Store, statuses: Iterable[str] = ()) -> Iterator[Exported]:
-    keep = set(statuses)
+def exported_reports(
+    store: Store,
+    statuses: Iterable[str] = (),
+    *,
+    reviewed: bool = False,
+    year: int | None = None,
+    region: str | None = None,
+    kind: str | None = None,
+) -> Iterator[Exported]:
+    """Each report's latest ingestion as it stands; `statuses` keeps facts of those
+    statuses, the others keep reports marked done by a reviewer (`reviewed`), of
+    a fiscal year, of a region (part of its province, city or county names) or
+    of a kind."""
+    entry = models.QueueEntry
+    where: list[ColumnElement[bool]] = []
+    if reviewed:
+        where.append(entry.done_at.is_not(None))
+    if year is not None:
+        where.append(entry.fiscal_year == year)
+    if region:
+        where.append(entry.region.contains(region, autoescape=True))
+    if kind:
+        where.append(entry.kind == kind)
     with store.session() as session:
-        for document in store.latest_documents(session):
-            rows = session.scalars(
-                select(models.Fact).where(models.Fact.document_id == document.id)
-            ).all()
-            yield _reviewed(Report.model_validate(document.record), rows, keep)
-
-
-def _reviewed(report: Report, rows: Iterable[models.Fact], keep: set[str]) -> Exported:
-    """The stored record with the facts as the store now has them."""
-    rows = list(rows)
-    # By the fact itself, not its path: a list item dropped below moves the
-    # items after it up, and their paths with them.
-    reviews: dict[int, str] = {}
-    dropped: list[str] = []
-    for row in rows:
-        if row.review == "rejected":
-            report.rejected.append(Rejected(path=row.path, raw=row.raw, reason=REVIEWER_REJECTED))
-            dropped.append(row.path)
-            continue
-        if keep and row.status not in keep:
-            dropped.append(row.path)
-            continue
-        fact = Fact(
-            value=row.value,
-            unit=row.unit,
-            raw=row.raw,
-            start=row.start,
-            end=row.end,
-            status=row.status,  # type: ignore[arg-type]
-            note=row.note,
-        )
-        set_fact(report, row.path, fact)
-        reviews[id(fact)] = row.review
-        if row.review == "corrected" and (match := _INDICATOR_TEXT.fullmatch(row.path)):
-            _reread_indicator(report.indicators[int(match.group(1))], match.group(2), fact)
-    # A project is known by its name: without it, the whole project goes.
-    nameless = {path.removesuffix(".name") for path in dropped if _PROJECT_NAME.fullmatch(path)}
-    dropped = [path for path in dropped if path.split(".")[0] not in nameless] + sorted(nameless)
-    # Later list items first, so that dropping one does not shift the others.
-    # (drop_fact points a dropped project's indicators at none, later ones lower.)
-    for path in sorted(dropped, key=path_order, reverse=True):
-        drop_fact(report, path)
-    return Exported(
-        report,
-        {path: reviews[id(fact)] for path, fact in facts_of(report) if id(fact) in reviews},
-        review_state(row.review for row in rows),
-    )
-
-
-_PROJECT_NAME = re.compile(r"projects\[\d+\]\.name")
-_INDICATOR_TEXT = re.compile(r"indicators\[(\d+)\]\.(target|actual)")
-
-
-def _reread_indicator(indicator: IndicatorRecord, role: str, fact: Fact) -> None:
-    """A corrected target or actual value: its comparator, number and unit as the
-    table parser reads them from the text, so that they say what the fact says."""
-    quantity = parse_quantity(str(fact.value))
-    if role == "target":
-        indicator.target_op = quantity.comparator if quantity else None
-    setattr(indicator, f"{role}_value", quantity.value if quantity else None)
-    setattr(indicator, f"{role}_unit", quantity.unit if quantity else None)
+        for document in store.latest_documents(session, *where):
+            yield current(session, document, statuses)
 
 
 # --- flat tables ----------------------------------------------------------------------

@@ -19,7 +19,8 @@ keeps the raw text and offsets of the value it replaces, so that
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -33,6 +34,8 @@ from jixiao.errors import JixiaoError
 from jixiao.extract import FIELD_KINDS, find_date, quantity_fact
 from jixiao.records import Fact, Report
 from jixiao.store import Store, models
+from jixiao.store.current import recheck
+from jixiao.store.summary import refresh
 from jixiao.structure.numbers import UNITS, Quantity, find_quantities, parse_quantity
 
 # What a review changes, and so what `Review.before` and `after` hold.
@@ -138,6 +141,15 @@ def apply(
     )
 
 
+@dataclass
+class Acted:
+    """What an action on a fact did: the fact, and the event saying what running
+    the report's checks again changed (after a correction or a rejection)."""
+
+    fact: models.Fact
+    rechecked: int | None = None
+
+
 def _act(
     store: Store,
     fact_id: int,
@@ -145,13 +157,37 @@ def _act(
     reviewer: str,
     action: str,
     change: Callable[[Session, models.Fact], Callable[[models.Fact], None]],
-) -> models.Fact:
+) -> Acted:
     with store.sessions.begin() as session:
         fact = session.get(models.Fact, fact_id)
         if fact is None:
             raise NotFound(fact_id)
         apply(session, fact, seen, reviewer, action, change(session, fact))
-        return fact
+        document = session.get_one(models.Document, fact.document_id)
+        rechecked = None
+        # A confirmation changes no value, so no verdict: only these run the checks.
+        if action in ("correct", "reject"):
+            changes = recheck(session, document)
+            detail = {"after": action, "fact": fact.path, **changes.as_json()}
+            rechecked = event(session, document.id, reviewer, "recheck", detail).id
+        refresh(session, document)
+        return Acted(fact, rechecked)
+
+
+def event(
+    session: Session, document_id: int, reviewer: str, action: str, detail: dict[str, Any]
+) -> models.Event:
+    """Record what a reviewer did to a report as a whole."""
+    row = models.Event(
+        document_id=document_id,
+        reviewer=reviewer,
+        at=datetime.now(UTC),
+        action=action,
+        detail=detail,
+    )
+    session.add(row)
+    session.flush()  # its id, for the page that shows it
+    return row
 
 
 def _confirmed(fact: models.Fact) -> None:
@@ -162,12 +198,12 @@ def _rejected(fact: models.Fact) -> None:
     fact.review = "rejected"
 
 
-def confirm(store: Store, fact_id: int, seen: int, reviewer: str) -> models.Fact:
+def confirm(store: Store, fact_id: int, seen: int, reviewer: str) -> Acted:
     """The fact is right as it stands."""
     return _act(store, fact_id, seen, reviewer, "confirm", lambda _session, _fact: _confirmed)
 
 
-def reject(store: Store, fact_id: int, seen: int, reviewer: str) -> models.Fact:
+def reject(store: Store, fact_id: int, seen: int, reviewer: str) -> Acted:
     """The fact is wrong and nothing in the source is right for it: an export
     leaves it out and lists it under `rejected`."""
     return _act(store, fact_id, seen, reviewer, "reject", lambda _session, _fact: _rejected)
@@ -175,7 +211,7 @@ def reject(store: Store, fact_id: int, seen: int, reviewer: str) -> models.Fact:
 
 def correct(
     store: Store, fact_id: int, seen: int, reviewer: str, typed: str, entered: bool
-) -> models.Fact:
+) -> Acted:
     """The right value is `typed`: found in the source, or `entered` by the reviewer."""
 
     def change(session: Session, fact: models.Fact) -> Callable[[models.Fact], None]:
@@ -221,7 +257,63 @@ def confirm_verified(store: Store, document_id: int, seen: dict[int, int], revie
             raise Conflict(changed)
         for fact in facts:
             apply(session, fact, seen[fact.id], reviewer, "confirm", _confirmed)
+        refresh(session, session.get_one(models.Document, document_id))
         return len(facts)
+
+
+# --- many reports at once ---------------------------------------------------------------
+
+
+def confirm_verified_of(store: Store, document_ids: Iterable[int], reviewer: str) -> int:
+    """Confirm every fact of these reports that every check passed and nobody has
+    reviewed, as they stand now, each with its `Review` row as one by one; returns
+    how many. In one transaction: all of them or, if another reviewer changes one
+    meanwhile, none."""
+    ids = sorted(set(document_ids))
+    with store.sessions.begin() as session:
+        facts = session.scalars(
+            select(models.Fact)
+            .where(
+                models.Fact.document_id.in_(ids),
+                models.Fact.status == "verified",
+                models.Fact.review == "unreviewed",
+            )
+            .order_by(models.Fact.id)
+        ).all()
+        for fact in facts:
+            apply(session, fact, fact.version, reviewer, "confirm", _confirmed)
+        for document in _documents(session, ids):
+            refresh(session, document)
+        return len(facts)
+
+
+def assign(store: Store, document_ids: Iterable[int], assignee: str, reviewer: str) -> int:
+    """Give these reports to `assignee` (nobody, when empty); returns how many."""
+    assignee = assignee.strip()
+    with store.sessions.begin() as session:
+        entries = session.scalars(
+            select(models.QueueEntry).where(models.QueueEntry.document_id.in_(set(document_ids)))
+        ).all()
+        for entry in entries:
+            event(session, entry.document_id, reviewer, "assign", {"to": assignee or None})
+            entry.assignee = assignee or None
+        return len(entries)
+
+
+def mark_done(store: Store, document_id: int, reviewer: str, done: bool = True) -> None:
+    """Mark a report done (its confirmed and corrected facts become gold for
+    `jixiao eval --reviewed`), or open it again."""
+    with store.sessions.begin() as session:
+        entry = session.get(models.QueueEntry, document_id)
+        if entry is None:
+            raise NotFound(document_id)
+        event(session, document_id, reviewer, "done" if done else "reopen", {})
+        entry.done_by = reviewer if done else None
+        entry.done_at = datetime.now(UTC) if done else None
+
+
+def _documents(session: Session, ids: Sequence[int]) -> Sequence[models.Document]:
+    return session.scalars(select(models.Document).where(models.Document.id.in_(ids))).all()
 
 
 def last_reviews(session: Session, fact_ids: Iterable[int]) -> dict[int, models.Review]:

@@ -35,7 +35,17 @@ from sqlalchemy import select
 
 from jixiao.errors import JixiaoError
 from jixiao.review import actions
-from jixiao.review.views import KINDS, STATES, VERDICTS, Filters, queue, report_view
+from jixiao.review.views import (
+    DONE,
+    KINDS,
+    SORTS,
+    STATES,
+    VERDICTS,
+    Filters,
+    queue,
+    rechecked,
+    report_view,
+)
 from jixiao.store import Store, models
 
 HERE = Path(__file__).parent
@@ -167,7 +177,12 @@ def create_app(store: Store, token: str | None = None) -> FastAPI:
         verdict: str = "",
         state: str = "",
         kind: str = "",
+        assignee: str = "",
+        done: str = "",
+        sort: str = "risk",
         number: Annotated[int, Query(alias="page", ge=1)] = 1,
+        confirmed: int | None = None,
+        assigned: int | None = None,
     ) -> Response:
         if _reviewer(request) is None:
             return _see_other(f"/reviewer?back={quote(str(request.url.path))}")
@@ -178,32 +193,54 @@ def create_app(store: Store, token: str | None = None) -> FastAPI:
             verdict=verdict if verdict in VERDICTS else "",
             state=state if state in STATES else "",
             kind=kind if kind in KINDS else "",
+            assignee=assignee.strip(),
+            done=done if done in DONE else "",
         )
+        sort = sort if sort in SORTS else "risk"
         with store.session() as session:
-            rows = queue(session, filters)
-        shown = rows[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]
+            rows, total = queue(session, filters, number, PAGE_SIZE, sort)
+        query = urlencode(
+            {name: value for name, value in vars(filters).items() if value not in ("", None)}
+            | {"sort": sort}
+        )
         return page(
             request,
             "queue.html",
-            rows=shown,
-            total=len(rows),
+            rows=rows,
+            total=total,
             page_number=number,
-            pages=max(1, -(-len(rows) // PAGE_SIZE)),
+            pages=max(1, -(-total // PAGE_SIZE)),
+            query=query,
+            confirmed=confirmed,
+            assigned=assigned,
             filters=filters,
+            sort=sort,
+            sorts=SORTS,
             verdicts=VERDICTS,
             states=STATES,
             kinds=KINDS,
         )
 
     @app.get("/reports/{document_id}", response_class=HTMLResponse)
-    def report_page(request: Request, document_id: int, confirmed: int | None = None) -> Response:
+    def report_page(
+        request: Request,
+        document_id: int,
+        confirmed: int | None = None,
+        changes: int | None = None,
+    ) -> Response:
         if _reviewer(request) is None:
             return _see_other(f"/reviewer?back={quote(str(request.url.path))}")
         with store.session() as session:
             view = report_view(session, document_id)
             if view is None:
                 raise PageError(404, "No such report", f"There is no report {document_id}.")
-            return page(request, "report.html", view=view, confirmed=confirmed)
+            return page(
+                request,
+                "report.html",
+                view=view,
+                confirmed=confirmed,
+                rechecked=rechecked(session, document_id, changes),
+            )
 
     @app.get("/reviewer", response_class=HTMLResponse)
     def reviewer_page(request: Request, back: str = "/") -> Response:
@@ -224,8 +261,10 @@ def create_app(store: Store, token: str | None = None) -> FastAPI:
 
     # --- actions --------------------------------------------------------------------
 
-    def acted(fact: models.Fact, then: int | None = None) -> Response:
-        return _see_other(f"/reports/{fact.document_id}#fact-{then or fact.id}")
+    def acted(done: actions.Acted, then: int | None = None) -> Response:
+        fact = done.fact
+        changes = "" if done.rechecked is None else f"?changes={done.rechecked}"
+        return _see_other(f"/reports/{fact.document_id}{changes}#fact-{then or fact.id}")
 
     @change("/facts/{fact_id}/confirm")
     def confirm(name: Reviewer, fact_id: int, version: Version, then: Then = None) -> Response:
@@ -273,6 +312,41 @@ def create_app(store: Store, token: str | None = None) -> FastAPI:
             ),
             back=f"/reports/{document_id}",
         )
+
+    @change("/reports/{document_id}/done")
+    def mark_done(
+        name: Reviewer, document_id: int, done: Annotated[bool, Form()] = True
+    ) -> Response:
+        try:
+            actions.mark_done(store, document_id, name, done)
+        except actions.NotFound:
+            raise PageError(404, "No such report", f"There is no report {document_id}.") from None
+        return _see_other(f"/reports/{document_id}#history")
+
+    @change("/bulk")
+    def bulk(
+        name: Reviewer,
+        reports: Annotated[list[int] | None, Form()] = None,
+        action: Annotated[str, Form()] = "",
+        assignee: Annotated[str, Form()] = "",
+        back: Annotated[str, Form()] = "/",
+    ) -> Response:
+        if not reports:
+            raise PageError(
+                400, "Nothing chosen", "Tick the reports to act on first.", back=_local(back)
+            )
+        if action == "confirm-verified":
+            outcome = {"confirmed": actions.confirm_verified_of(store, reports, name)}
+        elif action == "assign":
+            if assignee.strip() and not _NAME.fullmatch(assignee.strip()):
+                raise PageError(
+                    400, "Refused", "Give a name of 1 to 64 characters.", back=_local(back)
+                )
+            outcome = {"assigned": actions.assign(store, reports, assignee, name)}
+        else:
+            raise PageError(400, "Refused", "The form was damaged: reload the page.")
+        target = _local(back)
+        return _see_other(f"{target}{'&' if '?' in target else '?'}{urlencode(outcome)}")
 
     return app
 

@@ -11,16 +11,16 @@ from datetime import datetime
 from itertools import pairwise
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
-from jixiao.export import review_state
 from jixiao.records import Check, Rejected, Report, facts_of
 from jixiao.review.actions import last_reviews
 from jixiao.store import models
+from jixiao.store.current import FLAGGED, as_stored
+from jixiao.store.summary import VERDICT_COLUMNS
 
-FLAGGED = ("source_inconsistent", "unit_anomaly")
-VERDICTS = ("hallucination", "source_inconsistency", "unit_anomaly", "unverifiable")
+VERDICTS = tuple(VERDICT_COLUMNS)
 STATES = ("unreviewed", "partly reviewed", "reviewed")
 KINDS = {"department": "部门整体", "project": "项目", "transfer": "转移支付"}
 # When facts overlap in the source, the colour of the one a reviewer most needs
@@ -36,6 +36,26 @@ _PRECEDENCE = (
 
 # --- the queue ------------------------------------------------------------------------
 
+_ENTRY = models.QueueEntry
+# The queue's orders, each ending in the row's id so that pages never overlap.
+SORTS: dict[str, tuple[Any, ...]] = {
+    # Riskiest first: flagged figures nobody has looked at, then the checks that
+    # failed, the values the source did not support, the facts left; a report
+    # with nothing left to review goes last. The index ix_queue_risk walks it.
+    "risk": (
+        _ENTRY.cleared,
+        _ENTRY.flagged.desc(),
+        _ENTRY.failed.desc(),
+        _ENTRY.rejected.desc(),
+        _ENTRY.to_review.desc(),
+        _ENTRY.document_id,
+    ),
+    "year": (_ENTRY.fiscal_year.desc().nulls_last(), _ENTRY.document_id),
+    "unit": (_ENTRY.unit_name.nulls_last(), _ENTRY.path, _ENTRY.document_id),
+    "recent": (_ENTRY.last_at.desc().nulls_last(), _ENTRY.document_id),
+}
+DONE = ("open", "done")
+
 
 @dataclass
 class Filters:
@@ -45,129 +65,77 @@ class Filters:
     verdict: str = ""
     state: str = ""
     kind: str = ""
+    assignee: str = ""
+    done: str = ""  # open | done
 
-    def keep(self, row: QueueRow) -> bool:
-        return (
-            (not self.unit or self.unit in f"{row.unit_name or ''} {row.path}")
-            and (not self.region or self.region in row.region)
-            and (self.year is None or row.year == self.year)
-            and (not self.verdict or row.verdicts[self.verdict] > 0)
-            and (not self.state or row.state == self.state)
-            and (not self.kind or row.kind == self.kind)
-        )
+    def where(self) -> list[ColumnElement[bool]]:
+        """The filters as SQL conditions on the queue."""
+        where: list[ColumnElement[bool]] = []
+        if self.unit:
+            where.append(
+                or_(
+                    _ENTRY.unit_name.contains(self.unit, autoescape=True),
+                    _ENTRY.path.contains(self.unit, autoescape=True),
+                )
+            )
+        if self.region:
+            where.append(_ENTRY.region.contains(self.region, autoescape=True))
+        if self.year is not None:
+            where.append(_ENTRY.fiscal_year == self.year)
+        if self.verdict:
+            where.append(getattr(_ENTRY, VERDICT_COLUMNS[self.verdict]) > 0)
+        if self.state:
+            where.append(_ENTRY.state == self.state)
+        if self.kind:
+            where.append(_ENTRY.kind == self.kind)
+        if self.assignee:
+            where.append(_ENTRY.assignee == self.assignee)
+        if self.done:
+            done = _ENTRY.done_at.is_not(None)
+            where.append(done if self.done == "done" else ~done)
+        return where
 
 
 @dataclass
 class QueueRow:
-    id: int
-    path: str
-    region: str
-    rejected_by_checks: int
-    kind: str | None = None
-    unit_name: str | None = None
-    year: int | None = None
-    reviews: Counter[str] = field(default_factory=Counter)
-    flagged: int = 0  # facts the checks flagged that nobody has reviewed yet
-    verdicts: Counter[str] = field(default_factory=Counter)
-    last: tuple[str, datetime] | None = None
+    """One report in the queue, as the page shows it."""
+
+    entry: models.QueueEntry
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.entry, name)
 
     @property
-    def facts(self) -> int:
-        return sum(self.reviews.values())
+    def id(self) -> int:
+        return self.entry.document_id
 
     @property
-    def to_review(self) -> int:
-        return self.reviews["unreviewed"]
+    def year(self) -> int | None:
+        return self.entry.fiscal_year
 
     @property
-    def rejected(self) -> int:
-        return self.rejected_by_checks + self.reviews["rejected"]
-
-    @property
-    def state(self) -> str:
-        return review_state(self.reviews.elements())
-
-    def risk(self) -> tuple:
-        """Riskiest first: flagged figures nobody has looked at, then the checks
-        that failed, the values the source did not support, the facts left; a
-        report with nothing left to review goes last."""
-        failed = sum(self.verdicts[verdict] for verdict in VERDICTS)
-        return (
-            self.to_review == 0,
-            -self.flagged,
-            -failed,
-            -self.rejected,
-            -self.to_review,
-            self.id,
+    def verdicts(self) -> Counter[str]:
+        return Counter(
+            {verdict: getattr(self.entry, column) for verdict, column in VERDICT_COLUMNS.items()}
         )
 
+    @property
+    def last(self) -> tuple[str, datetime] | None:
+        entry = self.entry
+        return None if entry.last_reviewer is None else (entry.last_reviewer, entry.last_at)  # type: ignore[return-value]
 
-def queue(session: Session, filters: Filters) -> list[QueueRow]:
-    """Each report's latest ingestion with its review counts, riskiest first."""
-    latest = (
-        select(func.max(models.Document.id))
-        .where(models.Document.status == "done")
-        .group_by(models.Document.sha256)
-        .scalar_subquery()
+
+def queue(
+    session: Session, filters: Filters, page: int = 1, size: int = 100, sort: str = "risk"
+) -> tuple[list[QueueRow], int]:
+    """One page of the queue, in the order asked for, and how many reports match:
+    filtered, sorted and cut in SQL."""
+    where = filters.where()
+    total = session.scalar(select(func.count()).select_from(_ENTRY).where(*where)) or 0
+    query = (
+        select(_ENTRY).where(*where).order_by(*SORTS[sort]).offset((page - 1) * size).limit(size)
     )
-    rows: dict[int, QueueRow] = {}
-    # The record's parts the queue needs, not the whole record with its text.
-    documents = select(
-        models.Document.id,
-        models.Document.path,
-        models.Document.kind,
-        models.Document.record["region"],
-        models.Document.record["rejected"],
-    ).where(models.Document.id.in_(latest))
-    for document_id, path, kind, region, rejected in session.execute(documents):
-        places = [(region or {}).get(part) for part in ("province", "city", "county")]
-        rows[document_id] = QueueRow(
-            id=document_id,
-            path=path,
-            region=" ".join(place for place in places if place),
-            rejected_by_checks=len(rejected or []),
-            kind=kind,
-        )
-    facts = (
-        select(models.Fact.document_id, models.Fact.review, models.Fact.status, func.count())
-        .where(models.Fact.document_id.in_(latest))
-        .group_by(models.Fact.document_id, models.Fact.review, models.Fact.status)
-    )
-    for document_id, review, status, count in session.execute(facts):
-        row = rows[document_id]
-        row.reviews[review] += count
-        if review == "unreviewed" and status in FLAGGED:
-            row.flagged += count
-    checks = (
-        select(models.Check.document_id, models.Check.status, func.count())
-        .where(models.Check.document_id.in_(latest))
-        .group_by(models.Check.document_id, models.Check.status)
-    )
-    for document_id, status, count in session.execute(checks):
-        rows[document_id].verdicts[status] += count
-    # The name and year as the reviewers left them, corrections included.
-    header = select(models.Fact.document_id, models.Fact.path, models.Fact.value).where(
-        models.Fact.document_id.in_(latest), models.Fact.path.in_(["unit_name", "fiscal_year"])
-    )
-    for document_id, path, value in session.execute(header):
-        if path == "unit_name":
-            rows[document_id].unit_name = str(value)
-        elif isinstance(value, int | float):
-            rows[document_id].year = int(value)
-    newest_review = (
-        select(func.max(models.Review.id))
-        .join(models.Fact, models.Fact.id == models.Review.fact_id)
-        .where(models.Fact.document_id.in_(latest))
-        .group_by(models.Fact.document_id)
-    )
-    last = (
-        select(models.Fact.document_id, models.Review.reviewer, models.Review.at)
-        .join(models.Fact, models.Fact.id == models.Review.fact_id)
-        .where(models.Review.id.in_(newest_review))
-    )
-    for document_id, reviewer, at in session.execute(last):
-        rows[document_id].last = (reviewer, at)
-    return sorted((row for row in rows.values() if filters.keep(row)), key=QueueRow.risk)
+    return [QueueRow(entry) for entry in session.scalars(query)], total
 
 
 # --- one report -----------------------------------------------------------------------
@@ -297,6 +265,8 @@ class ReportView:
     checks: list[CheckView]
     rejected: list[Rejected]
     newer: int | None  # a later ingestion of the same report
+    entry: models.QueueEntry | None  # None for an ingestion a later one replaced
+    history: list[HistoryItem]
 
     @property
     def kind(self) -> str | None:
@@ -334,13 +304,8 @@ def report_view(session: Session, document_id: int) -> ReportView | None:
     document = session.get(models.Document, document_id)
     if document is None or document.status != "done" or document.record is None:
         return None
-    report = Report.model_validate(document.record)
-    rows = {
-        row.path: row
-        for row in session.scalars(
-            select(models.Fact).where(models.Fact.document_id == document.id)
-        )
-    }
+    report, stored = as_stored(session, document)
+    rows = {row.path: row for row in stored}
     last = last_reviews(session, [row.id for row in rows.values()])
     groups: dict[str, Group] = {}
     ordered: list[FactView] = []
@@ -386,7 +351,71 @@ def report_view(session: Session, document_id: int) -> ReportView | None:
         checks=checks,
         rejected=report.rejected,
         newer=newer,
+        entry=session.get(models.QueueEntry, document.id),
+        history=history(session, document.id),
     )
+
+
+@dataclass
+class HistoryItem:
+    at: datetime
+    reviewer: str
+    action: str
+    what: str
+    resolved: list[dict[str, Any]] = field(default_factory=list)
+    raised: list[dict[str, Any]] = field(default_factory=list)
+
+
+def history(session: Session, document_id: int) -> list[HistoryItem]:
+    """Everything reviewers did to a report, newest first: each fact's reviews,
+    and the report's events (assigned, done, reopened, checks run again)."""
+    items = [
+        HistoryItem(
+            review.at,
+            review.reviewer,
+            review.action,
+            f"{path}: “{review.before['raw']}”"
+            + (
+                f" → “{review.after['raw']}”" if review.action == "correct" and review.after else ""
+            ),
+        )
+        for review, path in session.execute(
+            select(models.Review, models.Fact.path)
+            .join(models.Fact, models.Fact.id == models.Review.fact_id)
+            .where(models.Fact.document_id == document_id)
+        )
+    ]
+    for event in session.scalars(
+        select(models.Event).where(models.Event.document_id == document_id)
+    ):
+        detail = event.detail
+        what = {
+            "assign": f"assigned to {detail.get('to') or 'nobody'}",
+            "done": "marked done",
+            "reopen": "opened again",
+            "recheck": f"checks run again after the {detail.get('after')} of {detail.get('fact')}",
+        }.get(event.action, event.action)
+        items.append(
+            HistoryItem(
+                event.at,
+                event.reviewer,
+                event.action,
+                what,
+                detail.get("resolved", []),
+                detail.get("raised", []),
+            )
+        )
+    return sorted(items, key=lambda item: item.at, reverse=True)
+
+
+def rechecked(session: Session, document_id: int, event_id: int | None) -> models.Event | None:
+    """The event of this report's checks run again, if that is what `event_id` names."""
+    if event_id is None:
+        return None
+    event = session.get(models.Event, event_id)
+    if event is None or event.document_id != document_id or event.action != "recheck":
+        return None
+    return event
 
 
 def _label(path: str) -> str:

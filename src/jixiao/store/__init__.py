@@ -19,7 +19,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, delete, event, func, select
+from sqlalchemy import ColumnElement, create_engine, delete, event, select
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -28,6 +28,8 @@ from jixiao.errors import JixiaoError
 from jixiao.extract.llm import CallLog
 from jixiao.records import Report, facts_of
 from jixiao.store import models
+from jixiao.store.current import current, skeleton
+from jixiao.store.summary import refresh
 from jixiao.structure.chunks import Chunk
 
 DEFAULT_URL = "sqlite:///jixiao.db"
@@ -66,6 +68,9 @@ def _sqlite_pragmas(connection, _record) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")  # WAL keeps commits atomic with it
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")  # a reviewer's write waits for a batch's
+    # 64 MB of pages per connection (the default is 2 MB): the review queue's table
+    # and indexes of 100,000 reports stay in memory between requests.
+    cursor.execute("PRAGMA cache_size=-65536")
     cursor.close()
 
 
@@ -154,16 +159,17 @@ class Store:
             )
 
     def stored_record(self, run_id: int, sha256: str) -> Report | None:
-        """The record this run made of the report with this digest, if it finished it."""
+        """The record this run made of the report with this digest, if it finished
+        it: as the pipeline made it, before reviewers changed it."""
         with self.sessions() as session:
-            record = session.scalar(
-                select(models.Document.record).where(
+            document = session.scalar(
+                select(models.Document).where(
                     models.Document.run_id == run_id,
                     models.Document.sha256 == sha256,
                     models.Document.status == "done",
                 )
             )
-        return None if record is None else Report.model_validate(record)
+            return None if document is None else current(session, document, extracted=True).report
 
     # --- writing a report ---------------------------------------------------------
 
@@ -194,7 +200,7 @@ class Store:
                 unread=len(report.unread),
                 seconds=seconds,
                 ingested_at=_now(),
-                record=report.model_dump(mode="json"),
+                record=skeleton(report),
             )
             document.chunks = [
                 models.Chunk(
@@ -231,6 +237,8 @@ class Store:
                 )
                 for fact_path, fact in facts_of(report)
             ]
+            session.flush()
+            refresh(session, document)
             return document.id
 
     def save_failure(
@@ -262,16 +270,15 @@ class Store:
 
     # --- reading -------------------------------------------------------------------
 
-    def latest_documents(self, session: Session) -> Iterator[models.Document]:
-        """Each report's most recent successful ingestion, in the order they came."""
-        newest = (
-            select(func.max(models.Document.id))
-            .where(models.Document.status == "done")
-            .group_by(models.Document.sha256)
-        )
+    def latest_documents(
+        self, session: Session, *where: ColumnElement[bool]
+    ) -> Iterator[models.Document]:
+        """Each report's most recent successful ingestion (the queue's), in the
+        order they came; `where` filters on the queue's columns."""
         query = (
             select(models.Document)
-            .where(models.Document.id.in_(newest))
+            .join(models.QueueEntry, models.QueueEntry.document_id == models.Document.id)
+            .where(*where)
             .order_by(models.Document.id)
             .execution_options(yield_per=100)  # thousands of records never sit in memory at once
         )

@@ -56,8 +56,10 @@ class Document(Base):
     error: Mapped[str | None] = mapped_column(Text)
     seconds: Mapped[float | None] = mapped_column(Float)
     ingested_at: Mapped[datetime]
-    # The record as the pipeline made it. Facts are kept as rows too, and those
-    # rows are what reviewers change: an export lays them over this record.
+    # The record without its facts and checks (each fact null where it stands, so
+    # that lists keep their length): those live only in `facts` and `checks`, the
+    # rows reviewers change and the checks rewrite, and `jixiao.store.current`
+    # puts them in. Nothing else holds a copy that could go stale.
     record: Mapped[dict[str, Any] | None]
 
     chunks: Mapped[list[Chunk]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
@@ -151,3 +153,74 @@ class Review(Base):
     action: Mapped[str] = mapped_column(String(16))  # confirm | correct | reject
     before: Mapped[dict[str, Any]]
     after: Mapped[dict[str, Any] | None]
+
+
+class QueueEntry(Base):
+    """The review queue: one row per report, its latest successful ingestion,
+    with the counts the queue shows, sorts and filters by. Derived from the
+    facts, checks and reviews by `jixiao.store.summary.refresh` in the same
+    transaction as every change to them, so that the queue pages and sorts in
+    SQL: counting facts per request does not stay fast at 100,000 reports."""
+
+    __tablename__ = "queue"
+    __table_args__ = (Index("ix_queue_assignee", "assignee"),)
+
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True
+    )
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    path: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str | None] = mapped_column(String(16))
+    unit_name: Mapped[str | None] = mapped_column(Text)
+    fiscal_year: Mapped[int | None]
+    region: Mapped[str] = mapped_column(Text, default="")  # province city county
+    facts: Mapped[int] = mapped_column(default=0)
+    to_review: Mapped[int] = mapped_column(default=0)
+    cleared: Mapped[bool] = mapped_column(default=False)  # nothing left to review
+    flagged: Mapped[int] = mapped_column(default=0)  # flagged facts nobody reviewed
+    failed: Mapped[int] = mapped_column(default=0)  # checks of any verdict but pass
+    hallucinations: Mapped[int] = mapped_column(default=0)
+    inconsistencies: Mapped[int] = mapped_column(default=0)
+    anomalies: Mapped[int] = mapped_column(default=0)
+    unverifiable: Mapped[int] = mapped_column(default=0)
+    rejected: Mapped[int] = mapped_column(default=0)  # by the checks and by reviewers
+    state: Mapped[str] = mapped_column(String(16), default="unreviewed")
+    last_reviewer: Mapped[str | None] = mapped_column(Text)
+    last_at: Mapped[datetime | None]
+    assignee: Mapped[str | None] = mapped_column(Text)
+    # Marked done by a reviewer: its confirmed and corrected facts are gold.
+    done_by: Mapped[str | None] = mapped_column(Text)
+    done_at: Mapped[datetime | None]
+
+
+# Each order of the queue (`jixiao.review.views.SORTS`) with its directions, so
+# that a page of it, however deep, is read off an index rather than sorted.
+Index("ix_queue_year", QueueEntry.fiscal_year.desc(), QueueEntry.document_id)
+Index("ix_queue_unit", QueueEntry.unit_name, QueueEntry.path, QueueEntry.document_id)
+Index("ix_queue_recent", QueueEntry.last_at.desc(), QueueEntry.document_id)
+Index(
+    "ix_queue_risk",
+    QueueEntry.cleared,
+    QueueEntry.flagged.desc(),
+    QueueEntry.failed.desc(),
+    QueueEntry.rejected.desc(),
+    QueueEntry.to_review.desc(),
+    QueueEntry.document_id,
+)
+
+
+class Event(Base):
+    """What happened to a report as a whole: assigned, marked done or reopened, its
+    checks run again after a review (with what changed). With the facts'
+    `Review` rows, the report's history."""
+
+    __tablename__ = "report_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), index=True
+    )
+    reviewer: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime]
+    action: Mapped[str] = mapped_column(String(16))  # assign | done | reopen | recheck
+    detail: Mapped[dict[str, Any]]
