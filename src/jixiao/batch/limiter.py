@@ -22,6 +22,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from jixiao.extract.llm import LONGEST_WAIT, Settings
+
 # How long a caller waits before asking again for a slot in flight: a slot frees
 # when a call ends, which the limiter is not told of ahead.
 _SLOT_POLL = 0.01
@@ -113,3 +115,9 @@ class RateLimiter:
             yield
         finally:
             self.release(ticket)
+
+
+def lease_for(settings: Settings) -> float:
+    """How long a request may hold its place in flight: its longest try, and a
+    minute more; past that, its caller is taken for dead."""
+    return settings.timeout * LONGEST_WAIT + 60.0

@@ -433,8 +433,8 @@ class ModelClient:
     def attempt_timeout(self, attempt: int) -> float:
         """Seconds the `attempt`-th try of a request may take: short at first, so that
         a hung endpoint is noticed soon, doubling after each failure (a slow model on
-        a long request gets its time), up to `_LONGEST_WAIT` times the first."""
-        return self.settings.timeout * min(2 ** (attempt - 1), _LONGEST_WAIT)
+        a long request gets its time), up to `LONGEST_WAIT` times the first."""
+        return self.settings.timeout * min(2 ** (attempt - 1), LONGEST_WAIT)
 
     def _waiting(self, state: RetryCallState) -> None:
         if self.on_wait is None:
@@ -455,7 +455,7 @@ class ModelClient:
 
 
 # A try may take up to this many times the first one's timeout.
-_LONGEST_WAIT = 4
+LONGEST_WAIT = 4
 
 
 def _api_error(error: BaseException) -> openai.APIError | None:
