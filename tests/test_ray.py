@@ -23,6 +23,7 @@ from jixiao.store import Store, models
 CASSETTES = ROOT / "cassettes"
 # A key the cassettes' replay never checks: here to be looked for in Ray's files.
 SECRET = "sk-ray-test-5f1c0ffee0ddba11"
+LOCAL_ONLY = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
 
 
 def _ray():
@@ -41,9 +42,17 @@ def cluster(tmp_path_factory):
     """A local cluster of 2 CPUs, its files in a folder of the test's own."""
     ray = _ray()
     temp = tmp_path_factory.mktemp("ray")
+    # Every address Ray uses on the loopback, as it keeps a cluster on macOS: the
+    # tests send nothing off this machine. Its processes inherit the variable.
+    before = os.environ.get(LOCAL_ONLY)
+    os.environ[LOCAL_ONLY] = "0"
     ray.init(num_cpus=2, _temp_dir=str(temp), logging_level="WARNING", log_to_driver=False)
     yield temp
     ray.shutdown()
+    if before is None:
+        del os.environ[LOCAL_ONLY]
+    else:
+        os.environ[LOCAL_ONLY] = before
 
 
 def _client(**settings) -> ModelClient:
