@@ -26,7 +26,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import ray
@@ -61,14 +61,15 @@ _Reading = tuple[Prepared | None, str | None, float]
 
 @dataclass(frozen=True)
 class _Job:
-    """What a worker needs to finish one report. The settings carry the API key to
-    the workers in the task's arguments, in memory: never in an environment
-    variable or a runtime_env, which Ray's dashboard shows."""
+    """What a worker needs to finish one report. The settings and the database URL
+    carry the API key and the password to the workers in the task's arguments, in
+    memory: never in an environment variable or a runtime_env, which Ray's
+    dashboard shows, and never in a repr, which an error message may show."""
 
     path: Path
     sha256: str
     run_id: int
-    db_url: str
+    db_url: str = field(repr=False)
     settings: Settings
     use_cache: bool
     cassettes: Path | None
