@@ -4,6 +4,7 @@ one limiter for every worker; no key in Ray's files."""
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import os
 import sys
@@ -150,9 +151,12 @@ def test_one_rate_limit_holds_every_worker(cluster, tmp_path):
         batch.run(SAMPLES[:3], outcomes.append)
     assert [o.status for o in outcomes] == ["done"] * 3
     times = sorted(at for at, _ in server.requests)
-    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
+    gaps = sorted(later - earlier for earlier, later in itertools.pairwise(times))
     assert len(times) >= 20
-    assert min(gaps) >= 0.19
+    # Spaced when granted; a loaded machine may delay one request's sending by
+    # some tens of milliseconds, which shortens one gap and lengthens the next.
+    assert gaps[len(gaps) // 2] >= 0.19
+    assert max(bisect.bisect_left(times, at + 2.0) - i for i, at in enumerate(times)) <= 11
     store.close()
 
 
