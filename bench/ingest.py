@@ -100,7 +100,18 @@ def _masker(places: list[str]):
 
 
 def _serve(places: list[str], delay: float, ready, stop, report) -> None:
-    from fake_openai import FakeServer, Recorded
+    from fake_openai import FakeServer
+
+    recorded = recorded_model(places, delay)
+    with FakeServer(recorded) as server:
+        ready.put(server.url)
+        stop.wait()
+    report.put(recorded.unrecorded)
+
+
+def recorded_model(places: list[str], delay: float):
+    """The fake model's answers to the variants of the samples with `places`."""
+    from fake_openai import Recorded
 
     mask = _masker(places)
 
@@ -134,11 +145,7 @@ def _serve(places: list[str], delay: float, ready, stop, report) -> None:
             pass  # not JSON: the pipeline sees it as the model's invalid answer
         return json.dumps(completion, ensure_ascii=False)
 
-    recorded = Recorded(ROOT / "cassettes", delay=delay, key=key, adapt=adapt, fallback="{}")
-    with FakeServer(recorded) as server:
-        ready.put(server.url)
-        stop.wait()
-    report.put(recorded.unrecorded)
+    return Recorded(ROOT / "cassettes", delay=delay, key=key, adapt=adapt, fallback="{}")
 
 
 # --- memory ----------------------------------------------------------------------------

@@ -641,3 +641,14 @@ def test_load_error_message_format() -> None:
         "not a valid DOCX",
         "re-save it",
     )
+
+
+def test_bytes_sent_under_a_name_read_as_the_file_does(tmp_path: Path) -> None:
+    """A Ray worker reads the bytes it was sent, under the name of a file it cannot see."""
+    source = SAMPLES[0]
+    sent = load(tmp_path / "elsewhere" / source.name, source.read_bytes())
+    read = load(source)
+    assert (sent.text, sent.sha256, sent.format) == (read.text, read.sha256, read.format)
+    assert sent.path == tmp_path / "elsewhere" / source.name
+    with pytest.raises(LoadError, match="empty"):
+        load(source, b"")

@@ -35,7 +35,7 @@ from jixiao.structure.sections import Section
 # for the `jixiao` script is this one: kept light, a worker costs some 40 MB,
 # not 150.
 if TYPE_CHECKING:
-    from jixiao.batch import Outcome
+    from jixiao.batch import Batch, Outcome
     from jixiao.extract.cassettes import CassetteMode
     from jixiao.extract.llm import ModelClient
     from jixiao.store import Store
@@ -279,15 +279,49 @@ def ingest(
     verbose: Annotated[
         bool, typer.Option("--verbose", help="List each file a folder walk leaves out.")
     ] = False,
+    rpm: Annotated[
+        float | None,
+        typer.Option(
+            min=1,
+            envvar="JIXIAO_RPM",
+            help="Requests per minute the endpoint allows, for the whole batch (default: no limit).",
+        ),
+    ] = None,
+    tpm: Annotated[
+        float | None,
+        typer.Option(
+            min=1,
+            envvar="JIXIAO_TPM",
+            help="Tokens per minute the endpoint allows, prompt and max_tokens counted"
+            " (default: no limit).",
+        ),
+    ] = None,
+    ray_address: Annotated[
+        str | None,
+        typer.Option(
+            "--ray",
+            metavar="ADDRESS",
+            help="Run on a Ray cluster: `local` starts one on this machine, `auto` joins the"
+            " one this node belongs to, ray://HEAD:10001 reaches one (pip install"
+            " 'jixiao[ray]').",
+        ),
+    ] = None,
 ) -> None:
     """Ingest reports into the database: skips what it already holds, records what fails."""
     from jixiao.batch import Batch, report_files
+    from jixiao.batch.limiter import Limits, RateLimiter, lease_for
+    from jixiao.extract.llm import ModelClient
     from jixiao.read import SUPPORTED_SUFFIXES
     from jixiao.store import safe_url
 
     client, cassettes, cassette_mode = _client(
         replay, record, no_cache, model, base_url, mode, concurrency
     )
+    # One limit for the whole batch: every report's calls, on this machine or the cluster's.
+    limits = Limits(rpm=rpm, tpm=tpm, concurrency=client.settings.concurrency)
+    if ray_address is None:
+        limiter = RateLimiter(limits, lease_for(client.settings))
+        client = ModelClient(client.settings, use_cache=client.use_cache, limiter=limiter)
     found = report_files(paths)
     for path in found.missing:
         _error(f"{path}: no such file, folder or pattern match — check the path")
@@ -300,10 +334,20 @@ def ingest(
         )
         raise typer.Exit(code=1)
     store = _store(db)
-    limits = {"cpu_timeout": cpu_timeout} if cpu_timeout else {}
-    batch = Batch(
-        store, client, workers=workers, cassettes=cassettes, mode=cassette_mode, out=out, **limits
-    )
+    batch: Batch
+    if ray_address is not None:
+        batch = _ray_batch(ray_address, store, client, limits, cassettes, cassette_mode, out)
+    else:
+        timeout = {"cpu_timeout": cpu_timeout} if cpu_timeout else {}
+        batch = Batch(
+            store,
+            client,
+            workers=workers,
+            cassettes=cassettes,
+            mode=cassette_mode,
+            out=out,
+            **timeout,
+        )
     tally = Tally()
     with Progress(
         TextColumn("reports"),
@@ -359,6 +403,34 @@ def ingest(
     )
     if tally.failed or found.missing:
         raise typer.Exit(code=1)
+
+
+def _ray_batch(address, store, client, limits, cassettes, mode, out) -> Batch:
+    """The batch on the Ray cluster at `address` (`local`: one started here)."""
+    from jixiao.store import safe_url
+
+    try:
+        from jixiao.batch.cluster import RayBatch
+    except ModuleNotFoundError as error:
+        if error.name != "ray" and not (error.name or "").startswith("ray."):
+            raise
+        _error("--ray needs Ray, which is not installed: pip install 'jixiao[ray]'")
+        raise typer.Exit(code=1) from None
+    if address != "local" and store.engine.dialect.name == "sqlite":
+        errors.print(
+            f"warning: {escape(safe_url(store.url))} is a SQLite file on this machine: workers"
+            " on other nodes cannot reach it; give --db postgresql://… for a cluster",
+            soft_wrap=True,
+        )
+    return RayBatch(
+        store,
+        client,
+        address=None if address == "local" else address,
+        limits=limits,
+        cassettes=cassettes,
+        mode=mode,
+        out=out,
+    )
 
 
 def _passed_over(passed_over: list[tuple[Path, str]], verbose: bool) -> None:

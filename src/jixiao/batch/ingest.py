@@ -272,9 +272,8 @@ class Batch:
         try:
             digest = _digest(path)
         except OSError as error:
-            problem = f"{path}: cannot read the file ({error.strerror})"
             digest = _path_digest(path)
-            return digest, self._fail(path, digest, f"{problem}; check that it exists", 0.0)
+            return digest, self._fail(path, digest, unreadable(path, error), 0.0)
         if digest in done:
             if self.out is not None:
                 # A second run with --out still leaves every report's record there.
@@ -302,15 +301,8 @@ class Batch:
         try:
             prepared = self._prepare(path)
             report = _extract_and_check(prepared, client, self.cassettes, self.mode)
-        except LoadError as failure:
-            error = str(failure)
-        except ModelError as failure:
-            error = f"{path}: {failure}"
         except Exception as failure:  # noqa: BLE001 - a bug must not stop the batch: record it
-            error = (
-                f"{path}: internal error ({type(failure).__name__}: {failure});"
-                " please report it with this file"
-            )
+            error = failure_message(path, failure)
         return _Finished(
             path, sha256, prepared, report, client.log or [], error, time.perf_counter() - started
         )
@@ -375,27 +367,53 @@ class Batch:
             return self._pool
 
     def _store(self, finished: _Finished) -> Outcome:
-        if finished.report is None:
-            error = finished.error or f"{finished.path}: no record"
-            return self._fail(finished.path, finished.sha256, error, finished.seconds)
-        chunks = finished.prepared.chunks if finished.prepared else []
-        self.store.save(
-            self.run_id, finished.path, finished.report, chunks, finished.calls, finished.seconds
-        )
-        if self.out is not None:
-            write_record(finished.report, self.out, finished.path)
-        return Outcome(
-            finished.path,
-            "done",
-            report=finished.report,
-            chunks=len(chunks),
-            calls=finished.calls,
-            seconds=finished.seconds,
-        )
+        outcome = save_finished(self.store, self.run_id, finished)
+        if self.out is not None and outcome.report is not None:
+            write_record(outcome.report, self.out, finished.path)
+        return outcome
 
     def _fail(self, path: Path, sha256: str, error: str, seconds: float) -> Outcome:
-        self.store.save_failure(self.run_id, path, sha256, error, seconds)
-        return Outcome(path, "failed", error=error, seconds=seconds)
+        return save_failure(self.store, self.run_id, path, sha256, error, seconds)
+
+
+def unreadable(path: Path, error: OSError) -> str:
+    return f"{path}: cannot read the file ({error.strerror}); check that it exists"
+
+
+def failure_message(path: Path, failure: Exception) -> str:
+    """What a report's failure is, in one line that names the file."""
+    if isinstance(failure, LoadError):
+        return str(failure)
+    if isinstance(failure, ModelError):
+        return f"{path}: {failure}"
+    return (
+        f"{path}: internal error ({type(failure).__name__}: {failure});"
+        " please report it with this file"
+    )
+
+
+def save_finished(store: Store, run_id: int, finished: _Finished) -> Outcome:
+    """Store a report that ran, in one transaction: its record, or its failure."""
+    if finished.report is None:
+        error = finished.error or f"{finished.path}: no record"
+        return save_failure(store, run_id, finished.path, finished.sha256, error, finished.seconds)
+    chunks = finished.prepared.chunks if finished.prepared else []
+    store.save(run_id, finished.path, finished.report, chunks, finished.calls, finished.seconds)
+    return Outcome(
+        finished.path,
+        "done",
+        report=finished.report,
+        chunks=len(chunks),
+        calls=finished.calls,
+        seconds=finished.seconds,
+    )
+
+
+def save_failure(
+    store: Store, run_id: int, path: Path, sha256: str, error: str, seconds: float
+) -> Outcome:
+    store.save_failure(run_id, path, sha256, error, seconds)
+    return Outcome(path, "failed", error=error, seconds=seconds)
 
 
 def _path_digest(path: Path) -> str:

@@ -9,6 +9,9 @@ Two retry loops, kept apart on purpose:
 - validation failures are re-asked by instructor, which sends the model its
   reply and the error (``reasks`` times, default 2).
 
+A client given a `Limiter` (batch/limiter.py) asks it before every HTTP request,
+those of both loops included, and tells it of every 429's Retry-After.
+
 Answers are cached on disk by (endpoint, model, prompt version, request), so
 that running a report again costs no tokens.
 """
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import importlib
 import json
 import logging
 import os
@@ -24,9 +28,10 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import instructor
 import openai
@@ -41,6 +46,7 @@ from tenacity import (
 )
 
 from jixiao.errors import JixiaoError
+from jixiao.structure.chunks import estimate_tokens
 
 # instructor logs every failed attempt; our own errors say what matters, once.
 logging.getLogger("instructor").setLevel(logging.CRITICAL)
@@ -170,6 +176,14 @@ def _missing_recording(error: BaseException) -> bool:
     )
 
 
+def _retry_after(headers: Any) -> float | None:
+    """The seconds a response's Retry-After asks for (at most two minutes)."""
+    try:
+        return min(float(headers.get("retry-after", "")), 120.0)
+    except ValueError:
+        return None  # none, or an HTTP date, which no endpoint we know of sends
+
+
 def _waiter(backoff: float):
     backoff_wait = wait_random_exponential(multiplier=backoff, max=30)
 
@@ -177,21 +191,69 @@ def _waiter(backoff: float):
         """Backoff with jitter, or as long as the server's Retry-After asks."""
         error = state.outcome.exception() if state.outcome else None
         if isinstance(error, openai.APIStatusError):
-            header = error.response.headers.get("retry-after")
-            if header:
-                try:
-                    return min(float(header), 120.0)
-                except ValueError:
-                    pass
+            asked = _retry_after(error.response.headers)
+            if asked is not None:
+                return asked
         return backoff_wait(state)
 
     return wait
 
 
+class Limiter(Protocol):
+    """The endpoint's limits, shared by every caller (batch/limiter.py)."""
+
+    def slot(self, tokens: int) -> AbstractContextManager[object]:
+        """Wait until a request of `tokens` may start; free its place when it ends."""
+        ...
+
+    def hold_off(self, seconds: float) -> None:
+        """The endpoint asked every caller to wait `seconds` (a 429's Retry-After)."""
+        ...
+
+
+# The HTTP library the SDK is built on (httpx, or httpx2 in its later releases):
+# a transport handed to the SDK must be of that library.
+_http = importlib.import_module(openai.DefaultHttpxClient.__mro__[1].__module__.partition(".")[0])
+
+
+class _LimitedTransport(_http.BaseTransport):  # type: ignore[name-defined]
+    """Each HTTP request waits for the limiter: a first try, a retry and an
+    instructor re-ask alike, since the endpoint counts them all."""
+
+    def __init__(self, limiter: Limiter) -> None:
+        self.limiter = limiter
+        self.inner = _http.HTTPTransport()
+
+    def handle_request(self, request: Any) -> Any:
+        with self.limiter.slot(_request_tokens(request)):
+            response = self.inner.handle_request(request)
+        if response.status_code == 429:
+            asked = _retry_after(response.headers)
+            if asked is not None:
+                self.limiter.hold_off(asked)
+        return response
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def _request_tokens(request: Any) -> int:
+    """What a request costs against tokens per minute as endpoints count it: its
+    prompt, and the answer's whole budget."""
+    try:
+        body = json.loads(request.content)
+        prompt = "".join(str(message.get("content") or "") for message in body["messages"])
+        return estimate_tokens(prompt) + int(body.get("max_tokens") or 0)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return 0  # not a chat request: nothing to count
+
+
 class ModelClient:
     """Asks the model for one response model at a time; retries, caches, counts."""
 
-    def __init__(self, settings: Settings, *, use_cache: bool = True) -> None:
+    def __init__(
+        self, settings: Settings, *, use_cache: bool = True, limiter: Limiter | None = None
+    ) -> None:
         self.settings = settings
         self.use_cache = use_cache and settings.cache_dir is not None
         raw = openai.OpenAI(
@@ -200,6 +262,11 @@ class ModelClient:
             api_key=settings.api_key or "not-needed",
             timeout=settings.timeout,
             max_retries=0,
+            http_client=(
+                openai.DefaultHttpxClient(transport=_LimitedTransport(limiter))
+                if limiter is not None
+                else None
+            ),
         )
         self._client = instructor.from_openai(raw, mode=MODES[settings.mode])
         # Shared by every report of a batch: at most `concurrency` requests are in
@@ -366,8 +433,8 @@ class ModelClient:
     def attempt_timeout(self, attempt: int) -> float:
         """Seconds the `attempt`-th try of a request may take: short at first, so that
         a hung endpoint is noticed soon, doubling after each failure (a slow model on
-        a long request gets its time), up to `_LONGEST_WAIT` times the first."""
-        return self.settings.timeout * min(2 ** (attempt - 1), _LONGEST_WAIT)
+        a long request gets its time), up to `LONGEST_WAIT` times the first."""
+        return self.settings.timeout * min(2 ** (attempt - 1), LONGEST_WAIT)
 
     def _waiting(self, state: RetryCallState) -> None:
         if self.on_wait is None:
@@ -388,7 +455,7 @@ class ModelClient:
 
 
 # A try may take up to this many times the first one's timeout.
-_LONGEST_WAIT = 4
+LONGEST_WAIT = 4
 
 
 def _api_error(error: BaseException) -> openai.APIError | None:

@@ -151,10 +151,13 @@ MAX_FILE_BYTES = 300 * 2**20
 MAX_CHARS = 1_000_000
 
 
-def load(path: Path | str) -> Loaded:
-    """Read one report file; raise `LoadError` if it cannot be read as a report."""
+def load(path: Path | str, data: bytes | None = None) -> Loaded:
+    """Read one report file; raise `LoadError` if it cannot be read as a report.
+
+    Given `data`, the report is those bytes and `path` only names it: a worker
+    on another machine reads a report it was sent, under its own name."""
     path = Path(path)
-    data = _read(path)
+    data = _read(path) if data is None else _checked(path, data)
     digest = hashlib.sha256(data).hexdigest()
     kind = sniff(data)
     if kind is None and data.startswith(OLE2_MAGIC):
@@ -181,7 +184,26 @@ def _read(path: Path) -> bytes:
     if not path.is_file():
         # Reading a FIFO or a device could block forever or never end.
         raise LoadError(path, "not a regular file", "give a report file saved on disk")
-    size = path.stat().st_size
+    # Checked before reading, so that a huge file is never read into memory.
+    _check_size(path, path.stat().st_size)
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise LoadError(
+            path, f"cannot read the file ({error.strerror})", "check its permissions"
+        ) from error
+    return _checked(path, data)
+
+
+def _checked(path: Path, data: bytes) -> bytes:
+    """The bytes of a report, if one report can be that size."""
+    _check_size(path, len(data))
+    if not data:
+        raise empty(path)
+    return data
+
+
+def _check_size(path: Path, size: int) -> None:
     if size > MAX_FILE_BYTES:
         raise LoadError(
             path,
@@ -189,12 +211,3 @@ def _read(path: Path) -> bytes:
             f" {MAX_FILE_BYTES // 2**20} MB)",
             "check that it holds a single report, or split it into its reports",
         )
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise LoadError(
-            path, f"cannot read the file ({error.strerror})", "check its permissions"
-        ) from error
-    if not data:
-        raise empty(path)
-    return data

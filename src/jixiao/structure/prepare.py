@@ -49,10 +49,12 @@ class Prepared:
         }
 
 
-def prepare(path: Path, chunk_tokens: int = DEFAULT_CHUNK_TOKENS) -> Prepared:
+def prepare(
+    path: Path, chunk_tokens: int = DEFAULT_CHUNK_TOKENS, data: bytes | None = None
+) -> Prepared:
     """Load, read scanned pages by OCR, normalise, split into sections and tables,
-    and chunk one report."""
-    loaded = load(path)
+    and chunk one report (the file at `path`, or `data` under its name)."""
+    loaded = load(path, data)
     if loaded.ocr_pending:
         # The OCR engine and OpenCV cost a process some 100 MB: only scans pay it.
         from jixiao.read.ocr import read_pages

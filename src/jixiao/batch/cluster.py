@@ -1,0 +1,278 @@
+"""The batch on a Ray cluster: each report read, OCR'd, parsed, extracted, checked
+and stored by Ray tasks on whichever node has room; the driver lists the files,
+sends each one's bytes, and follows the outcomes.
+
+A report is two tasks. The first reads it (OCR included) on one CPU; the second
+asks the model, runs the checks and stores the record, holding a quarter of a
+CPU, since it mostly waits on the endpoint: a node keeps its cores busy reading
+other reports meanwhile. Every model request of every worker first asks one
+actor holding the endpoint's limits (batch/limiter.py).
+
+A task whose worker or node dies is run again elsewhere (Ray's task retries; a
+lost reading is rebuilt from its inputs). The second task stores its report in
+one transaction under the (sha256, run) key, and looks for it first: a task that
+died after its commit finds its record there, so each report is stored once, and
+whole.
+
+The store must be one every node reaches (PostgreSQL); SQLite serves a cluster
+on one machine only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import ray
+from ray.exceptions import RayError
+from sqlalchemy.engine import make_url
+
+from jixiao.batch.ingest import (
+    Batch,
+    Outcome,
+    _extract_and_check,
+    _Finished,
+    failure_message,
+    save_finished,
+    unreadable,
+    write_record,
+)
+from jixiao.batch.limiter import Limits, RateLimiter, lease_for
+from jixiao.extract.cassettes import CassetteMode
+from jixiao.extract.llm import ModelClient, Settings
+from jixiao.store import Store
+from jixiao.structure import Prepared, prepare
+
+# A report asking the model holds this share of a CPU: four wait on the endpoint
+# for each core, which reads other reports meanwhile.
+MODEL_CPUS = 0.25
+# Runs of a task beyond its first when its worker or node dies.
+RETRIES = 3
+
+# The reading's outcome: the prepared report or why it failed, and its seconds.
+_Reading = tuple[Prepared | None, str | None, float]
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What a worker needs to finish one report. The settings and the database URL
+    carry the API key and the password to the workers in the task's arguments, in
+    memory: never in an environment variable or a runtime_env, which Ray's
+    dashboard shows, and never in a repr, which an error message may show."""
+
+    path: Path
+    sha256: str
+    run_id: int
+    db_url: str = field(repr=False)
+    settings: Settings
+    use_cache: bool
+    cassettes: Path | None
+    mode: CassetteMode
+    limiter: ray.actor.ActorHandle
+
+
+@ray.remote(num_cpus=1, max_retries=RETRIES)
+def _read(path: Path, data: bytes) -> _Reading:
+    started = time.perf_counter()
+    try:
+        return prepare(path, data=data), None, time.perf_counter() - started
+    except Exception as failure:  # noqa: BLE001 - a report's failure is its outcome, not the task's
+        return None, failure_message(path, failure), time.perf_counter() - started
+
+
+@ray.remote(num_cpus=MODEL_CPUS, max_retries=RETRIES)
+def _finish(job: _Job, reading: _Reading) -> Outcome:
+    started = time.perf_counter()
+    prepared, error, read_seconds = reading
+    store = _store(job.db_url)
+    stored = store.stored_record(job.run_id, job.sha256)
+    if stored is not None:
+        # An earlier run of this task stored the report, then its worker died.
+        return Outcome(job.path, "done", report=stored, seconds=read_seconds)
+    client = ModelClient(
+        job.settings, use_cache=job.use_cache, limiter=_ClusterLimiter(job.limiter)
+    ).for_report()
+    report = None
+    if prepared is not None:
+        try:
+            report = _extract_and_check(prepared, client, job.cassettes, job.mode)
+        except Exception as failure:  # noqa: BLE001 - a bug must not stop the batch: record it
+            error = failure_message(job.path, failure)
+    seconds = read_seconds + time.perf_counter() - started
+    finished = _Finished(job.path, job.sha256, prepared, report, client.log or [], error, seconds)
+    return save_finished(store, job.run_id, finished)
+
+
+@functools.cache
+def _store(url: str) -> Store:
+    """One store per worker process and database: opening one checks its schema."""
+    return Store(url)
+
+
+class _LimiterActor:
+    """The cluster's one limiter. A caller waits inside `acquire`, so that waiting
+    costs no round trips; restarted after its node dies, it starts afresh, and the
+    slots it had leased are forgotten."""
+
+    def __init__(self, limits: Limits, lease: float) -> None:
+        self.limiter = RateLimiter(limits, lease)
+
+    async def acquire(self, tokens: int) -> int:
+        while True:
+            ticket, wait = self.limiter.try_acquire(tokens)
+            if ticket is not None:
+                return ticket
+            await asyncio.sleep(wait)
+
+    def release(self, ticket: int) -> None:
+        self.limiter.release(ticket)
+
+    def hold_off(self, seconds: float) -> None:
+        self.limiter.hold_off(seconds)
+
+    def counts(self) -> dict[str, int]:
+        return {"granted": self.limiter.granted, "held_off": self.limiter.held_off}
+
+
+# Wrapped here rather than decorated, so that the class keeps its own type.
+_limiter_actor = ray.remote(
+    num_cpus=0, max_restarts=-1, max_task_retries=-1, max_concurrency=10_000
+)(_LimiterActor)
+
+
+class _ClusterLimiter:
+    """A worker's side of the limiter actor, as the model client asks a limiter."""
+
+    def __init__(self, actor: ray.actor.ActorHandle) -> None:
+        self.actor = actor
+
+    @contextmanager
+    def slot(self, tokens: int) -> Iterator[None]:
+        ticket = ray.get(self.actor.acquire.remote(tokens))
+        try:
+            yield
+        finally:
+            self.actor.release.remote(ticket)
+
+    def hold_off(self, seconds: float) -> None:
+        self.actor.hold_off.remote(seconds)
+
+
+def connect(address: str | None) -> None:
+    """Join the cluster at `address` (`auto`, `ray://head:10001`), or start one on
+    this machine when None; a process already connected stays so."""
+    if ray.is_initialized():
+        return
+    # Workers' output would break the progress line; their failures come back as outcomes.
+    ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False)
+
+
+def _reachable(url: str) -> str:
+    """The store's URL as a worker in another folder reaches it: a SQLite file by
+    its absolute path."""
+    parsed = make_url(url)
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return url
+    return parsed.set(database=str(Path(database).resolve())).render_as_string(hide_password=False)
+
+
+class RayBatch(Batch):
+    """The batch with the same promises as `Batch` (idempotent by (sha256, run),
+    one transaction per report), its reports run on the cluster at `address`."""
+
+    def __init__(
+        self,
+        store: Store,
+        client: ModelClient,
+        *,
+        address: str | None = None,
+        limits: Limits | None = None,
+        cassettes: Path | None = None,
+        mode: CassetteMode = "replay",
+        out: Path | None = None,
+    ) -> None:
+        super().__init__(store, client, workers=0, cassettes=cassettes, mode=mode, out=out)
+        self.address = address
+        self.limits = limits or Limits(concurrency=client.settings.concurrency)
+        self.limiter: ray.actor.ActorHandle | None = None
+
+    def run(self, files: list[Path], on_outcome: Callable[[Outcome], None]) -> None:
+        done = self.store.ingested(self.run_id)
+        seen: dict[str, Path] = {}
+        running: dict[ray.ObjectRef, tuple[Path, str]] = {}
+        window = 0
+        try:
+            for path in files:
+                digest, outcome = self._admit(path, done, seen)
+                if outcome is not None:
+                    on_outcome(outcome)
+                    continue
+                if not window:  # the first report with work to do: only now is a cluster needed
+                    window = self._start()
+                while len(running) >= window:
+                    self._follow(running, on_outcome)
+                try:
+                    data = path.read_bytes()
+                except OSError as error:  # read a moment ago for its digest, gone since
+                    on_outcome(self._fail(path, digest, unreadable(path, error), 0.0))
+                    continue
+                running[self._submit(path, digest, data)] = (path, digest)
+            while running:
+                self._follow(running, on_outcome)
+        finally:
+            for ref in running:
+                ray.cancel(ref)
+
+    def _start(self) -> int:
+        """Join the cluster and start its limiter; how many reports to keep in flight."""
+        connect(self.address)
+        self.limiter = _limiter_actor.remote(self.limits, lease_for(self.client.settings))
+        cpus = int(ray.cluster_resources().get("CPU", 1))
+        # Enough reports in flight to keep every core reading and every call slot
+        # busy; no more, so that the driver's memory stays flat.
+        return 2 * max(cpus, self.client.settings.concurrency)
+
+    def _submit(self, path: Path, sha256: str, data: bytes) -> ray.ObjectRef:
+        job = _Job(
+            path=path,
+            sha256=sha256,
+            run_id=self.run_id,
+            db_url=_reachable(self.store.url),
+            settings=self.client.settings,
+            use_cache=self.client.use_cache,
+            cassettes=self.cassettes.resolve() if self.cassettes else None,
+            mode=self.mode,
+            limiter=self.limiter,
+        )
+        return _finish.remote(job, _read.remote(path, data))
+
+    def _follow(self, running: dict[ray.ObjectRef, tuple[Path, str]], on_outcome: Callable) -> None:
+        ready, _ = ray.wait(list(running), num_returns=1)
+        for ref in ready:
+            path, sha256 = running.pop(ref)
+            try:
+                outcome: Outcome = ray.get(ref)
+            except RayError as error:
+                problem = str(error).strip().splitlines()[0][:200]
+                outcome = self._fail(
+                    path,
+                    sha256,
+                    f"{path}: the Ray task ingesting it failed ({problem}); check the"
+                    " workers' memory and logs (`ray logs`), then ingest it again",
+                    0.0,
+                )
+            if self.out is not None and outcome.report is not None:
+                write_record(outcome.report, self.out, path)
+            on_outcome(outcome)
+
+    def limiter_counts(self) -> dict[str, int]:
+        """How many requests the cluster's limiter let through, and held off."""
+        assert self.limiter is not None, "run the batch first"
+        return ray.get(self.limiter.counts.remote())
