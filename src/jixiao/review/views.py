@@ -6,18 +6,20 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from itertools import pairwise
 from typing import Any
+from urllib.parse import urlencode
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from jixiao.export import review_state
 from jixiao.records import Check, Rejected, Report, facts_of
 from jixiao.review.actions import last_reviews
 from jixiao.store import models
+from jixiao.store.views import check_overview, report_overview
 
 FLAGGED = ("source_inconsistent", "unit_anomaly")
 VERDICTS = ("hallucination", "source_inconsistency", "unit_anomaly", "unverifiable")
@@ -45,6 +47,38 @@ class Filters:
     verdict: str = ""
     state: str = ""
     kind: str = ""
+    # The dashboard's: reports failing this check (with the verdict, if one is
+    # given), and those whose figure `measure` (a report_overview column) lies in
+    # [low, high).
+    check: str = ""
+    measure: str = ""
+    low: float | None = None
+    high: float | None = None
+
+    def query(self, **more: object) -> str:
+        """The queue's address for these filters (and `more`, e.g. a page)."""
+        given = {name: value for name, value in asdict(self).items() if value not in ("", None)}
+        return "/?" + urlencode(given | more)
+
+    def figures(self) -> list[ColumnElement[bool]]:
+        """The dashboard's filters, as conditions on report_overview."""
+        conditions: list[ColumnElement[bool]] = []
+        if self.measure:
+            figure = report_overview.c[self.measure]
+            conditions.append(figure.is_not(None))
+            if self.low is not None:
+                conditions.append(figure >= self.low)
+            if self.high is not None:
+                conditions.append(figure < self.high)
+        if self.check:
+            failed = select(check_overview.c.document_id).where(
+                check_overview.c.check_id == self.check,
+                check_overview.c.status == self.verdict
+                if self.verdict
+                else check_overview.c.status != "pass",
+            )
+            conditions.append(report_overview.c.document_id.in_(failed))
+        return conditions
 
     def keep(self, row: QueueRow) -> bool:
         return (
@@ -110,6 +144,8 @@ def queue(session: Session, filters: Filters) -> list[QueueRow]:
         .group_by(models.Document.sha256)
         .scalar_subquery()
     )
+    if narrowed := filters.figures():
+        latest = select(report_overview.c.document_id).where(*narrowed).scalar_subquery()
     rows: dict[int, QueueRow] = {}
     # The record's parts the queue needs, not the whole record with its text.
     documents = select(
