@@ -11,7 +11,8 @@ from typing import Any
 
 from sqlalchemy import TableClause, column, table
 
-# Columns every row of the indicator and check views carries about its report.
+# Columns every row of the indicator and check views carries about its report,
+# first (its id last).
 _CONTEXT = {
     "unit_name": ("单位名称", "reporting unit"),
     "fiscal_year": ("年度", "fiscal year evaluated"),
@@ -19,6 +20,7 @@ _CONTEXT = {
     "city": ("市", "prefecture"),
     "county": ("县", "county"),
     "kind": ("报告类型", "kind of report: department, project or transfer"),
+    "document_id": ("报告编号", "the report's id in report_overview"),
 }
 
 VIEWS: dict[str, tuple[str, str, dict[str, tuple[str, str]]]] = {
@@ -68,7 +70,6 @@ VIEWS: dict[str, tuple[str, str, dict[str, tuple[str, str]]]] = {
         ),
         {
             **_CONTEXT,
-            "document_id": ("报告编号", "the report's id in report_overview"),
             "indicator": ("指标序号", "the indicator's place in its report, from 1"),
             "project": ("项目序号", "the index of the report's project it measures, from 0"),
             "level1": ("一级指标", "level-1 indicator"),
@@ -98,7 +99,6 @@ VIEWS: dict[str, tuple[str, str, dict[str, tuple[str, str]]]] = {
         ),
         {
             **_CONTEXT,
-            "document_id": ("报告编号", "the report's id in report_overview"),
             "check_id": ("核查项", "which check"),
             "status": ("结论", "pass, source_inconsistency, unit_anomaly, hallucination, ..."),
             "message": ("说明", "the check's arithmetic"),
