@@ -318,7 +318,7 @@ def test_the_dashboard_opens_the_queue_on_what_a_bar_counts(page, database):
     rows = page.locator("table.reports tbody tr")
     expect(rows).to_have_count(count)
     assert count > 0
-    for year in rows.locator("td:nth-child(4)").all_text_contents():
+    for year in rows.locator("td:nth-child(5)").all_text_contents():
         assert year == "2024"
 
     page.go_back()
