@@ -22,6 +22,7 @@ from test_review import hostile
 from typer.testing import CliRunner
 
 from jixiao.cli import app as cli
+from jixiao.export import exported_reports
 from jixiao.store import Store
 from jixiao.store.current import REVIEWER_REJECTED
 
@@ -283,6 +284,53 @@ def test_a_script_in_a_report_is_shown_as_text(page):
     assert page.locator("main script, main img, main b").count() == 0
     page.locator(".fact").first.click()
     assert dialogs == []
+
+
+def click_bar(page, chart: str, label: str) -> int:
+    """Click the bar of `chart` labelled `label` where Chart.js drew it on the
+    canvas; the count the bar shows."""
+    canvas = page.locator(f"#chart-{chart} canvas")
+    bar = canvas.evaluate(
+        """(canvas, label) => {
+            const chart = Chart.getChart(canvas);
+            const index = chart.data.labels.findIndex((lines) => lines.join(" · ") === label);
+            const element = chart.getDatasetMeta(0).data[index];
+            return {x: element.x, y: (element.y + element.base) / 2,
+                    count: chart.data.datasets[0].data[index]};
+        }""",
+        label,
+    )
+    box = canvas.bounding_box()
+    page.mouse.click(box["x"] + bar["x"], box["y"] + bar["y"])
+    return bar["count"]
+
+
+def test_the_dashboard_opens_the_queue_on_what_a_bar_counts(page, database):
+    from playwright.sync_api import expect
+
+    page.click("header.top >> text=dashboard")
+    page.wait_for_selector("#chart-year canvas")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
+
+    count = click_bar(page, "year", "2024")
+    page.wait_for_url(re.compile(r"/\?year=2024$"))
+    rows = page.locator("table.reports tbody tr")
+    expect(rows).to_have_count(count)
+    assert count > 0
+    for year in rows.locator("td:nth-child(5)").all_text_contents():
+        assert year == "2024"
+
+    page.go_back()
+    count = click_bar(page, "execution_rate", "≥100")
+    page.wait_for_url(re.compile(r"measure=execution_rate&low=100$"))
+    expect(page.locator("#from-dashboard")).to_contain_text("execution rate ≥ 100")
+    expect(rows).to_have_count(count)
+    # What the export says, apart from the SQL that counted the bar.
+    store = Store(database)
+    rates = [exported.report.budget.execution_rate for exported in exported_reports(store)]
+    store.close()
+    assert count == sum(rate is not None and rate.value >= 100 for rate in rates) > 0
 
 
 def has_class(name: str) -> re.Pattern[str]:

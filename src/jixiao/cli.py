@@ -635,6 +635,24 @@ def review(
         store.close()
 
 
+@app.command("datasette-metadata")
+def datasette_metadata(db: _Db = None) -> None:
+    """Print the Datasette metadata for a SQLite database: its views named in
+    Chinese and English. `datasette DB -m metadata.json` then serves them."""
+    from jixiao.store import safe_url
+    from jixiao.store.views import datasette_metadata
+
+    store = _store(db, create=False)  # brings the views up to date, as datasette reads them
+    try:
+        if store.engine.dialect.name != "sqlite" or not store.engine.url.database:
+            _error(f"{safe_url(store.url)}: Datasette reads SQLite files; give --db a SQLite file")
+            raise typer.Exit(code=1)
+        name = Path(store.engine.url.database).stem  # the name datasette serves the file under
+        print(json.dumps(datasette_metadata(name), ensure_ascii=False, indent=2))
+    finally:
+        store.close()
+
+
 @app.command()
 def check(
     records: Annotated[

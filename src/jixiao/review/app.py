@@ -18,6 +18,7 @@ Safety, since report text is untrusted and reviewers may share a server:
 from __future__ import annotations
 
 import hmac
+import math
 import re
 import secrets
 from collections.abc import Awaitable, Callable
@@ -35,9 +36,11 @@ from sqlalchemy import select
 
 from jixiao.errors import JixiaoError
 from jixiao.review import actions
+from jixiao.review.dashboard import dashboard
 from jixiao.review.views import (
     DONE,
     KINDS,
+    MEASURES,
     SORTS,
     STATES,
     VERDICTS,
@@ -180,6 +183,10 @@ def create_app(store: Store, token: str | None = None) -> FastAPI:
         assignee: str = "",
         done: str = "",
         sort: str = "risk",
+        check: str = "",
+        measure: str = "",
+        low: str = "",
+        high: str = "",
         number: Annotated[int, Query(alias="page", ge=1)] = 1,
         confirmed: int | None = None,
         assigned: int | None = None,
@@ -195,6 +202,10 @@ def create_app(store: Store, token: str | None = None) -> FastAPI:
             kind=kind if kind in KINDS else "",
             assignee=assignee.strip(),
             done=done if done in DONE else "",
+            check=check.strip(),
+            measure=measure if measure in MEASURES else "",
+            low=_number(low),
+            high=_number(high),
         )
         sort = sort if sort in SORTS else "risk"
         with store.session() as session:
@@ -220,6 +231,13 @@ def create_app(store: Store, token: str | None = None) -> FastAPI:
             states=STATES,
             kinds=KINDS,
         )
+
+    @app.get("/dashboard", response_class=HTMLResponse)
+    def dashboard_page(request: Request) -> Response:
+        if _reviewer(request) is None:
+            return _see_other(f"/reviewer?back={quote(str(request.url.path))}")
+        with store.session() as session:
+            return page(request, "dashboard.html", board=dashboard(session))
 
     @app.get("/reports/{document_id}", response_class=HTMLResponse)
     def report_page(
@@ -408,6 +426,15 @@ def _admit(request: Request, token: str | None) -> Response | None:
         " printed when it started (it ends in <code>?token=…</code>), or ask whoever runs it.",
         status_code=401,
     )
+
+
+def _number(text: str) -> float | None:
+    """A bound from the address; anything but a finite number is no bound."""
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
 
 
 def _reviewer(request: Request) -> str | None:

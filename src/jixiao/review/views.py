@@ -6,10 +6,11 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from itertools import pairwise
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
@@ -22,6 +23,9 @@ from jixiao.store.summary import VERDICT_COLUMNS
 
 VERDICTS = tuple(VERDICT_COLUMNS)
 STATES = ("unreviewed", "partly reviewed", "reviewed")
+# The figures the dashboard draws the distributions of, and the queue filters by
+# (`Filters.measure`): columns of the queue.
+MEASURES = ("execution_rate", "self_score", "indicator_completion")
 KINDS = {"department": "部门整体", "project": "项目", "transfer": "转移支付"}
 # When facts overlap in the source, the colour of the one a reviewer most needs
 # to see wins.
@@ -67,6 +71,18 @@ class Filters:
     kind: str = ""
     assignee: str = ""
     done: str = ""  # open | done
+    # The dashboard's: reports failing this check (with the verdict, if one is
+    # given), and those whose figure `measure` (a column of the queue, one of
+    # `MEASURES`) lies in [low, high).
+    check: str = ""
+    measure: str = ""
+    low: float | None = None
+    high: float | None = None
+
+    def query(self, **more: object) -> str:
+        """The queue's address for these filters (and `more`, e.g. a page)."""
+        given = {name: value for name, value in asdict(self).items() if value not in ("", None)}
+        return "/?" + urlencode(given | more)
 
     def where(self) -> list[ColumnElement[bool]]:
         """The filters as SQL conditions on the queue."""
@@ -84,6 +100,21 @@ class Filters:
             where.append(_ENTRY.fiscal_year == self.year)
         if self.verdict:
             where.append(getattr(_ENTRY, VERDICT_COLUMNS[self.verdict]) > 0)
+        if self.check:
+            failed = select(models.Check.document_id).where(
+                models.Check.check_id == self.check,
+                models.Check.status == self.verdict
+                if self.verdict
+                else models.Check.status != "pass",
+            )
+            where.append(_ENTRY.document_id.in_(failed))
+        if self.measure in MEASURES:
+            figure = getattr(_ENTRY, self.measure)
+            where.append(figure.is_not(None))
+            if self.low is not None:
+                where.append(figure >= self.low)
+            if self.high is not None:
+                where.append(figure < self.high)
         if self.state:
             where.append(_ENTRY.state == self.state)
         if self.kind:

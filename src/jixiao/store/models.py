@@ -174,6 +174,9 @@ class QueueEntry(Base):
     unit_name: Mapped[str | None] = mapped_column(Text)
     fiscal_year: Mapped[int | None]
     region: Mapped[str] = mapped_column(Text, default="")  # province city county
+    province: Mapped[str | None] = mapped_column(Text)
+    city: Mapped[str | None] = mapped_column(Text)
+    county: Mapped[str | None] = mapped_column(Text)
     facts: Mapped[int] = mapped_column(default=0)
     to_review: Mapped[int] = mapped_column(default=0)
     cleared: Mapped[bool] = mapped_column(default=False)  # nothing left to review
@@ -191,6 +194,17 @@ class QueueEntry(Base):
     # Marked done by a reviewer: its confirmed and corrected facts are gold.
     done_by: Mapped[str | None] = mapped_column(Text)
     done_at: Mapped[datetime | None]
+    # The report's main figures as the reviewers left them (a rejected one NULL),
+    # for the analysts' views and the dashboard (`jixiao.store.views`).
+    full_year_budget: Mapped[float | None] = mapped_column(Float)
+    total_expenditure: Mapped[float | None] = mapped_column(Float)
+    execution_rate: Mapped[float | None] = mapped_column(Float)
+    self_score: Mapped[float | None] = mapped_column(Float)
+    grade: Mapped[str | None] = mapped_column(Text)
+    indicators: Mapped[int] = mapped_column(default=0, server_default="0")
+    indicators_met: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Indicators met, % of those that can be judged (`Indicator.met` not NULL).
+    indicator_completion: Mapped[float | None] = mapped_column(Float)
 
 
 # Each order of the queue (`jixiao.review.views.SORTS`) with its directions, so
@@ -207,6 +221,46 @@ Index(
     QueueEntry.to_review.desc(),
     QueueEntry.document_id,
 )
+
+
+# The dashboard's counts and its queue filters, each read off an index.
+Index("ix_queue_kind", QueueEntry.kind)
+Index("ix_queue_state", QueueEntry.state)
+Index("ix_queue_places", QueueEntry.province, QueueEntry.city)
+Index("ix_queue_execution_rate", QueueEntry.execution_rate)
+Index("ix_queue_self_score", QueueEntry.self_score)
+Index("ix_queue_indicator_completion", QueueEntry.indicator_completion)
+
+
+class Indicator(Base):
+    """A performance indicator of a report as the queue's row counts it: the
+    parts of the record that are no facts (its levels, its target and actual as
+    parsed, the note) and whether it was met. Derived, like the queue, by
+    `jixiao.store.summary.refresh`; its target, actual, weight and score are the
+    fact rows `indicators[N].target` and so on."""
+
+    __tablename__ = "indicators"
+
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)  # from 0
+    project: Mapped[int | None]
+    level1: Mapped[str | None] = mapped_column(Text)
+    level2: Mapped[str | None] = mapped_column(Text)
+    level3: Mapped[str | None] = mapped_column(Text)
+    target_op: Mapped[str | None] = mapped_column(String(4))
+    target_value: Mapped[float | None] = mapped_column(Float)
+    target_unit: Mapped[str | None] = mapped_column(String(16))
+    actual_value: Mapped[float | None] = mapped_column(Float)
+    actual_unit: Mapped[str | None] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+    # 1 met, 0 missed; NULL where the target or actual is no number in one unit.
+    met: Mapped[int | None]
+
+
+# The checks failed most: read off the index, never the rows.
+Index("ix_checks_failed", Check.status, Check.check_id, Check.document_id)
 
 
 class Event(Base):

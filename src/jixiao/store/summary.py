@@ -10,11 +10,12 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from jixiao.store import models
 from jixiao.store.current import FLAGGED, review_state
+from jixiao.structure.numbers import parse_quantity
 
 # The verdicts a queue counts, by the column that counts each.
 VERDICT_COLUMNS = {
@@ -23,6 +24,82 @@ VERDICT_COLUMNS = {
     "unit_anomaly": "anomalies",
     "unverifiable": "unverifiable",
 }
+# The report's main figures the queue keeps, by their facts' paths.
+FIGURES = {
+    "full_year_budget": "budget.full_year_budget",
+    "total_expenditure": "budget.total_expenditure",
+    "execution_rate": "budget.execution_rate",
+    "self_score": "self_score",
+}
+# The facts the queue's row reads, besides the counts.
+HEADER = ["unit_name", "fiscal_year", "grade", *FIGURES.values()]
+COMPARE = {
+    "≥": float.__ge__,
+    "≤": float.__le__,
+    ">": float.__gt__,
+    "<": float.__lt__,
+    "=": float.__eq__,
+}
+
+
+def met(
+    target_op: str | None,
+    target_value: float | None,
+    target_unit: str | None,
+    actual_value: float | None,
+    actual_unit: str | None,
+) -> int | None:
+    """Whether an indicator's actual meets its target: only where both are numbers
+    in the same unit and the target says how to compare; else None, never a guess."""
+    if target_value is None or actual_value is None or target_op not in COMPARE:
+        return None
+    if (target_unit or "") != (actual_unit or ""):
+        return None
+    return int(COMPARE[target_op](float(actual_value), float(target_value)))
+
+
+def indicators(
+    record: dict[str, Any], texts: dict[str, tuple[str, Any]] | None = None
+) -> list[dict[str, Any]]:
+    """The rows of `models.Indicator` of a stored record (without its document's
+    id). `texts` maps a target's or actual's fact path to its (review, value): a
+    corrected one is read again from its text, as `jixiao.store.current` reads
+    it; a rejected one has no number."""
+    texts = texts or {}
+    rows = []
+    for position, item in enumerate(record.get("indicators") or []):
+        item = item or {}
+        parsed = {
+            name: item.get(name)
+            for name in (
+                "target_op",
+                "target_value",
+                "target_unit",
+                "actual_value",
+                "actual_unit",
+            )
+        }
+        for role in ("target", "actual"):
+            review, value = texts.get(f"indicators[{position}].{role}", ("unreviewed", None))
+            if review in ("corrected", "rejected"):
+                quantity = parse_quantity(str(value)) if review == "corrected" else None
+                if role == "target":
+                    parsed["target_op"] = quantity.comparator if quantity else None
+                parsed[f"{role}_value"] = float(quantity.value) if quantity else None
+                parsed[f"{role}_unit"] = quantity.unit if quantity else None
+        rows.append(
+            {
+                "position": position,
+                "project": item.get("project"),
+                "level1": item.get("level1"),
+                "level2": item.get("level2"),
+                "level3": item.get("level3"),
+                **parsed,
+                "note": item.get("note"),
+                "met": met(**parsed),
+            }
+        )
+    return rows
 
 
 def summarise(
@@ -32,10 +109,17 @@ def summarise(
     unit_name: Any = None,
     fiscal_year: Any = None,
     last: tuple[str, datetime] | None = None,
+    header: dict[str, Any] | None = None,
+    judged: Iterable[int | None] = (),
 ) -> dict[str, Any]:
     """The queue's columns of a report: `facts` counts its facts by (review,
     status), `checks` its checks by verdict; the unit's name and the year as the
-    reviewers left them."""
+    reviewers left them, as are the other facts of `header` (by path, rejected
+    ones left out); `judged` is each indicator's `met`."""
+    header = header or {}
+    judged = list(judged)
+    known = [value for value in judged if value is not None]
+    grade = header.get("grade")
     reviews: Counter[str] = Counter()
     flagged = 0
     for review, status, count in facts:
@@ -51,6 +135,9 @@ def summarise(
         "region": " ".join(
             place for part in ("province", "city", "county") if (place := region.get(part))
         ),
+        "province": region.get("province"),
+        "city": region.get("city"),
+        "county": region.get("county"),
         "facts": sum(reviews.values()),
         "to_review": reviews["unreviewed"],
         "cleared": reviews["unreviewed"] == 0,
@@ -61,6 +148,14 @@ def summarise(
         "state": review_state(reviews.elements()),
         "last_reviewer": last[0] if last else None,
         "last_at": last[1] if last else None,
+        **{
+            name: float(value) if isinstance(value := header.get(path), int | float) else None
+            for name, path in FIGURES.items()
+        },
+        "grade": None if grade is None else str(grade),
+        "indicators": len(judged),
+        "indicators_met": sum(known),
+        "indicator_completion": 100.0 * sum(known) / len(known) if known else None,
     }
 
 
@@ -83,11 +178,28 @@ def refresh(session: Session, document: models.Document) -> models.QueueEntry:
         session.execute(
             select(models.Fact.path, models.Fact.value).where(
                 models.Fact.document_id == document.id,
-                models.Fact.path.in_(["unit_name", "fiscal_year"]),
+                models.Fact.path.in_(HEADER),
                 models.Fact.review != "rejected",
             )
         ).all()
     )
+    # The indicators' targets and actuals a reviewer changed.
+    texts = {
+        path: (review, value)
+        for path, review, value in session.execute(
+            select(models.Fact.path, models.Fact.review, models.Fact.value).where(
+                models.Fact.document_id == document.id,
+                models.Fact.path.like("indicators[%]._%"),
+                models.Fact.review.in_(["corrected", "rejected"]),
+            )
+        )
+    }
+    rows = indicators(document.record, texts)
+    session.execute(delete(models.Indicator).where(models.Indicator.document_id == document.id))
+    if rows:
+        session.execute(
+            insert(models.Indicator), [{"document_id": document.id, **row} for row in rows]
+        )
     last = session.execute(
         select(models.Review.reviewer, models.Review.at)
         .join(models.Fact, models.Fact.id == models.Review.fact_id)
@@ -102,6 +214,8 @@ def refresh(session: Session, document: models.Document) -> models.QueueEntry:
         header.get("unit_name"),
         header.get("fiscal_year"),
         None if last is None else (last[0], last[1]),
+        header,
+        [row["met"] for row in rows],
     )
     entry = session.get(models.QueueEntry, document.id)
     if entry is None:
