@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install samples record test bench lint docs
+.PHONY: install samples record test bench lint docs i18n
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -60,3 +60,13 @@ docs: install
 lint: install
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy src/jixiao
+
+# The review pages' Chinese: extract the English messages from the code and the
+# templates, merge them into the catalog (then translate the new ones, fuzzy or
+# empty, in locale/zh_CN/LC_MESSAGES/messages.po), compile it.
+LOCALE := src/jixiao/review/locale
+i18n: install
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k M_ --no-location --omit-header --sort-output -o $(LOCALE)/messages.pot .
+	$(BIN)/pybabel update -i $(LOCALE)/messages.pot -d $(LOCALE) -D messages --no-location --ignore-obsolete --width 0
+	$(BIN)/pybabel compile -d $(LOCALE) -D messages --statistics
+	rm $(LOCALE)/messages.pot

@@ -113,7 +113,7 @@ def page(browser, server):
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.on("console", lambda message: message.type == "error" and errors.append(message.text))
-    page.goto(f"{server}/?token={TOKEN}")
+    page.goto(f"{server}/?token={TOKEN}&lang=en")  # English, remembered in a cookie
     page.fill("input[name=name]", "王芳")
     page.click("text=Start reviewing")
     page.wait_for_selector("table.reports")
@@ -250,7 +250,7 @@ def test_a_correction_that_fails_a_check_shows_on_the_page_and_in_the_export(
         total.locator(".value-input").press("Enter")
     changes = page.locator("#rechecked")
     expect(changes).to_contain_text(
-        "Checks run again after the correct of budget.total_expenditure"
+        "checks run again after the correction of budget.total_expenditure"
     )
     expect(changes.locator(".raised", has_text="budget.total_parts")).to_contain_text(
         "source inconsistency"

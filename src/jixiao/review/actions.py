@@ -33,6 +33,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from jixiao.errors import JixiaoError
 from jixiao.extract import FIELD_KINDS, find_date, quantity_fact
 from jixiao.records import Fact, Report
+from jixiao.review.i18n import M_, N_, Message
 from jixiao.store import Store, models
 from jixiao.store.current import recheck
 from jixiao.store.summary import refresh
@@ -71,11 +72,11 @@ _KINDS = {
 }
 _MONEY = {unit: multiplier for unit, (multiplier, base) in UNITS.items() if base == "元"}
 _HOW_TO_WRITE = {
-    "money": "a sum of money with its unit, e.g. 352.60万元",
-    "percent": "a percentage, e.g. 99.65%",
-    "count": "a number of people, e.g. 41人",
-    "score": "a score, e.g. 9.5",
-    "year": "a year, e.g. 2024",
+    "money": N_("a sum of money with its unit, e.g. 352.60万元"),
+    "percent": N_("a percentage, e.g. 99.65%%"),
+    "count": N_("a number of people, e.g. 41人"),
+    "score": N_("a score, e.g. 9.5"),
+    "year": N_("a year, e.g. 2024"),
 }
 
 
@@ -92,7 +93,12 @@ class Conflict(ReviewError):
 
 
 class Refused(ReviewError):
-    """A correction that cannot be taken as it stands; the message says what to do."""
+    """A correction that cannot be taken as it stands; the message says what to do
+    (in English as ``str()``, translated on the pages)."""
+
+    def __init__(self, message: Message) -> None:
+        super().__init__(str(message))
+        self.message = message
 
 
 class NotFound(ReviewError):
@@ -339,7 +345,7 @@ def correction(
     and where the source says it (or the fact's old place, if `entered`)."""
     typed = typed.strip()
     if not typed:
-        raise Refused("type the right value, as the report writes it")
+        raise Refused(M_("type the right value, as the report writes it"))
     kind = field_kind(fact.path)
     found = _in_source(kind, typed, fact, text)
     if found is not None:
@@ -348,8 +354,11 @@ def correction(
         }
     if not entered:
         raise Refused(
-            f"“{typed}” is not in the source: type it as the report writes it, so that it"
-            " is found and pointed at, or tick “not in the source” to enter it yourself"
+            M_(
+                "“%(typed)s” is not in the source: type it as the report writes it, so that"
+                " it is found and pointed at, or tick “not in the source” to enter it yourself",
+                typed=typed,
+            )
         )
     return _read(kind, typed, fact) | {
         "note": f"entered by {reviewer}, not found in the source: “{typed}”; raw and offsets"
@@ -395,19 +404,29 @@ def _read(kind: str, typed: str, fact: models.Fact) -> dict[str, Any]:
     if kind == "date":
         found = find_date(typed)
         if found is None or found[0] is None:
-            raise Refused(f"“{typed}” is not a date: type it as 2025年5月12日 or 2025-05-12")
+            raise Refused(
+                M_("“%(typed)s” is not a date: type it as 2025年5月12日 or 2025-05-12", typed=typed)
+            )
         return {"value": found[0], "unit": None}
     written = _written(kind, typed)
     read = quantity_fact(written, kind, written.unit or _implied_unit(fact))
     if read is None:
-        raise Refused(f"“{typed}” does not read as {_HOW_TO_WRITE[kind]}")
+        raise Refused(
+            M_("“%(typed)s” does not read as %(how)s", typed=typed, how=M_(_HOW_TO_WRITE[kind]))
+        )
     return {"value": read.value, "unit": read.unit}
 
 
 def _written(kind: str, typed: str) -> Quantity:
     written = parse_quantity(typed)
     if written is None or written.number_to is not None:
-        raise Refused(f"“{typed}” is not one figure: type {_HOW_TO_WRITE[kind]}")
+        raise Refused(
+            M_(
+                "“%(typed)s” is not one figure: type %(how)s",
+                typed=typed,
+                how=M_(_HOW_TO_WRITE[kind]),
+            )
+        )
     return written
 
 

@@ -37,6 +37,15 @@ from sqlalchemy import select
 from jixiao.errors import JixiaoError
 from jixiao.review import actions
 from jixiao.review.dashboard import dashboard
+from jixiao.review.i18n import (
+    LANG_COOKIE,
+    LANGUAGES,
+    M_,
+    N_,
+    Message,
+    negotiate,
+    template_callables,
+)
 from jixiao.review.views import (
     DONE,
     KINDS,
@@ -45,6 +54,7 @@ from jixiao.review.views import (
     STATES,
     VERDICTS,
     Filters,
+    after,
     queue,
     rechecked,
     report_view,
@@ -74,8 +84,10 @@ _NAME = re.compile(r"[^\x00-\x1f\x7f]{1,64}")
 class PageError(JixiaoError):
     """A request refused, shown as a page that says why and what to do."""
 
-    def __init__(self, status: int, title: str, message: str, back: str = "/", **extra) -> None:
-        super().__init__(message)
+    def __init__(
+        self, status: int, title: str, message: Message | str, back: str = "/", **extra
+    ) -> None:
+        super().__init__(str(message))
         self.status, self.title, self.message, self.back = status, title, message, back
         self.extra = extra
 
@@ -101,9 +113,11 @@ async def checked(request: Request) -> None:
     ):
         raise PageError(
             403,
-            "Refused",
-            "This form is out of date or came from another site, so nothing was changed."
-            " Reload the page and try again.",
+            N_("Refused"),
+            N_(
+                "This form is out of date or came from another site, so nothing was changed."
+                " Reload the page and try again."
+            ),
         )
 
 
@@ -112,8 +126,8 @@ def _named(request: Request) -> str:
     if name is None:
         raise PageError(
             400,
-            "Who are you?",
-            "Every review is stored with the reviewer's name: give yours first.",
+            N_("Who are you?"),
+            N_("Every review is stored with the reviewer's name: give yours first."),
             back="/reviewer",
         )
     return name
@@ -128,20 +142,40 @@ def create_app(store: Store, token: str | None = None) -> FastAPI:
     app = FastAPI(title="jixiao review", docs_url=None, redoc_url=None, openapi_url=None)
     environment = Environment(
         loader=FileSystemLoader(HERE / "templates"),
+        extensions=["jinja2.ext.i18n"],
         autoescape=True,  # every template, whatever its name: documents are untrusted
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    environment.policies["ext.i18n.trimmed"] = True
+    # New style: a trans block's values are put in after translation, escaped. The
+    # callables themselves come with each page, in the request's language.
+    environment.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    environment.globals["after"] = after
     templates = Jinja2Templates(env=environment)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     def page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
-        context |= {"csrf": request.state.csrf, "reviewer": _reviewer(request)}
+        language = getattr(request.state, "language", None) or negotiate(None, None, None)
+        other = "en" if language != "en" else "zh_CN"
+        switch = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+        context |= {
+            "csrf": request.state.csrf,
+            "reviewer": _reviewer(request),
+            "html_lang": LANGUAGES[language],
+            "language": language,
+            "switch": (other, f"{request.url.path}?{urlencode([*switch, ('lang', other)])}"),
+            **template_callables(language),
+        }
         return templates.TemplateResponse(request, name, context, status_code=status)
 
     @app.middleware("http")
     async def guard(request: Request, call_next: Callable[[Request], Awaitable[Response]]):
+        asked = request.query_params.get("lang")
+        request.state.language = negotiate(
+            asked, request.cookies.get(LANG_COOKIE), request.headers.get("accept-language")
+        )
         response = _admit(request, token)
         if response is None:
             fresh = not re.fullmatch(r"[\w-]{43}", request.cookies.get(CSRF_COOKIE, ""))
@@ -151,6 +185,8 @@ def create_app(store: Store, token: str | None = None) -> FastAPI:
             response = await call_next(request)
             if fresh:
                 _cookie(response, request, CSRF_COOKIE, request.state.csrf)
+            if asked is not None and asked.replace("-", "_") in LANGUAGES:
+                _cookie(response, request, LANG_COOKIE, request.state.language, days=365)
         response.headers.update(_HEADERS)
         return response
 
@@ -162,7 +198,11 @@ def create_app(store: Store, token: str | None = None) -> FastAPI:
     async def malformed(request: Request, error: RequestValidationError) -> HTMLResponse:
         return await refused(
             request,
-            PageError(400, "Refused", "The request was incomplete or damaged: reload the page."),
+            PageError(
+                400,
+                N_("Refused"),
+                N_("The request was incomplete or damaged: reload the page."),
+            ),
         )
 
     def change(path: str):
@@ -237,7 +277,7 @@ def create_app(store: Store, token: str | None = None) -> FastAPI:
         if _reviewer(request) is None:
             return _see_other(f"/reviewer?back={quote(str(request.url.path))}")
         with store.session() as session:
-            return page(request, "dashboard.html", board=dashboard(session))
+            return page(request, "dashboard.html", board=dashboard(session, request.state.language))
 
     @app.get("/reports/{document_id}", response_class=HTMLResponse)
     def report_page(
@@ -251,7 +291,9 @@ def create_app(store: Store, token: str | None = None) -> FastAPI:
         with store.session() as session:
             view = report_view(session, document_id)
             if view is None:
-                raise PageError(404, "No such report", f"There is no report {document_id}.")
+                raise PageError(
+                    404, N_("No such report"), M_("There is no report %(id)s.", id=document_id)
+                )
             return page(
                 request,
                 "report.html",
@@ -271,7 +313,10 @@ def create_app(store: Store, token: str | None = None) -> FastAPI:
         name = name.strip()
         if not _NAME.fullmatch(name):
             raise PageError(
-                400, "Who are you?", "Give a name of 1 to 64 characters.", back="/reviewer"
+                400,
+                N_("Who are you?"),
+                N_("Give a name of 1 to 64 characters."),
+                back="/reviewer",
             )
         response = _see_other(_local(back))
         _cookie(response, request, REVIEWER_COOKIE, quote(name), days=365)
@@ -320,7 +365,9 @@ def create_app(store: Store, token: str | None = None) -> FastAPI:
                 for fact, version in (item.split(":") for item in seen.split())
             }
         except ValueError:
-            raise PageError(400, "Refused", "The form was damaged: reload the page.") from None
+            raise PageError(
+                400, N_("Refused"), N_("The form was damaged: reload the page.")
+            ) from None
         return _answer(
             store,
             None,
@@ -338,7 +385,9 @@ def create_app(store: Store, token: str | None = None) -> FastAPI:
         try:
             actions.mark_done(store, document_id, name, done)
         except actions.NotFound:
-            raise PageError(404, "No such report", f"There is no report {document_id}.") from None
+            raise PageError(
+                404, N_("No such report"), M_("There is no report %(id)s.", id=document_id)
+            ) from None
         return _see_other(f"/reports/{document_id}#history")
 
     @change("/bulk")
@@ -351,18 +400,24 @@ def create_app(store: Store, token: str | None = None) -> FastAPI:
     ) -> Response:
         if not reports:
             raise PageError(
-                400, "Nothing chosen", "Tick the reports to act on first.", back=_local(back)
+                400,
+                N_("Nothing chosen"),
+                N_("Tick the reports to act on first."),
+                back=_local(back),
             )
         if action == "confirm-verified":
             outcome = {"confirmed": actions.confirm_verified_of(store, reports, name)}
         elif action == "assign":
             if assignee.strip() and not _NAME.fullmatch(assignee.strip()):
                 raise PageError(
-                    400, "Refused", "Give a name of 1 to 64 characters.", back=_local(back)
+                    400,
+                    N_("Refused"),
+                    N_("Give a name of 1 to 64 characters."),
+                    back=_local(back),
                 )
             outcome = {"assigned": actions.assign(store, reports, assignee, name)}
         else:
-            raise PageError(400, "Refused", "The form was damaged: reload the page.")
+            raise PageError(400, N_("Refused"), N_("The form was damaged: reload the page."))
         target = _local(back)
         return _see_other(f"{target}{'&' if '?' in target else '?'}{urlencode(outcome)}")
 
@@ -378,9 +433,13 @@ def _answer(
     try:
         return action()
     except actions.NotFound:
-        raise PageError(404, "No such fact", f"There is no fact {fact_id}.") from None
+        raise PageError(
+            404, N_("No such fact"), M_("There is no fact %(id)s.", id=fact_id)
+        ) from None
     except actions.Refused as error:
-        raise PageError(422, "Not corrected", str(error), back=_back(store, fact_id)) from None
+        raise PageError(
+            422, N_("Not corrected"), error.message, back=_back(store, fact_id)
+        ) from None
     except actions.Conflict as error:
         with store.session() as session:
             facts = session.scalars(
@@ -390,10 +449,12 @@ def _answer(
             changes = [(fact, last.get(fact.id)) for fact in facts]
         raise PageError(
             409,
-            "Someone else got there first",
-            "Nothing was changed: since you opened the page, another reviewer changed what"
-            " you acted on. Look at it again as it is now, and act again if you still"
-            " disagree.",
+            N_("Someone else got there first"),
+            N_(
+                "Nothing was changed: since you opened the page, another reviewer changed what"
+                " you acted on. Look at it again as it is now, and act again if you still"
+                " disagree."
+            ),
             back=back or _back(store, fact_id),
             changes=changes,
         ) from None

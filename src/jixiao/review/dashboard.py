@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, case, desc, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from jixiao.review.i18n import LABELS, M_, N_, Message, translate
 from jixiao.review.views import KINDS, MEASURES, STATES, Filters
 from jixiao.store import models
 
@@ -22,26 +23,28 @@ _ENTRY = models.QueueEntry
 # grades' bounds (优 ≥ 90, 良 ≥ 80, 中 ≥ 60) cut finer near the top, where most
 # reports are.
 DISTRIBUTIONS: dict[str, tuple[str, str, tuple[float, ...]]] = {
-    "execution_rate": ("预算执行率", "budget execution rate, %", (60, 70, 80, 90, 95, 100)),
-    "self_score": ("自评得分", "self-evaluation score", (60, 70, 80, 90, 95, 100)),
+    "execution_rate": (
+        N_("Budget execution rate"),
+        N_("budget execution rate, in percent"),
+        (60, 70, 80, 90, 95, 100),
+    ),
+    "self_score": (
+        N_("Self-evaluation score"),
+        N_("self-evaluation score"),
+        (60, 70, 80, 90, 95, 100),
+    ),
     "indicator_completion": (
-        "指标完成率",
-        "indicators that met their target, % of each report's",
+        N_("Indicator completion"),
+        N_("indicators that met their target, in percent of each report's"),
         (50, 80, 90, 100),
     ),
 }
 TOP = 15  # regions and checks shown, the most frequent first
-_VERDICT_NAMES = {
-    "source_inconsistency": "原文不一致 source inconsistency",
-    "unit_anomaly": "单位异常 unit anomaly",
-    "hallucination": "无据 hallucination",
-    "unverifiable": "无法核对 unverifiable",
-}
 
 
 @dataclass
 class Bar:
-    label: str
+    label: Message | str  # translated by `dashboard`
     count: int
     href: str  # the queue, filtered to the reports the bar counts
 
@@ -49,8 +52,8 @@ class Bar:
 @dataclass
 class Chart:
     key: str
-    title: str
-    subtitle: str
+    title: Message | str  # translated by `dashboard`
+    subtitle: Message | str
     bars: list[Bar]
     missing: int = 0  # reports with no value for what the chart counts
     horizontal: bool = False  # long labels read better down the side
@@ -73,7 +76,7 @@ class Dashboard:
     charts: list[Chart]
 
 
-def dashboard(session: Session) -> Dashboard:
+def dashboard(session: Session, language: str = "en") -> Dashboard:
     totals = select(
         func.count(),
         func.coalesce(func.sum(_ENTRY.facts), 0),
@@ -86,21 +89,26 @@ def dashboard(session: Session) -> Dashboard:
         _counted(
             session,
             "kind",
-            ("报告类型", "reports by kind"),
-            {kind: f"{name} {kind}" for kind, name in KINDS.items()},
+            (N_("Report kind"), N_("reports by kind")),
+            {kind: LABELS[kind] for kind in KINDS},
             lambda kind: Filters(kind=kind),
         ),
         _counted(
             session,
             "review_state",
-            ("审核状态", "reports by review state"),
-            {state: state for state in STATES},
+            (N_("Review state"), N_("reports by review state")),
+            {state: LABELS[state] for state in STATES},
             lambda state: Filters(state=state),
             column="state",
         ),
         *(_distribution(session, measure) for measure in MEASURES),
         _failed_checks(session),
     ]
+    for chart in charts:
+        chart.title = translate(language, chart.title)
+        chart.subtitle = translate(language, chart.subtitle)
+        for bar in chart.bars:
+            bar.label = translate(language, bar.label)
     return Dashboard(int(reports), int(facts), int(unreviewed), charts)
 
 
@@ -115,7 +123,7 @@ def _years(session: Session) -> Chart:
         Bar(str(value), count, Filters(year=value).query())
         for value, count in session.execute(counted)
     ]
-    return Chart("year", "年度", "reports by fiscal year", bars, _missing(session, year))
+    return Chart("year", N_("Year"), N_("reports by fiscal year"), bars, _missing(session, year))
 
 
 def _regions(session: Session) -> Chart:
@@ -137,8 +145,8 @@ def _regions(session: Session) -> Chart:
     )
     return Chart(
         "region",
-        "地区",
-        f"reports by province and prefecture, the {TOP} with most",
+        N_("Region"),
+        M_("reports by province and prefecture, the %(top)s with most", top=TOP),
         bars,
         missing or 0,
         horizontal=True,
@@ -197,7 +205,11 @@ def _failed_checks(session: Session) -> Chart:
     )
     bars = [
         Bar(
-            f"{check_id} · {_VERDICT_NAMES.get(status, status)}",
+            M_(
+                "%(check)s · %(verdict)s",
+                check=check_id,
+                verdict=M_(LABELS.get(status, status)),
+            ),
             count,
             Filters(check=check_id, verdict=status).query(),
         )
@@ -205,8 +217,8 @@ def _failed_checks(session: Session) -> Chart:
     ]
     return Chart(
         "checks",
-        "未通过的核查",
-        f"the {TOP} checks failed by most reports, and how",
+        N_("Failed checks"),
+        M_("the %(top)s checks failed by most reports, and how", top=TOP),
         bars,
         horizontal=True,
     )

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from jixiao.records import Check, Rejected, Report, facts_of
 from jixiao.review.actions import last_reviews
+from jixiao.review.i18n import M_, Message
 from jixiao.store import models
 from jixiao.store.current import FLAGGED, as_stored
 from jixiao.store.summary import VERDICT_COLUMNS
@@ -271,13 +272,13 @@ class Segment:
     facts: list[int]
     state: str | None
     anchor: int | None  # an offset a check names (``text@657``) starts here
-    ocr: str | None  # what OCR said about its confidence here
-    unread: str | None  # why no part of the pipeline read the figures here
+    ocr: Message | None  # what OCR said about its confidence here
+    unread: Message | None  # why no part of the pipeline read the figures here
 
     @property
-    def notes(self) -> str:
-        """What the stretch's tooltip says."""
-        return "\n".join(note for note in (self.ocr, self.unread) if note)
+    def notes(self) -> list[Message]:
+        """What the stretch's tooltip says, a line each."""
+        return [note for note in (self.ocr, self.unread) if note]
 
 
 @dataclass
@@ -392,9 +393,17 @@ class HistoryItem:
     at: datetime
     reviewer: str
     action: str
-    what: str
+    what: Message | str
     resolved: list[dict[str, Any]] = field(default_factory=list)
     raised: list[dict[str, Any]] = field(default_factory=list)
+
+
+def after(detail: dict[str, Any]) -> Message:
+    """What a recheck followed: "the correction of budget.x"."""
+    fact = detail.get("fact")
+    if detail.get("after") == "reject":
+        return M_("checks run again after the rejection of %(fact)s", fact=fact)
+    return M_("checks run again after the correction of %(fact)s", fact=fact)
 
 
 def history(session: Session, document_id: int) -> list[HistoryItem]:
@@ -421,10 +430,12 @@ def history(session: Session, document_id: int) -> list[HistoryItem]:
     ):
         detail = event.detail
         what = {
-            "assign": f"assigned to {detail.get('to') or 'nobody'}",
-            "done": "marked done",
-            "reopen": "opened again",
-            "recheck": f"checks run again after the {detail.get('after')} of {detail.get('fact')}",
+            "assign": M_("assigned to %(to)s", to=detail["to"])
+            if detail.get("to")
+            else M_("assigned to nobody"),
+            "done": M_("marked done"),
+            "reopen": M_("opened again"),
+            "recheck": after(detail),
         }.get(event.action, event.action)
         items.append(
             HistoryItem(
@@ -493,15 +504,17 @@ def segments(report: Report, facts: Sequence[FactView], anchors: Iterable[int]) 
         (
             reading.start,
             reading.end,
-            (
-                f"OCR read this on page {reading.page} with confidence"
-                f" {reading.confidence:.2f}: compare it with the scan"
+            M_(
+                "OCR read this on page %(page)s with confidence %(confidence).2f:"
+                " compare it with the scan",
+                page=reading.page,
+                confidence=reading.confidence,
             ),
         )
         for reading in report.document.ocr_low_confidence
     ]
     unread = [
-        (stretch.start, stretch.end, f"not read by the pipeline: {stretch.reason}")
+        (stretch.start, stretch.end, M_("not read by the pipeline: %(why)s", why=stretch.reason))
         for stretch in report.unread
     ]
     anchors = {offset for offset in anchors if 0 <= offset < len(text)}
