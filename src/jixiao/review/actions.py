@@ -73,7 +73,7 @@ _KINDS = {
 _MONEY = {unit: multiplier for unit, (multiplier, base) in UNITS.items() if base == "元"}
 _HOW_TO_WRITE = {
     "money": N_("a sum of money with its unit, e.g. 352.60万元"),
-    "percent": N_("a percentage, e.g. 99.65%%"),
+    "percent": N_("a percentage, e.g. 96.40%%"),
     "count": N_("a number of people, e.g. 41人"),
     "score": N_("a score, e.g. 9.5"),
     "year": N_("a year, e.g. 2024"),

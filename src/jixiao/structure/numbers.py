@@ -1,6 +1,6 @@
 """One parser for every way the reports write a quantity.
 
-``7,047,418.83``, ``352.60万元``, ``≥95%``, ``＝100``, ``71.85万人``,
+``7,036,205.17``, ``352.60万元``, ``≥95%``, ``＝100``, ``63.20万人``,
 ``100%-80%(含)``, ``十二个`` — each becomes a `Quantity` with its exact
 decimal value, the unit as written, the multiplier to a base unit (money
 always to 元), the comparator and its span. Values stay `Decimal` so that

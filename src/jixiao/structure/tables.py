@@ -401,7 +401,7 @@ def _read_budget(header: list[str], body: list[list[Cell]]) -> list[BudgetLine]:
     """The figures of a budget table, each under its row label and column title.
 
     A row reads label, figures, label, figures… in forms that pair labels with
-    values across the row (001's 一般公共预算：2496.34 | 其中:基本支出：551.87):
+    values across the row (一般公共预算：1820.50 | 其中:基本支出：613.20):
     a figure then belongs to the label on its left, not to the column title
     above it. Such a label ends with a colon; other words right of a figure
     are values in words (变动情况: 增加).
