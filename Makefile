@@ -67,6 +67,6 @@ lint: install
 LOCALE := src/jixiao/review/locale
 i18n: install
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -k M_ --no-location --omit-header --sort-output -o $(LOCALE)/messages.pot .
-	$(BIN)/pybabel update -i $(LOCALE)/messages.pot -d $(LOCALE) -D messages --no-location --ignore-obsolete --width 0
+	$(BIN)/pybabel update -i $(LOCALE)/messages.pot -d $(LOCALE) -D messages --ignore-obsolete --width 0
 	$(BIN)/pybabel compile -d $(LOCALE) -D messages --statistics
 	rm $(LOCALE)/messages.pot
