@@ -157,3 +157,11 @@ def test_every_link_leads_to_a_file_and_heading():
             assert linked.exists(), f"{where}: no such file"
             if anchor and linked.suffix == ".md":
                 assert anchor in _anchors(linked), f"{where}: no such heading"
+
+
+def test_the_help_names_what_an_option_takes_not_its_python_type():
+    # typer shows `<bool>`, `<str>`… unless an option names a metavar; its own
+    # --help option has no such knob.
+    typed = re.compile(r"(--[a-z-]+)\s+<[a-z]")
+    shown = {m.group(1) for m in typed.finditer(COMMANDS.read_text(encoding="utf-8"))}
+    assert shown <= {"--help"}, f"give these options a metavar: {sorted(shown - {'--help'})}"

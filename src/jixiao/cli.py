@@ -67,7 +67,11 @@ def main(
     version: Annotated[
         bool,
         typer.Option(
-            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+            "--version",
+            metavar="",
+            callback=_version,
+            is_eager=True,
+            help="Print the version and exit.",
         ),
     ] = False,
 ) -> None:
@@ -80,10 +84,10 @@ def inspect(
         list[Path], typer.Argument(help="Reports to inspect, in any format jixiao reads.")
     ],
     as_json: Annotated[
-        bool, typer.Option("--json", help="Print one JSON object per file.")
+        bool, typer.Option("--json", metavar="", help="Print one JSON object per file.")
     ] = False,
     chunk_tokens: Annotated[
-        int, typer.Option(min=50, help="Token budget of one chunk of model work.")
+        int, typer.Option(metavar="TOKENS", min=50, help="Token budget of one chunk of model work.")
     ] = DEFAULT_CHUNK_TOKENS,
 ) -> None:
     """Show how each report splits into sections, tables and chunks."""
@@ -173,21 +177,28 @@ def _show(prepared: Prepared) -> None:
 
 _Replay = Annotated[
     Path | None,
-    typer.Option(help="Replay the model traffic from the cassettes in this folder (offline)."),
+    typer.Option(
+        metavar="DIR", help="Replay the model traffic from the cassettes in this folder (offline)."
+    ),
 ]
 _Record = Annotated[
     Path | None,
-    typer.Option(help="Record the model traffic into cassettes in this folder."),
+    typer.Option(metavar="DIR", help="Record the model traffic into cassettes in this folder."),
 ]
 _NoCache = Annotated[
-    bool, typer.Option("--no-cache", help="Ask the model again, ignoring cached answers.")
+    bool,
+    typer.Option("--no-cache", metavar="", help="Ask the model again, ignoring cached answers."),
 ]
-_Model = Annotated[str | None, typer.Option(help="Model name (default: $JIXIAO_MODEL).")]
+_Model = Annotated[
+    str | None, typer.Option(metavar="NAME", help="Model name (default: $JIXIAO_MODEL).")
+]
 _BaseUrl = Annotated[
-    str | None, typer.Option(help="OpenAI-compatible endpoint (default: $JIXIAO_BASE_URL).")
+    str | None,
+    typer.Option(metavar="URL", help="OpenAI-compatible endpoint (default: $JIXIAO_BASE_URL)."),
 ]
 _Mode = Annotated[
-    str | None, typer.Option(help="instructor mode: json, json_schema, tools or md_json.")
+    str | None,
+    typer.Option(metavar="MODE", help="instructor mode: json, json_schema, tools or md_json."),
 ]
 
 
@@ -240,6 +251,7 @@ _Db = Annotated[
     str | None,
     typer.Option(
         "--db",
+        metavar="DB",
         help="Database: a SQLite file or a URL such as postgresql://user:pw@host/db"
         " (default: $JIXIAO_DB_URL, else jixiao.db).",
     ),
@@ -251,15 +263,19 @@ def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Report files, folders or glob patterns.")],
     db: _Db = None,
     out: Annotated[
-        Path | None, typer.Option(help="Also write each record as JSON into this folder.")
+        Path | None,
+        typer.Option(metavar="DIR", help="Also write each record as JSON into this folder."),
     ] = None,
     concurrency: Annotated[
         int | None,
-        typer.Option(min=1, help="Model calls in flight at once (default: $JIXIAO_CONCURRENCY)."),
+        typer.Option(
+            metavar="N", min=1, help="Model calls in flight at once (default: $JIXIAO_CONCURRENCY)."
+        ),
     ] = None,
     workers: Annotated[
         int | None,
         typer.Option(
+            metavar="N",
             min=0,
             help="Processes for reading, OCR and parsing (0: none; default: the CPUs, at most 4).",
         ),
@@ -267,7 +283,9 @@ def ingest(
     cpu_timeout: Annotated[
         float | None,
         typer.Option(
-            min=1, help="Seconds one report's reading, OCR and parsing may take (default: 1800)."
+            metavar="SECONDS",
+            min=1,
+            help="Seconds one report's reading, OCR and parsing may take (default: 1800).",
         ),
     ] = None,
     replay: _Replay = None,
@@ -277,11 +295,12 @@ def ingest(
     base_url: _BaseUrl = None,
     mode: _Mode = None,
     verbose: Annotated[
-        bool, typer.Option("--verbose", help="List each file a folder walk leaves out.")
+        bool, typer.Option("--verbose", metavar="", help="List each file a folder walk leaves out.")
     ] = False,
     rpm: Annotated[
         float | None,
         typer.Option(
+            metavar="N",
             min=1,
             envvar="JIXIAO_RPM",
             help="Requests per minute the endpoint allows, for the whole batch (default: no limit).",
@@ -290,6 +309,7 @@ def ingest(
     tpm: Annotated[
         float | None,
         typer.Option(
+            metavar="N",
             min=1,
             envvar="JIXIAO_TPM",
             help="Tokens per minute the endpoint allows, prompt and max_tokens counted"
@@ -303,7 +323,7 @@ def ingest(
             metavar="ADDRESS",
             help="Run on a Ray cluster: `local` starts one on this machine, `auto` joins the"
             " one this node belongs to, ray://HEAD:10001 reaches one (pip install"
-            " 'jixiao[ray]').",
+            " 'jixiao\\[ray]').",
         ),
     ] = None,
 ) -> None:
@@ -532,27 +552,38 @@ class Tally:
 
 @app.command()
 def export(
-    out: Annotated[Path, typer.Option(help="The file to write (a folder for csv and parquet).")],
+    out: Annotated[
+        Path,
+        typer.Option(metavar="PATH", help="The file to write (a folder for csv and parquet)."),
+    ],
     format: Annotated[
-        str, typer.Option("--format", help="json, jsonl, csv, xlsx or parquet.")
+        str, typer.Option("--format", metavar="FORMAT", help="json, jsonl, csv, xlsx or parquet.")
     ] = "json",
     status: Annotated[
         list[str] | None,
         typer.Option(
+            metavar="STATUS",
             help="Keep only facts of this status (repeatable): verified, source_inconsistent,"
-            " unit_anomaly, confirmed, corrected."
+            " unit_anomaly, confirmed, corrected.",
         ),
     ] = None,
     reviewed: Annotated[
-        bool, typer.Option("--reviewed", help="Only reports a reviewer marked done.")
+        bool, typer.Option("--reviewed", metavar="", help="Only reports a reviewer marked done.")
     ] = False,
-    year: Annotated[int | None, typer.Option(help="Only reports of this fiscal year.")] = None,
+    year: Annotated[
+        int | None, typer.Option(metavar="YEAR", help="Only reports of this fiscal year.")
+    ] = None,
     region: Annotated[
         str | None,
-        typer.Option(help="Only reports whose province, city or county name holds this text."),
+        typer.Option(
+            metavar="TEXT", help="Only reports whose province, city or county name holds this text."
+        ),
     ] = None,
     kind: Annotated[
-        str | None, typer.Option(help="Only reports of this kind: department, project, transfer.")
+        str | None,
+        typer.Option(
+            metavar="KIND", help="Only reports of this kind: department, project, transfer."
+        ),
     ] = None,
     db: _Db = None,
 ) -> None:
@@ -588,12 +619,18 @@ def export(
 def review(
     db: _Db = None,
     host: Annotated[
-        str, typer.Option(help="Address to listen on; any but this machine's own needs --token.")
+        str,
+        typer.Option(
+            metavar="HOST", help="Address to listen on; any but this machine's own needs --token."
+        ),
     ] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    port: Annotated[
+        int, typer.Option(metavar="PORT", min=1, max=65535, help="Port to listen on.")
+    ] = 8000,
     token: Annotated[
         str | None,
         typer.Option(
+            metavar="TOKEN",
             envvar="JIXIAO_REVIEW_TOKEN",
             help="A secret every request must carry (at least 12 characters); required"
             " with any --host but 127.0.0.1 or localhost.",
@@ -664,7 +701,9 @@ def check(
     ],
     write: Annotated[
         bool,
-        typer.Option("--write", help="Save the re-checked records in place, in the same shape."),
+        typer.Option(
+            "--write", metavar="", help="Save the re-checked records in place, in the same shape."
+        ),
     ] = False,
 ) -> None:
     """Re-run the cross-checks on records and show every verdict but pass. They read
@@ -722,12 +761,15 @@ def eval_(
         bool,
         typer.Option(
             "--reviewed",
+            metavar="",
             help="Score against the facts reviewers confirmed or corrected in reports"
             " marked done (in --db), not gold files.",
         ),
     ] = False,
     db: _Db = None,
-    show_misses: Annotated[bool, typer.Option("--misses", help="List every miss.")] = False,
+    show_misses: Annotated[
+        bool, typer.Option("--misses", metavar="", help="List every miss.")
+    ] = False,
 ) -> None:
     """Score records against gold files, or against the reviewers' work (--reviewed)."""
     folders = folders or []
@@ -769,7 +811,9 @@ app.add_typer(gold, name="gold")
 
 @gold.command("export")
 def gold_export(
-    out: Annotated[Path, typer.Option(help="The folder to write the gold files into.")],
+    out: Annotated[
+        Path, typer.Option(metavar="DIR", help="The folder to write the gold files into.")
+    ],
     db: _Db = None,
 ) -> None:
     """Write a gold file per report marked done: the facts reviewers confirmed or
