@@ -31,6 +31,8 @@ MADE_FROM = {
     "qinghe_school_two_columns.pdf": "qinghe_school",
     "anping_justice_unruled.pdf": "anping_justice",
     "dongling_civil_unruled.pdf": "dongling_civil",
+    "hualin_water_unruled.pdf": "hualin_water",
+    "songling_township_unruled.pdf": "songling_township",
 }
 
 
@@ -60,7 +62,7 @@ def text_version(key: str, folder: Path) -> Path:
 @pytest.mark.parametrize("name", sorted(MADE_FROM))
 def test_a_pdf_gives_the_indicator_rows_and_figures_of_the_text_version(name, tmp_path):
     expected = facts(text_version(MADE_FROM[name], tmp_path))
-    assert sum(expected.rows.values()) >= 9 and expected.rows
+    assert sum(expected.rows.values()) >= 8
     found = facts(FIXTURES / name)
     assert found.rows == expected.rows
     assert found.figures == expected.figures
@@ -327,3 +329,53 @@ def test_prose_with_a_wide_gap_is_no_table(tmp_path):
         (60, 170, "日期：某年某月"),
     ]
     assert _unruled_page(tmp_path, cells).grids == []
+
+
+def test_an_unruled_table_a_page_break_cut_is_read_as_one(tmp_path):
+    """The table ends one page and starts the next, its header printed again
+    there. Read as one: the notes column, filled on the second page only, is a
+    column on the first page too (its header set close to the score's), the
+    group label printed on the first page stands for its rows on the second,
+    and each page keeps the rows printed on it."""
+    columns = (60, 130, 260, 330, 400, 423)
+    header = ["一级指标", "三级指标", "指标值", "分值", "得分", "备注"]
+    first_page = [
+        header,
+        ["产出指标", "某项服务人数", "≥120人", "20", "18", ""],
+        ["", "某项工作完成率", "=100%", "30", "30", ""],
+    ]
+    second_page = [
+        header,
+        ["", "某项设施覆盖率", "≥90%", "20", "9", "部分村未覆盖"],
+        ["效益指标", "群众满意度", "≥90%", "30", "27", ""],
+    ]
+    document = pymupdf.open()
+    for number, rows in enumerate((first_page, second_page)):
+        page = document.new_page(width=595, height=842)
+        top = 760 if number == 0 else 80
+        if number == 0:
+            page.insert_text(
+                (60, 720), "表1某单位绩效指标完成情况表", fontname="china-s", fontsize=10
+            )
+        for index, row in enumerate(rows):
+            for x, text in zip(columns, row, strict=True):
+                if text:
+                    page.insert_text((x, top + 20 * index), text, fontname="china-s", fontsize=10)
+        if number == 1:
+            page.insert_text(
+                (60, 200), "以上指标均已完成，部分指标略有偏差。", fontname="china-s", fontsize=10
+            )
+    document.save(tmp_path / "broken.pdf")
+    loaded = load(tmp_path / "broken.pdf")
+
+    (grid,) = loaded.grids
+    assert [[cell.text for cell in row] for row in grid.rows] == [
+        header,
+        ["产出指标", "某项服务人数", "≥120人", "20", "18", ""],
+        ["产出指标", "某项工作完成率", "=100%", "30", "30", ""],
+        ["产出指标", "某项设施覆盖率", "≥90%", "20", "9", "部分村未覆盖"],
+        ["效益指标", "群众满意度", "≥90%", "30", "27", ""],
+    ]
+    second = loaded.pages[1]
+    assert grid.rows[3][1].start >= second.start and grid.rows[2][1].end < second.start
+    assert loaded.text.count("三级指标") == 1

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from jixiao.document import Cell, Grid, Loaded, Page
 from jixiao.read.base import LoadError, TextBuilder
 from jixiao.read.pdf_layout import (
+    CONTINUED,
     PageLayout,
     PageTable,
     TableCell,
@@ -77,6 +78,7 @@ def load_pdf(path: Path, data: bytes, digest: str) -> Loaded:
                 path, f"a damaged PDF (page {len(pages) + 1} cannot be read)", _REEXPORT
             ) from error
     _drop_furniture([page.layout for page in pages if page.layout is not None])
+    unruled_tables([page.layout for page in pages])
     for page in pages:
         if page.layout is not None:
             page.items = order(page.layout)
@@ -85,13 +87,9 @@ def load_pdf(path: Path, data: bytes, digest: str) -> Loaded:
 
 
 def _read(page: pymupdf.Page) -> _Page:
-    number = page.number + 1
     layout = read_page(page)
-    if layout is None:
-        return _Page(number, None, image=page.get_pixmap(dpi=_PAGE_DPI).tobytes("png"))
-    unruled, layout.free = unruled_tables(layout.free)
-    layout.tables += unruled
-    return _Page(number, layout)
+    image = None if layout is not None else page.get_pixmap(dpi=_PAGE_DPI).tobytes("png")
+    return _Page(page.number + 1, layout, image=image)
 
 
 # --- running heads, footers and page numbers ----------------------------------
@@ -157,6 +155,9 @@ def _join_broken_tables(pages: list[_Page]) -> None:
         first, second = before.items[-1], after.items[marks]
         if not (isinstance(first, PageTable) and isinstance(second, PageTable)):
             continue
+        if second.continued:  # read as one table already, over the break
+            del after.items[:marks]
+            continue
         columns = _shared_columns(first, second)
         if columns is None and not (first.ruled or second.ruled):
             columns = _aligned_columns(first, second)
@@ -182,15 +183,11 @@ def _join_broken_tables(pages: list[_Page]) -> None:
         second.first_part = head
 
 
-# The line a table's continuation may start with: 续表, 续表2, （续）, 续上表.
-_CONTINUED = re.compile(r"[（(]?\s*续\s*(?:上?表\s*[\w.-]{0,8})?\s*[）)]?")
-
-
 def _continued_marks(items: list[TextLine | PageTable]) -> int:
     """How many lines at the top of a page say that the table goes on."""
     count = 0
     for item in items:
-        if not isinstance(item, TextLine) or not _CONTINUED.fullmatch(item.text.strip()):
+        if not isinstance(item, TextLine) or not CONTINUED.fullmatch(item.text.strip()):
             break
         count += 1
     return count

@@ -24,6 +24,8 @@ Box = tuple[float, float, float, float]
 
 # Rows are lines and cells are separated by tabs (as for Word tables).
 _CELL_BREAKS = re.compile("[\t\n\r\v\f]")
+# The line a table's continuation may start with: 续表, 续表2, （续）, 续上表.
+CONTINUED = re.compile(r"[（(]?\s*续\s*(?:上?表\s*[\w.-]{0,8})?\s*[）)]?")
 
 
 @dataclass(frozen=True)

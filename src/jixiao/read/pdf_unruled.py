@@ -27,7 +27,9 @@ from itertools import pairwise
 from statistics import median
 
 from jixiao.read.pdf_layout import (
+    CONTINUED,
     Glyph,
+    PageLayout,
     PageTable,
     TableCell,
     TextLine,
@@ -43,8 +45,8 @@ _CELL_GAP = 1.0
 _NARROW_GAP = 0.5
 # A table has at least this many lines broken into cells.
 _MIN_ROWS = 3
-# A column a row's cell is missing from in more than this share of rows is a
-# grouping column (on the left) or a column of notes left blank.
+# A column with a cell in no more than this share of the rows is a grouping
+# column (on the left) or a column of notes left blank.
 _ROW_FILL = 0.75
 # Lines of a run closer than this (in ems) are one paragraph of a table.
 _NEAR = 0.6
@@ -67,17 +69,130 @@ class _Block:
     def glyphs(self) -> list[Glyph]:
         return [g for line in self.lines for g in line.glyphs]
 
+    @property
+    def top(self) -> float:
+        return min(line.box[1] for line in self.lines)
 
-def unruled_tables(glyphs: list[Glyph]) -> tuple[list[PageTable], list[Glyph]]:
-    """The tables among the glyphs, and the glyphs left outside them."""
-    tables = []
-    taken: set[int] = set()
-    for block in _blocks(build_lines(glyphs)):
-        table = _table(block)
-        if table is not None:
-            tables.append(table)
-            taken.update(id(g) for g in block.glyphs)
-    return tables, [g for g in glyphs if id(g) not in taken]
+    @property
+    def bottom(self) -> float:
+        return max(line.box[3] for line in self.lines)
+
+
+@dataclass
+class _Read:
+    table: PageTable
+    tops: list[float]  # each row's top: where a page break parts the rows
+
+
+def unruled_tables(layouts: Sequence[PageLayout | None]) -> None:
+    """Move the tables among each page's free glyphs into its tables.
+
+    A table a page break cut (the last thing on its page, and the first on the
+    next) is read as one, so that its columns are those all its rows show and a
+    merged label the break cut stands for its rows on both pages; each page
+    keeps the rows printed on it, the later ones continuing the first."""
+    chain: list[tuple[PageLayout, _Block]] = []
+    for layout in layouts:
+        if layout is None:
+            _take(chain)
+            chain = []
+            continue
+        lines = build_lines(layout.free)
+        blocks = _blocks(lines)
+        if chain and blocks and _opens(layout, lines, blocks[0]):
+            chain.append((layout, blocks.pop(0)))
+            if not blocks and _closes(layout, lines, chain[-1][1]):
+                continue
+        _take(chain)
+        chain = []
+        for index, block in enumerate(blocks):
+            if sum(1 for line in block.lines if _cells(line) > 1) < _MIN_ROWS:
+                continue
+            if index == len(blocks) - 1 and _closes(layout, lines, block):
+                chain = [(layout, block)]
+            else:
+                _take([(layout, block)])
+    _take(chain)
+
+
+def _opens(layout: PageLayout, lines: list[TextLine], block: _Block) -> bool:
+    """Whether nothing stands above the block on its page but a 续表 line."""
+    return not any(
+        line.box[3] <= block.top and not CONTINUED.fullmatch(line.text.strip()) for line in lines
+    ) and not any(table.box[3] <= block.top for table in layout.tables)
+
+
+def _closes(layout: PageLayout, lines: list[TextLine], block: _Block) -> bool:
+    """Whether nothing stands below the block on its page."""
+    return not any(line.box[1] >= block.bottom for line in lines) and not any(
+        table.box[1] >= block.bottom for table in layout.tables
+    )
+
+
+def _take(chain: list[tuple[PageLayout, _Block]]) -> None:
+    """Read the blocks of one table, one a page, into their pages' tables."""
+    if not chain:
+        return
+    head = chain[0][1]
+    lines = list(head.lines)
+    starts: list[float | None] = [None]  # where each page's rows start in the joint block
+    gap = _row_gap(head)
+    for _, block in chain[1:]:
+        rest = block.lines[_repeats(block.lines, head.lines) :]
+        if not rest:  # the page repeats the header only
+            starts.append(None)
+            continue
+        offset = max(line.box[3] for line in lines) + gap - min(line.box[1] for line in rest)
+        shifted = build_lines(_lowered(g, offset) for line in rest for g in line.glyphs)
+        starts.append(shifted[0].box[1])
+        lines += shifted
+    breaks = [start for start in starts if start is not None]
+    read = _table(_Block(lines), breaks)
+    if read is None:
+        return
+    first: PageTable | None = None
+    for index, ((layout, block), start) in enumerate(zip(chain, starts, strict=True)):
+        taken = {id(g) for g in block.glyphs}
+        layout.free = [g for g in layout.free if id(g) not in taken]
+        if index and start is None:
+            continue
+        low = start if start is not None else float("-inf")
+        high = min((b for b in breaks if b > low), default=float("inf"))
+        rows = [
+            row for row, top in zip(read.table.rows, read.tops, strict=True) if low <= top < high
+        ]
+        if rows:
+            part = PageTable(
+                glyph_box(block.glyphs), read.table.columns, rows, first_part=first, ruled=False
+            )
+            layout.tables.append(part)
+            first = first or part
+
+
+def _row_gap(block: _Block) -> float:
+    """The white between two rows of the block: the wider half of the gaps
+    between its lines (the narrower are between a cell's wrapped lines)."""
+    bands = _bands(block.lines)
+    gaps = sorted(b[0] - a[1] for a, b in pairwise(bands))
+    return gaps[len(gaps) // 2] if gaps else block.lines[0].glyphs[0].size
+
+
+def _repeats(lines: list[TextLine], head: list[TextLine]) -> int:
+    """How many of the lines repeat the table's first lines (a header printed on
+    each page), in the same place across the page."""
+    count = 0
+    for line, first in zip(lines, head, strict=False):
+        same_place = abs(line.box[0] - first.box[0]) <= line.glyphs[0].size
+        if line.text.strip() != first.text.strip() or not same_place:
+            break
+        count += 1
+    return count
+
+
+def _lowered(glyph: Glyph, offset: float) -> Glyph:
+    return replace(
+        glyph, y0=glyph.y0 + offset, y1=glyph.y1 + offset, baseline=glyph.baseline + offset
+    )
 
 
 # --- where a table stands ------------------------------------------------------
@@ -100,7 +215,7 @@ def _blocks(lines: list[TextLine]) -> list[_Block]:
     pending: list[TextLine] = []  # lines of one run of text, kept if cells follow
 
     def close() -> None:
-        if sum(1 for line in current if _cells(line) > 1) >= _MIN_ROWS:
+        if current:
             blocks.append(_Block(current + _close_below(current, pending)))
 
     for line in lines:
@@ -271,8 +386,15 @@ def _figure(text: str) -> bool:
 # --- the table -------------------------------------------------------------------
 
 
-def _table(block: _Block) -> PageTable | None:
-    columns = _columns(block)
+def _table(
+    block: _Block,
+    breaks: Sequence[float] = (),
+    columns: list[tuple[float, float]] | None = None,
+) -> _Read | None:
+    """The block read as a table, or None if it is none; `breaks` are where the
+    rows of each page after the first start, when a page break cut it, and
+    `columns` those of the table above it that the block goes on."""
+    columns = columns or _columns(block)
     if len(columns) < 2:
         return None
     by_column: list[list[Glyph]] = [[] for _ in columns]
@@ -281,21 +403,24 @@ def _table(block: _Block) -> PageTable | None:
     lines = [build_lines(glyphs) for glyphs in by_column]
     if _prose(lines, columns):
         return None
-    form = _form(lines, columns)
+    form = _form(lines, columns, breaks)
     if form is not None:
         return form
     keys = [c for c, column in enumerate(lines) if _mostly_figures(column)]
-    everything = _bands([line for column in lines for line in column])
+    # How many rows each column has a cell in, a cell's wrapped lines counted
+    # once: in a table of narrow columns a figure stands level with the middle
+    # line of the words beside it.
+    whole_cells = [_cells_of(column) for column in lines]
+    everything = _bands([cell for column in whole_cells for cell in column])
     fill = [
-        len({_band_of(line, everything) for line in column}) / len(everything) for column in lines
+        len({_band_of(cell, everything) for cell in column}) / len(everything)
+        for column in whole_cells
     ]
     # The rows as the columns of figures (a score, an amount) show them: one
     # line a row. A label that stands across two of them is a merged cell's.
     figures = _bands([line for c in keys for line in lines[c] if _figure(line.text)])
     defining = [
-        c
-        for c, share in enumerate(fill)
-        if share >= _ROW_FILL and not _straddles(lines[c], figures)
+        c for c, share in enumerate(fill) if share > _ROW_FILL and not _straddles(lines[c], figures)
     ] or list(range(len(columns)))
     bands = _rows(_bands([line for c in defining for line in lines[c]]), lines, defining, keys)
     grouping = [c for c in range(min(defining)) if lines[c]]
@@ -309,11 +434,15 @@ def _table(block: _Block) -> PageTable | None:
         for b, glyphs in cells.items():
             rows[b][c] = _read(glyphs, columns[c], bands[b])
     if grouping:
-        _spread_labels(rows, bands, {c: lines[c] for c in grouping}, columns, lines, defining)
-    return PageTable(glyph_box(block.glyphs), [left for left, _ in columns], rows, ruled=False)
+        labels = {c: lines[c] for c in grouping}
+        _spread_labels(rows, bands, labels, columns, lines, defining, _after(bands, breaks))
+    table = PageTable(glyph_box(block.glyphs), [left for left, _ in columns], rows, ruled=False)
+    return _Read(table, [top for top, _ in bands])
 
 
-def _form(lines: list[list[TextLine]], columns: list[tuple[float, float]]) -> PageTable | None:
+def _form(
+    lines: list[list[TextLine]], columns: list[tuple[float, float]], breaks: Sequence[float]
+) -> _Read | None:
     """A form: labels down the left (项目名称, 项目资金, 绩效指标), each standing
     for a part of its own, whose columns are not the other parts' (a line of
     text, a table of funds, a table of indicators). Each part is read as a
@@ -329,6 +458,7 @@ def _form(lines: list[list[TextLine]], columns: list[tuple[float, float]]) -> Pa
         paragraphs, bands
     )
     spans = _middle_spans(paragraphs, bands) if middle else _top_spans(paragraphs, bands)
+    spans = _over_breaks(spans, _after(bands, breaks), len(bands))
     # Rows above the first label are the rest of a part a page break cut: a part
     # of no label. Rows below the last are its part's: a page break cut the part,
     # and the label stands in the middle of what this page printed.
@@ -341,6 +471,7 @@ def _form(lines: list[list[TextLine]], columns: list[tuple[float, float]]) -> Pa
         start = last + 1
     labelled[-1] = (labelled[-1][0], (labelled[-1][1][0], len(bands) - 1))
     parts: list[list[list[TableCell]]] = []
+    tops: list[list[float]] = []
     tables: list[PageTable] = []
     texts: list[list[Glyph]] = []  # the glyphs of each part that is no table
     for _, (first, last) in labelled:
@@ -348,14 +479,22 @@ def _form(lines: list[list[TextLine]], columns: list[tuple[float, float]]) -> Pa
         glyphs = [
             g for line in rest if top <= line.box[1] and line.box[3] <= bottom for g in line.glyphs
         ]
-        table = _table(_Block(build_lines(glyphs))) if glyphs else None
-        if table is None:
-            lines_of_text = [line.text.strip() for line in build_lines(glyphs)]
-            parts.append([[TableCell(text)] for text in lines_of_text] or [[TableCell("")]])
+        read = _table(_Block(build_lines(glyphs)), breaks) if glyphs else None
+        if read is None and tables and _only_figures(glyphs):
+            # A row of totals under the part above, its figures set too close
+            # to part columns of their own: they stand in the columns above.
+            read = _table(_Block(build_lines(glyphs)), breaks, _ranges(tables[-1]))
+        if read is None:
+            lines_of_text = build_lines(glyphs)
+            parts.append(
+                [[TableCell(line.text.strip())] for line in lines_of_text] or [[TableCell("")]]
+            )
+            tops.append([line.box[1] for line in lines_of_text] or [top])
             texts.append(glyphs)
         else:
-            parts.append(table.rows)
-            tables.append(table)
+            parts.append(read.table.rows)
+            tops.append(read.tops)
+            tables.append(read.table)
     if not any(
         _across(run, table) for glyphs in texts for run in _runs(glyphs) for table in tables
     ):
@@ -374,7 +513,17 @@ def _form(lines: list[list[TextLine]], columns: list[tuple[float, float]]) -> Pa
             rows.append([replace(cell, merged_above=index > 0 or not label), *padded])
     lefts = [columns[0][0]] + [columns[min(c, len(columns) - 1)][0] for c in range(1, width)]
     box = glyph_box([g for column in lines for line in column for g in line.glyphs])
-    return PageTable(box, lefts, rows, ruled=False)
+    return _Read(PageTable(box, lefts, rows, ruled=False), [top for part in tops for top in part])
+
+
+def _only_figures(glyphs: list[Glyph]) -> bool:
+    words = [word for line in build_lines(glyphs) for word in line.text.split()]
+    return len(words) > 1 and all(map(_figure, words))
+
+
+def _ranges(table: PageTable) -> list[tuple[float, float]]:
+    """The x-ranges of a table's columns."""
+    return list(pairwise([*table.columns, table.box[2]]))
 
 
 def _runs(glyphs: list[Glyph]) -> list[list[Glyph]]:
@@ -488,6 +637,7 @@ def _spread_labels(
     columns: list[tuple[float, float]],
     lines: list[list[TextLine]],
     defining: list[int],
+    breaks: set[int],
 ) -> None:
     """Give each grouping label to the rows it stands for."""
     gap = _paragraph_gap(lines, defining, bands)
@@ -497,6 +647,7 @@ def _spread_labels(
     ) or any(_first_row_blank(column, bands) for column in labels.values())
     for c, column in labels.items():
         spans = _middle_spans(column, bands) if middle else _top_spans(column, bands)
+        spans = _over_breaks(spans, breaks, len(bands))
         # Rows under the header that no label stands for go on a label a page
         # break cut, printed on the page before: merged from above, empty here.
         for b in range(1, spans[0][0] if spans else 0):
@@ -516,7 +667,8 @@ def _paragraph_gap(
 ) -> float:
     """Where the white between two lines of one column stops being a wrapped
     cell's and becomes the one between rows: midway between the two, as the
-    row-defining columns show them."""
+    row-defining columns show them. Rows of one line stand closer together
+    than rows whose cells wrap, so the narrower rows count."""
     inside: list[float] = []
     for c in defining:
         for above, below in pairwise(lines[c]):
@@ -525,8 +677,19 @@ def _paragraph_gap(
     between = [b[0] - a[1] for a, b in pairwise(bands)]
     size = lines[defining[0]][0].glyphs[0].size if lines[defining[0]] else 10.0
     wrapped = median(inside) if inside else 0.0
-    rows = median(between) if between else _NEAR * size
+    rows = sorted(between)[len(between) // 4] if between else _NEAR * size
     return (wrapped + rows) / 2
+
+
+def _cells_of(column: list[TextLine]) -> list[TextLine]:
+    """A column's cells, each one line over its wrapped lines."""
+    if not column:
+        return []
+    cells = []
+    for paragraph in _paragraphs(column, _NEAR * column[0].glyphs[0].size):
+        glyphs = [g for line in paragraph for g in line.glyphs]
+        cells.append(TextLine(" ".join(line.text for line in paragraph), glyph_box(glyphs), glyphs))
+    return cells
 
 
 def _paragraphs(column: list[TextLine], gap: float) -> list[list[TextLine]]:
@@ -625,3 +788,35 @@ def _nearest(bands: list[tuple[float, float]], y: float) -> int:
             else min(abs(y - bands[b][0]), abs(y - bands[b][1]))
         ),
     )
+
+
+def _after(bands: list[tuple[float, float]], breaks: Sequence[float]) -> set[int]:
+    """The first band of each page after a page break."""
+    return {
+        first
+        for y in breaks
+        if (first := next((b for b, band in enumerate(bands) if band[0] >= y), None)) is not None
+    }
+
+
+def _over_breaks(
+    spans: list[tuple[int, int]], breaks: set[int], count: int
+) -> list[tuple[int, int]]:
+    """The labels' spans grown over the rows next to a page break that no label
+    stands for: a merged cell the break cut prints its label on one of the two
+    pages only, the one before unless all its rows there come before the break."""
+    grown = list(spans)
+    for first in sorted(breaks):
+        before = max((i for i, span in enumerate(grown) if span[0] < first), default=None)
+        if before is None:
+            continue
+        following = before + 1 if before + 1 < len(grown) else None
+        start = grown[before][1] + 1
+        end = grown[following][0] - 1 if following is not None else count - 1
+        if start > end or not start <= first <= end + 1:
+            continue
+        if following is not None and end < first:
+            grown[following] = (start, grown[following][1])
+        else:
+            grown[before] = (grown[before][0], end)
+    return grown
