@@ -33,6 +33,7 @@ MADE_FROM = {
     "dongling_civil_unruled.pdf": "dongling_civil",
     "hualin_water_unruled.pdf": "hualin_water",
     "songling_township_unruled.pdf": "songling_township",
+    "baisha_clinic_unruled.pdf": "baisha_clinic",
 }
 
 

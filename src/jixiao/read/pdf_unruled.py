@@ -54,6 +54,10 @@ _NEAR = 0.6
 _SPANNING_WORDS = 4
 # A label set in the middle of its rows stands this close (in ems) to their middle.
 _MIDDLE = 0.5
+# Lines overlapping by this much (in ems) stand at the same height: one row's.
+_LEVEL = 0.25
+# Cells of one column start this close (in points) to each other.
+_SAME_START = 1.0
 # The resolution, in points, of the white bands that part columns.
 _STEP = 0.5
 
@@ -64,6 +68,7 @@ _FIGURE = re.compile(r"[<>≤≥=＝≈约]?\s*[-+]?\d[\d,.]*\s*%?|[/／—–-]
 @dataclass
 class _Block:
     lines: list[TextLine]
+    parted: int = 0  # how many of its lines stand in rows of cells
 
     @property
     def glyphs(self) -> list[Glyph]:
@@ -106,7 +111,7 @@ def unruled_tables(layouts: Sequence[PageLayout | None]) -> None:
         _take(chain)
         chain = []
         for index, block in enumerate(blocks):
-            if sum(1 for line in block.lines if _cells(line) > 1) < _MIN_ROWS:
+            if block.parted < _MIN_ROWS:
                 continue
             if index == len(blocks) - 1 and _closes(layout, lines, block):
                 chain = [(layout, block)]
@@ -198,13 +203,28 @@ def _lowered(glyph: Glyph, offset: float) -> Glyph:
 # --- where a table stands ------------------------------------------------------
 
 
-def _cells(line: TextLine) -> int:
-    """How many runs of text a line's wide gaps part it into."""
-    runs = 1
-    for before, after in pairwise(line.glyphs):
-        if after.x0 - before.x1 >= _CELL_GAP * max(before.size, after.size):
-            runs += 1
-    return runs
+def _in_cells(lines: list[TextLine]) -> set[int]:
+    """The lines (their ids) that stand in a row of cells: whose text, with that
+    of the lines beside them at the same height, is parted by a gap between
+    cells. A row's cells may stand at different heights: a label wrapped on
+    two lines beside a name set in their middle."""
+    found: set[int] = set()
+    rows: list[list[TextLine]] = []
+    for line in sorted(lines, key=lambda line: line.box[1]):
+        size = line.glyphs[0].size
+        if rows and max(other.box[3] for other in rows[-1]) - line.box[1] >= _LEVEL * size:
+            rows[-1].append(line)
+        else:
+            rows.append([line])
+    for row in rows:
+        spans = sorted((g.x0, g.x1, g.size) for line in row for g in line.glyphs)
+        end = spans[0][1]
+        for x0, x1, size in spans[1:]:
+            if x0 - end >= _CELL_GAP * size:
+                found.update(id(line) for line in row)
+                break
+            end = max(end, x1)
+    return found
 
 
 def _blocks(lines: list[TextLine]) -> list[_Block]:
@@ -213,10 +233,12 @@ def _blocks(lines: list[TextLine]) -> list[_Block]:
     blocks: list[_Block] = []
     current: list[TextLine] = []
     pending: list[TextLine] = []  # lines of one run of text, kept if cells follow
+    in_cells = _in_cells(lines)
 
     def close() -> None:
         if current:
-            blocks.append(_Block(current + _close_below(current, pending)))
+            parted = sum(1 for line in current if id(line) in in_cells)
+            blocks.append(_Block(current + _close_below(current, pending), parted))
 
     for line in lines:
         size = line.glyphs[0].size
@@ -224,12 +246,12 @@ def _blocks(lines: list[TextLine]) -> list[_Block]:
         if last is not None and line.box[1] - last.box[3] > 2 * size:
             close()
             current, pending = [], []
-        if _cells(line) > 1:
+        if id(line) in in_cells:
             if not current:
                 pending = _close_below([line], list(reversed(pending)))[::-1]
             current += pending + [line]
             pending = []
-        elif current and _narrow(line, current):
+        elif current and (_narrow(line, current) or _inside(line, current, in_cells)):
             pending.append(line)
         else:
             close()
@@ -242,6 +264,17 @@ def _narrow(line: TextLine, block: list[TextLine]) -> bool:
     left = min(b.box[0] for b in block)
     right = max(b.box[2] for b in block)
     return line.box[2] - line.box[0] <= (right - left) / 3
+
+
+def _inside(line: TextLine, block: list[TextLine], in_cells: set[int]) -> bool:
+    """Whether a line however wide starts where cells of the block's rows do,
+    right of its first column: a wrapped line of a cell spanning columns (a
+    form's goals), not a paragraph of the page, which starts at its margin."""
+    size = line.glyphs[0].size
+    if line.box[0] - min(b.box[0] for b in block) < size:
+        return False
+    starts = {run[0].x0 for row in block if id(row) in in_cells for run in _runs(row.glyphs)}
+    return any(abs(line.box[0] - start) <= _SAME_START for start in starts)
 
 
 def _close_below(block: list[TextLine], after: list[TextLine]) -> list[TextLine]:
@@ -539,14 +572,19 @@ def _runs(glyphs: list[Glyph]) -> list[list[Glyph]]:
 
 
 def _across(run: list[Glyph], table: PageTable) -> bool:
-    """Whether a run of text stands over three of a table's columns or more: a
-    cell spanning them (two may be a wide figure that crosses into the white
-    of the next column)."""
+    """Whether a run of text stands over three of a table's columns, or over two
+    by two characters or more in each: a cell spanning them (a wide figure may
+    cross a little into the white of the next column)."""
     if sum(1 for glyph in run if wide(glyph.text)) < _SPANNING_WORDS:
         return False  # figures set close together, not a sentence or a name
     edges = [*table.columns, table.box[2]]
     left, right = run[0].x0, run[-1].x1
-    return sum(1 for a, b in pairwise(edges) if min(right, b) - max(left, a) > 0) > 2
+    covered = [min(right, b) - max(left, a) for a, b in pairwise(edges)]
+    least = 2 * max(glyph.size for glyph in run)
+    return (
+        sum(1 for width in covered if width > 0) > 2
+        or sum(1 for width in covered if width >= least) >= 2
+    )
 
 
 def _straddles(column: list[TextLine], rows: list[tuple[float, float]]) -> bool:
