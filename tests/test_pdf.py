@@ -34,6 +34,7 @@ MADE_FROM = {
     "hualin_water_unruled.pdf": "hualin_water",
     "songling_township_unruled.pdf": "songling_township",
     "baisha_clinic_unruled.pdf": "baisha_clinic",
+    "beiyuan_agri_unruled.pdf": "beiyuan_agri",
 }
 
 
@@ -380,3 +381,20 @@ def test_an_unruled_table_a_page_break_cut_is_read_as_one(tmp_path):
     second = loaded.pages[1]
     assert grid.rows[3][1].start >= second.start and grid.rows[2][1].end < second.start
     assert loaded.text.count("三级指标") == 1
+
+
+def test_a_header_printed_at_the_top_of_each_page_is_no_running_head(tmp_path):
+    """A line at the same place on most pages is a running head when it stands
+    apart; the header of a table printed again on each page stands against the
+    table's rows and is read."""
+    document = pymupdf.open()
+    for name in ("甲", "乙", "丙"):
+        page = document.new_page(width=595, height=842)
+        page.insert_text((60, 30), "某县某局", fontname="china-s", fontsize=10)
+        page.insert_text((60, 80), "指标名称      完成情况", fontname="china-s", fontsize=10)
+        page.insert_text((60, 92), f"{name}项指标      已完成", fontname="china-s", fontsize=10)
+        page.insert_text((60, 300), "正文" * 10, fontname="china-s", fontsize=10)
+    document.save(tmp_path / "headers.pdf")
+    text = load(tmp_path / "headers.pdf").text
+    assert "某县某局" not in text
+    assert text.count("指标名称") == 3

@@ -109,18 +109,29 @@ _PAGE_NUMBER = re.compile(
 def _drop_furniture(layouts: list[PageLayout]) -> None:
     """Take out of each page the margin lines a reader skips: a page number, or
     a line that stands at the same place on most pages (the figures in it, such
-    as the page number, may change)."""
+    as the page number, may change) apart from the text. A table's header
+    printed again at the top of each page stands against the table's rows."""
     margins = [_margin_lines(layout) for layout in layouts]
     seen = Counter(key for lines in margins for key in {_key(line) for line in lines})
     repeated = {key for key, count in seen.items() if count >= 2 and count * 2 > len(layouts)}
     for layout, lines in zip(layouts, margins, strict=True):
+        kept = [line for line in build_lines(layout.free) if _key(line) not in repeated]
         dropped = {
             id(glyph)
             for line in lines
-            if _key(line) in repeated or _PAGE_NUMBER.fullmatch(line.text)
+            if (_key(line) in repeated and not _against(line, kept))
+            or _PAGE_NUMBER.fullmatch(line.text)
             for glyph in line.glyphs
         }
         layout.free = [glyph for glyph in layout.free if id(glyph) not in dropped]
+
+
+def _against(line: TextLine, others: list[TextLine]) -> bool:
+    """Whether another line stands within an em of the line, above or below."""
+    size = line.glyphs[0].size
+    return any(
+        max(other.box[1] - line.box[3], line.box[1] - other.box[3]) < size for other in others
+    )
 
 
 def _key(line: TextLine) -> tuple[int, str]:
