@@ -95,9 +95,7 @@ def _finish(job: _Job, reading: _Reading) -> Outcome:
     if stored is not None:
         # An earlier run of this task stored the report, then its worker died.
         return Outcome(job.path, "done", report=stored, seconds=read_seconds)
-    client = ModelClient(
-        job.settings, use_cache=job.use_cache, limiter=_ClusterLimiter(job.limiter)
-    ).for_report()
+    client = _client(job.settings, job.use_cache, job.limiter).for_report()
     report = None
     if prepared is not None:
         try:
@@ -113,6 +111,14 @@ def _finish(job: _Job, reading: _Reading) -> Outcome:
 def _store(url: str) -> Store:
     """One store per worker process and database: opening one checks its schema."""
     return Store(url)
+
+
+@functools.cache
+def _client(settings: Settings, use_cache: bool, limiter: ray.actor.ActorHandle) -> ModelClient:
+    """One model client per worker process and batch, as on one machine: making
+    one (its TLS context, the SDK's wrappers) costs tens of milliseconds, and
+    its connections stay open for the worker's next reports."""
+    return ModelClient(settings, use_cache=use_cache, limiter=_ClusterLimiter(limiter))
 
 
 class _LimiterActor:
