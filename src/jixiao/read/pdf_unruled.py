@@ -16,6 +16,10 @@ a reader sees it:
   (a merged cell, drawn without its borders), give that label to each row it
   stands for: the rows around it when labels are set in the middle of their
   cell, the rows down to the next label when they are set at its top.
+
+A table that page breaks cut is read as one, its pages' rows set one under the
+other: its columns are those all its rows show, and a merged label the break
+cut, printed on one page only, stands for its rows on both.
 """
 
 from __future__ import annotations
