@@ -13,6 +13,7 @@ from jixiao.extract import (
     route,
 )
 from jixiao.records import DocumentInfo, Report
+from jixiao.structure import prepare
 
 
 def empty_report(text):
@@ -33,14 +34,22 @@ def test_locate_forgives_spacing_quotes_and_punctuation_width():
 def test_a_quote_may_run_over_lines_but_not_over_text_left_out():
     text = "第一行问题；\n第二行问题；\n中间一段没有发送。\n第三行问题；"
     lines = [(0, 6), (7, 13), (24, 30)]
-    assert locate_in("第一行问题；第二行问题；", text, lines) == (0, 13)
-    assert locate_in("第二行问题；第三行问题；", text, lines) is None
+    # The text is in simplified characters already: its words are itself.
+    assert locate_in("第一行问题；第二行问题；", text, text, lines) == (0, 13)
+    assert locate_in("第二行问题；第三行问题；", text, text, lines) is None
 
 
-def test_number_facts_take_their_unit_from_the_source():
+def grounding_of(tmp_path, text):
+    """The grounding of an empty record of `text`, prepared as a report."""
+    path = tmp_path / "report.txt"
+    path.write_text(text, encoding="utf-8")
+    prepared = prepare(path)
+    return Grounding(prepared, empty_report(prepared.document.text))
+
+
+def test_number_facts_take_their_unit_from_the_source(tmp_path):
     text = "全年支出818.93万元，执行率100%，在职41人。"
-    report = empty_report(text)
-    grounding = Grounding(text, report)
+    grounding = grounding_of(tmp_path, text)
     spans = [(0, len(text))]
     money = grounding.number_fact("budget.total_expenditure", "818.93", spans, "money")
     assert (money.value, money.unit, money.raw) == (8189300, "元", "818.93万元")
@@ -58,11 +67,12 @@ def test_number_facts_take_their_unit_from_the_source():
         ("执行率", "percent", "no figure in it"),
     ],
 )
-def test_what_the_source_does_not_support_is_rejected_with_a_reason(raw, expect, reason):
+def test_what_the_source_does_not_support_is_rejected_with_a_reason(tmp_path, raw, expect, reason):
     text = "全年支出818.93万元，执行率100%，在职41人。"
-    report = empty_report(text)
-    assert Grounding(text, report).number_fact("f", raw, [(0, len(text))], expect) is None
-    assert [(r.path, r.raw, r.reason) for r in report.rejected] == [("f", raw, reason)]
+    grounding = grounding_of(tmp_path, text)
+    assert grounding.number_fact("f", raw, [(0, len(text))], expect) is None
+    rejected = grounding.report.rejected
+    assert [(r.path, r.raw, r.reason) for r in rejected] == [("f", raw, reason)]
 
 
 @pytest.mark.parametrize("name", ["000", "001", "002", "003"])

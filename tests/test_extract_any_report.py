@@ -126,7 +126,7 @@ def test_a_table_whose_cells_ran_together_is_asked_row_by_row_and_each_cell_grou
             {"level3": "公共文化设施开放率", "target": "=100%", "actual": "99%", "score": "18"},
         ]
     }
-    grounding = Grounding(prepared.document.text, report)
+    grounding = Grounding(prepared, report)
     _apply(report, grounding, Request(TABLE, request.spans, request.text), answer)
     first, second = report.indicators
     assert (first.level3, first.target.raw, first.actual.raw, first.score.value) == (
@@ -242,7 +242,7 @@ def test_a_model_read_row_keeps_its_figures_on_its_own_line(tmp_path):
     # A figure of the other row, quoted for this one: it is in the region, but
     # not on this row's line.
     answer = {"rows": [{"level3": "送戏下乡场次", "target": "=100%", "actual": "超额完成"}]}
-    _apply(report, Grounding(prepared.document.text, report), request, answer)
+    _apply(report, Grounding(prepared, report), request, answer)
     run_checks(report, prepared.tables)
     (row,) = report.indicators
     assert row.target is None and row.actual.raw == "超额完成"

@@ -13,6 +13,7 @@ from jixiao.check.base import Context
 from jixiao.check.source import check_grounding
 from jixiao.extract.region import find_region
 from jixiao.records import DocumentInfo, Fact, Region, Report
+from jixiao.structure.labels import same_length_simplified
 
 
 def report(text: str, unit: str | None = None, year: int | None = None) -> Report:
@@ -33,6 +34,11 @@ def report(text: str, unit: str | None = None, year: int | None = None) -> Repor
         start = text.index(str(year))
         record.fiscal_year = Fact(value=year, raw=str(year), start=start, end=start + 4)
     return record
+
+
+def region_of(record: Report) -> Region:
+    """The region of a record, its names looked up as the pipeline looks them up."""
+    return find_region(record, same_length_simplified(record.document.text))
 
 
 def levels(region: Region) -> tuple[str | None, str | None, str | None]:
@@ -63,7 +69,7 @@ def grounded(record: Report, region: Region) -> None:
 
 def test_a_county_unit_gives_its_prefecture_and_province():
     record = report("辰溪县文化旅游局2023年度部门整体支出绩效自评报告", "辰溪县文化旅游局", 2023)
-    region = find_region(record)
+    region = region_of(record)
     assert levels(region) == ("湖南省", "怀化市", "辰溪县")
     # Only the county is written: the levels above it are the gazetteer's.
     assert named(region) == {"county": "辰溪县"}
@@ -73,14 +79,14 @@ def test_a_county_unit_gives_its_prefecture_and_province():
 
 def test_a_prefecture_unit_has_no_county():
     record = report("常德市财政局\n2022年度部门整体支出绩效自评报告", "常德市财政局", 2022)
-    region = find_region(record)
+    region = region_of(record)
     assert levels(region) == ("湖南省", "常德市", None)
     assert named(region) == {"city": "常德市"}
 
 
 def test_a_district_under_its_municipality():
     record = report("北京市海淀区园林绿化局2023年度自评报告", "北京市海淀区园林绿化局", 2023)
-    region = find_region(record)
+    region = region_of(record)
     assert levels(region) == ("北京市", None, "海淀区")
     assert named(region) == {"province": "北京市", "county": "海淀区"}
     grounded(record, region)
@@ -89,31 +95,31 @@ def test_a_district_under_its_municipality():
 def test_a_county_under_its_old_name_is_found():
     # 望城县 became 望城区 in 2011: a report of 2009 names the county as it was.
     record = report("望城县水务局2009年度项目支出绩效自评报告", "望城县水务局", 2009)
-    assert levels(find_region(record)) == ("湖南省", "长沙市", "望城县")
+    assert levels(region_of(record)) == ("湖南省", "长沙市", "望城县")
     # Written after the change (a stale letterhead), the old name is still found.
     late = report("望城县水务局2015年度项目支出绩效自评报告", "望城县水务局", 2015)
-    assert levels(find_region(late)) == ("湖南省", "长沙市", "望城县")
+    assert levels(region_of(late)) == ("湖南省", "长沙市", "望城县")
     # And the district's own name in a later year.
     district = report("望城区水务局2015年度自评报告", "望城区水务局", 2015)
-    assert levels(find_region(district)) == ("湖南省", "长沙市", "望城区")
+    assert levels(region_of(district)) == ("湖南省", "长沙市", "望城区")
 
 
 def test_a_district_merged_away_keeps_its_name():
     # 崇文区 merged into 东城区 in 2010.
     record = report("崇文区体育局2009年度部门整体支出绩效自评报告", "崇文区体育局", 2009)
-    assert levels(find_region(record)) == ("北京市", None, "崇文区")
+    assert levels(region_of(record)) == ("北京市", None, "崇文区")
 
 
 def test_a_county_that_changed_prefecture_is_placed_by_the_report_year():
     # 庐江县 was under 巢湖市 until 2011, under 合肥市 since.
     text = "庐江县农业农村局{}年度部门整体支出绩效自评报告"
     early = report(text.format(2009), "庐江县农业农村局", 2009)
-    assert levels(find_region(early)) == ("安徽省", "巢湖市", "庐江县")
+    assert levels(region_of(early)) == ("安徽省", "巢湖市", "庐江县")
     late = report(text.format(2020), "庐江县农业农村局", 2020)
-    assert levels(find_region(late)) == ("安徽省", "合肥市", "庐江县")
+    assert levels(region_of(late)) == ("安徽省", "合肥市", "庐江县")
     # With no year, only what both readings agree on.
     undated = report("庐江县农业农村局部门整体支出绩效自评报告", "庐江县农业农村局")
-    assert levels(find_region(undated)) == ("安徽省", None, None)
+    assert levels(region_of(undated)) == ("安徽省", None, None)
 
 
 @pytest.mark.parametrize(
@@ -137,14 +143,14 @@ def test_a_county_that_changed_prefecture_is_placed_by_the_report_year():
 )
 def test_an_ambiguous_name_fixes_only_the_levels_its_places_share(unit, expected, written):
     record = report(f"{unit}2023年度部门整体支出绩效自评报告", unit, 2023)
-    region = find_region(record)
+    region = region_of(record)
     assert levels(region) == expected
     assert named(region) == written
 
 
 def test_names_that_contradict_each_other_give_no_region():
     record = report("湖南省大英县测试局2023年度自评报告", "湖南省大英县测试局", 2023)
-    assert find_region(record) == Region()
+    assert region_of(record) == Region()
 
 
 def test_a_unit_name_without_a_place_reads_the_title():
@@ -153,7 +159,7 @@ def test_a_unit_name_without_a_place_reads_the_title():
         "一、基本情况\n根据衡阳市财政局的通知……\n"
     )
     record = report(text, "政协委员会", 2023)
-    region = find_region(record)
+    region = region_of(record)
     assert levels(region) == ("湖南省", "衡阳市", "祁东县")
     assert named(region) == {"county": "祁东县"}
     assert text[region.named.county.start :].startswith("祁东县委员会")
@@ -163,21 +169,21 @@ def test_no_place_anywhere_gives_an_empty_region():
     record = report(
         "机关事务服务中心\n2023年度部门整体支出绩效自评报告\n", "机关事务服务中心", 2023
     )
-    assert find_region(record) == Region()
+    assert region_of(record) == Region()
 
 
 def test_a_generic_two_character_name_is_not_taken_from_a_word():
     # 城区 is a district of 阳泉 and of 晋城, and a word: “全县城区” names neither.
     record = report("住房保障中心\n全县城区道路改造项目2023年度自评报告\n", "住房保障中心", 2023)
-    assert find_region(record) == Region()
+    assert region_of(record) == Region()
     # A county whose name is two characters is found where the unit name begins.
     short = report("忠县林业局2023年度自评报告", "忠县林业局", 2023)
-    assert levels(find_region(short)) == ("重庆市", None, "忠县")
+    assert levels(region_of(short)) == ("重庆市", None, "忠县")
 
 
 def test_traditional_characters_are_read_and_quoted_as_written():
     record = report("辰溪縣醫療保障局2023年度部門整體支出績效自評報告", "辰溪縣醫療保障局", 2023)
-    region = find_region(record)
+    region = region_of(record)
     assert levels(region) == ("湖南省", "怀化市", "辰溪县")
     assert region.named.county.raw == "辰溪縣"
     assert region.named.county.value == "辰溪县"

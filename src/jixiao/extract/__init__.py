@@ -66,7 +66,7 @@ from jixiao.records import (
     get,
 )
 from jixiao.structure import Prepared
-from jixiao.structure.numbers import NOT_A_MEASURE, Quantity, find_quantities, parse_quantity
+from jixiao.structure.numbers import Quantity, parse_quantity
 from jixiao.structure.sections import looks_like_heading
 from jixiao.structure.tables import Table
 
@@ -101,10 +101,9 @@ def extract(
 ) -> Report:
     """The report record of one prepared report: its tables read by code, the
     rest asked of the model."""
-    text = prepared.document.text
     report = from_tables(prepared)
     header, *requests = route(prepared)
-    grounding = Grounding(text, report)
+    grounding = Grounding(prepared, report)
     # The title block first: the year it names picks a table's year column.
     for part in _asked(client, header, report):
         _apply(report, grounding, part, part.answer)
@@ -128,7 +127,7 @@ def extract(
     _reask_hallucinations(report, grounding, client, prepared.tables)
     _funds_of_the_project(report)
     # Read by code from the unit name the model quoted: nothing more is asked of it.
-    report.region = find_region(report)
+    report.region = find_region(report, prepared.words)
     spans_asked = [span for request in [header, *pending] for span in request.spans]
     report.unread += unread_figures(report, prepared, spans_asked)
     return report
@@ -185,19 +184,19 @@ def unread_figures(
     request to the model, they restate no distinctive figure the record holds,
     and they say no date, year, 文号, page or list number. Each is listed at its
     offsets, so that a reviewer sees what the record may lack."""
-    text = prepared.document.text
     covered = [(fact.start, fact.end) for _, fact in facts_of(report)]
     covered += [(table.start, table.end) for table in prepared.tables]
     covered += [(region.start, region.end) for region in report.unread]
     covered += asked
-    covered += [match.span() for match in NOT_A_MEASURE.finditer(text)]
     covered = merge_spans(covered)
     starts = [start for start, _ in covered]
-    quantities = find_quantities(text)
+    quantities = prepared.quantities
+    # A figure that says where or when (a date, a year, a 文号) needs no reader.
+    measured = {measure.start for measure in prepared.measures}
 
     def is_covered(quantity: Quantity) -> bool:
         index = bisect_right(starts, quantity.start) - 1
-        return index >= 0 and quantity.start < covered[index][1]
+        return quantity.start not in measured or (index >= 0 and quantity.start < covered[index][1])
 
     # A distinctive figure the record already holds, restated in the prose
     # (表: 3712人; 文: 为3712名困难群众发放), was read there.
@@ -437,7 +436,7 @@ def _quoted_label(grounding: Grounding, raw: Any, spans: list[tuple[int, int]]) 
     """A level label the model quoted, kept only if it stands in the region."""
     if not isinstance(raw, str) or not raw.strip():
         return None
-    return raw.strip() if locate_in(raw, grounding.text, spans) else None
+    return raw.strip() if locate_in(raw, grounding.text, grounding.prepared.words, spans) else None
 
 
 def _split_lines(fact: Fact, text: str) -> list[Fact]:

@@ -15,9 +15,10 @@ _LOOSE = {ch: f"[{re.escape(group)}]" for group in _EQUIVALENT for ch in group}
 
 
 def locate(
-    quote: str, source: str, start: int = 0, end: int | None = None
+    quote: str, source: str, start: int = 0, end: int | None = None, words: str | None = None
 ) -> tuple[int, int] | None:
-    """Where `quote` stands in ``source[start:end]``, spacing aside, or None."""
+    """Where `quote` stands in ``source[start:end]``, spacing aside, or None.
+    `words` is the source in simplified characters, where the caller has it."""
     end = len(source) if end is None else end
     quote = quote.strip()
     if not quote:
@@ -34,18 +35,25 @@ def locate(
         # simplified characters has the same offsets.
         simple = simplified(quote)
         pieces = [_LOOSE.get(ch, re.escape(ch)) for ch in simple if not ch.isspace()]
-        match = re.compile(r"\s*".join(pieces)).search(same_length_simplified(source), start, end)
+        words = same_length_simplified(source) if words is None else words
+        match = re.compile(r"\s*".join(pieces)).search(words, start, end)
     return match.span() if match else None
 
 
 def locate_in(
-    quote: str, text: str, spans: list[tuple[int, int]], label: re.Pattern[str] | None = None
+    quote: str,
+    text: str,
+    words: str,
+    spans: list[tuple[int, int]],
+    label: re.Pattern[str] | None = None,
 ) -> tuple[int, int] | None:
-    """Where a quote from a request's text stands in the document. The request
-    joined its spans with line breaks, so a quote may run over several spans:
-    only over what lies between them in the document is whitespace. Of several
-    places, the first whose clause carries `label` (the field's own words)."""
+    """Where a quote from a request's text stands in the document (`text`, its
+    `words` in simplified characters). The request joined its spans with line
+    breaks, so a quote may run over several spans: only over what lies between
+    them in the document is whitespace. Of several places, the first whose
+    clause carries `label` (the field's own words)."""
     joined = "\n".join(text[start:end] for start, end in spans)
+    joined_words = "\n".join(words[start:end] for start, end in spans)
     starts, position = [], 0
     for start, end in spans:
         starts.append(position)
@@ -56,18 +64,14 @@ def locate_in(
         return index, spans[index][0] + offset - starts[index]
 
     places = []
-    found = locate(quote, joined)
+    found = locate(quote, joined, words=joined_words)
     while found is not None:
         first, start = to_document(found[0], closing=False)
         last, end = to_document(found[1], closing=True)
         if not any(text[spans[i][1] : spans[i + 1][0]].strip() for i in range(first, last)):
             places.append((start, end))
-        found = locate(quote, joined, found[0] + 1)
-    labelled = [
-        p
-        for p in places
-        if label is not None and label.search(simplified(clause_before(text, p[0])))
-    ]
+        found = locate(quote, joined, found[0] + 1, words=joined_words)
+    labelled = [p for p in places if label is not None and label.search(clause_before(words, p[0]))]
     return (labelled or places)[0] if places else None
 
 

@@ -19,6 +19,7 @@ from jixiao.records import (
     Rejected,
     Report,
 )
+from jixiao.structure import Prepared
 from jixiao.structure.numbers import Quantity, find_quantities
 
 # Requests run in threads; counts and rejections are added under this lock.
@@ -28,8 +29,9 @@ _COUNTING = threading.Lock()
 class Grounding:
     """Turns the model's quotes into facts, or into rejections with reasons."""
 
-    def __init__(self, text: str, report: Report) -> None:
-        self.text = text
+    def __init__(self, prepared: Prepared, report: Report) -> None:
+        self.prepared = prepared
+        self.text = prepared.document.text
         self.report = report
         # The request and the answer each model-read field came from, for a re-ask.
         self.sources: dict[str, tuple[Request, dict]] = {}
@@ -41,7 +43,7 @@ class Grounding:
     def text_fact(self, path: str, raw: str | None, spans: list[tuple[int, int]]) -> Fact | None:
         if raw is None or not str(raw).strip():
             return None
-        found = locate_in(str(raw), self.text, spans)
+        found = locate_in(str(raw), self.text, self.prepared.words, spans)
         if found is None:
             self.reject(path, str(raw), "not in the source")
             return None
@@ -58,7 +60,8 @@ class Grounding:
         if raw is None or not str(raw).strip():
             return None
         label = FIELD_LABELS.get(path)
-        found = locate_in(str(raw), self.text, spans, re.compile(label) if label else None)
+        label_pattern = re.compile(label) if label else None
+        found = locate_in(str(raw), self.text, self.prepared.words, spans, label_pattern)
         if found is None:
             self.reject(path, str(raw), "not in the source")
             return None

@@ -25,7 +25,6 @@ from functools import cache
 from pathlib import Path
 
 from jixiao.records import Fact, Region, RegionNames, Report
-from jixiao.structure.labels import same_length_simplified
 
 # (province, prefecture, county): a name's place, None for the levels below it
 # (and for the prefecture of a county directly under its province).
@@ -99,9 +98,10 @@ def _gazetteer() -> Gazetteer:
     )
 
 
-def find_region(report: Report) -> Region:
+def find_region(report: Report, words: str) -> Region:
     """The region the report's unit name writes, else the first line of its title
-    block that writes a place; an empty region where neither does."""
+    block that writes a place; an empty region where neither does. `words` is the
+    report's text in simplified characters, where the names are looked up."""
     text = report.document.text
     year = report.fiscal_year.value if report.fiscal_year else None
     spans = []
@@ -109,7 +109,7 @@ def find_region(report: Report) -> Region:
         spans.append((report.unit_name.start, report.unit_name.end))
     spans += _head_lines(text)
     for start, end in spans:
-        matches = _matches(text, start, end)
+        matches = _matches(words, start, end)
         if matches:
             return _region(text, matches, year if isinstance(year, int) else None)
     return Region()
@@ -127,12 +127,12 @@ def _head_lines(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _matches(text: str, start: int, end: int) -> list[Match]:
-    """The full place names in `text[start:end]`, longest first where two begin
+def _matches(words: str, start: int, end: int) -> list[Match]:
+    """The full place names in `words[start:end]`, longest first where two begin
     at one character. A name of two characters (忠县, but also 城区, 郊区, which
     are words too) counts only where the span begins or another name ends."""
     gazetteer = _gazetteer()
-    simple = same_length_simplified(text[start:end])
+    simple = words[start:end]
     found: list[Match] = []
     at = 0
     while at < len(simple):

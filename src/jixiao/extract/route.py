@@ -24,10 +24,8 @@ from jixiao.extract.answers import (
     ThreePublicAnswer,
 )
 from jixiao.structure import Prepared
-from jixiao.structure.chunks import estimate_tokens
 from jixiao.structure.flattened import ROW_NOT_TOLD_APART
-from jixiao.structure.labels import simplified, standard_levels, title_fields
-from jixiao.structure.numbers import find_measures
+from jixiao.structure.labels import standard_levels
 from jixiao.structure.sections import Section
 from jixiao.structure.segment import TABULAR_TEXT
 from jixiao.structure.tables import UNKNOWN_TABLE
@@ -136,7 +134,7 @@ def route(prepared: Prepared) -> list[Request]:
             spans += [
                 span
                 for span in _lines(text, _section_spans(prepared, kind.sections))
-                if not kind.numbers or find_measures(text[span[0] : span[1]])
+                if not kind.numbers or prepared.measures_in(*span)
             ]
         if kind.lines is not None:
             spans += [
@@ -144,26 +142,24 @@ def route(prepared: Prepared) -> list[Request]:
                 for chunk in prepared.chunks
                 if chunk.kind == "text"
                 for span in _lines(text, chunk.spans)
-                if _answers(text[span[0] : span[1]], kind)
+                if _answers(prepared, [span], kind)
             ]
             for rows in unknown:
                 for index, row in enumerate(rows):
-                    titles = _titles_above(text, rows, index)
-                    named = text[titles[0] : titles[1]] if titles else ""
-                    if find_measures(text[row[0] : row[1]]) and _answers(
-                        named + "\n" + text[row[0] : row[1]], kind
-                    ):
-                        spans += [row] if titles is None else [titles, row]
+                    titles = _titles_above(prepared, rows, index)
+                    named = [row] if titles is None else [titles, row]
+                    if prepared.measures_in(*row) and _answers(prepared, named, kind):
+                        spans += named
         if not spans and kind.fallback is not None:
             spans = [
                 span
                 for span in _lines(text, _section_spans(prepared, kind.fallback))
-                if not kind.numbers or find_measures(text[span[0] : span[1]])
+                if not kind.numbers or prepared.measures_in(*span)
             ]
         if not kind.reads_indicator_tables:
             spans = [span for span in spans if not _within(span, tabled)]
         spans = merge_spans(spans)
-        requests += [Request(kind, group, _join(text, group)) for group in _packed(text, spans)]
+        requests += [Request(kind, group, _join(text, group)) for group in _packed(prepared, spans)]
     return requests + tables
 
 
@@ -185,12 +181,14 @@ def _unknown_tables(prepared: Prepared) -> list[list[tuple[int, int]]]:
     ]
 
 
-def _titles_above(text: str, rows: list[tuple[int, int]], index: int) -> tuple[int, int] | None:
+def _titles_above(
+    prepared: Prepared, rows: list[tuple[int, int]], index: int
+) -> tuple[int, int] | None:
     """The nearest row above `rows[index]` that holds no figure: the titles that say
     what its figures are, in a table headed by one row or in a form whose every
     row of figures has its own row of titles."""
     for start, end in reversed(rows[:index]):
-        if not find_measures(text[start:end]):
+        if not prepared.measures_in(start, end):
             return (start, end)
     return None
 
@@ -212,16 +210,16 @@ def table_requests(prepared: Prepared) -> list[Request]:
     for region in prepared.unread:
         if region.reason not in (TABULAR_TEXT, ROW_NOT_TOLD_APART):
             continue
+        if not region.fields & _INDICATOR_TITLES:
+            continue
         lines = _lines(text, [(region.start, region.end)])
         if region.titles is not None:
             lines = [region.titles, *lines]
-        if not title_fields(text[lines[0][0] : lines[0][1]]) & _INDICATOR_TITLES:
-            continue
         # A table flattened onto a line or two holds many rows a line.
         titles, *rows = [
             piece
             for line in lines
-            for piece in (_cut_at_families(text, line) if line[1] - line[0] > 150 else [line])
+            for piece in (_cut_at_families(prepared, line) if line[1] - line[0] > 150 else [line])
         ]
         groups = [rows[i : i + _ROWS_PER_REQUEST] for i in range(0, len(rows), _ROWS_PER_REQUEST)]
         for group in groups or [[]]:
@@ -234,23 +232,23 @@ def table_requests(prepared: Prepared) -> list[Request]:
 _ROWS_PER_REQUEST = 4
 
 
-def _cut_at_families(text: str, line: tuple[int, int]) -> list[tuple[int, int]]:
+def _cut_at_families(prepared: Prepared, line: tuple[int, int]) -> list[tuple[int, int]]:
     """A table flattened onto one line, cut before each first-level family of the
     standard template (产出指标, 效益指标 …): the titles, then a few rows a piece."""
     start, end = line
-    simple = simplified(text[start:end])
-    if len(simple) != end - start:
-        return [line]
+    words = prepared.words
     cuts = sorted(
-        match.start() for family in standard_levels() for match in re.finditer(family, simple)
+        match.start()
+        for family in standard_levels()
+        for match in re.compile(family).finditer(words, start, end)
     )
-    bounds = [start, *(start + cut for cut in cuts if cut > 0), end]
-    return [(a, b) for a, b in pairwise(bounds) if text[a:b].strip()]
+    bounds = [start, *(cut for cut in cuts if cut > start), end]
+    return [(a, b) for a, b in pairwise(bounds) if words[a:b].strip()]
 
 
 def _section_spans(prepared: Prepared, title: re.Pattern[str]) -> list[tuple[int, int]]:
     """The text of the sections whose heading names the record type, tables left out."""
-    spans = merge_spans(_most_specific(prepared.sections, title))
+    spans = merge_spans(_most_specific(prepared, prepared.sections, title))
     holes = sorted((table.start, table.end) for table in prepared.tables)
     pieces = []
     for start, end in spans:
@@ -263,17 +261,25 @@ def _section_spans(prepared: Prepared, title: re.Pattern[str]) -> list[tuple[int
     return [(start, end) for start, end in pieces if start < end]
 
 
-def _most_specific(sections: list[Section], title: re.Pattern[str]) -> list[tuple[int, int]]:
+def _most_specific(
+    prepared: Prepared, sections: list[Section], title: re.Pattern[str]
+) -> list[tuple[int, int]]:
     """Spans of the matching sections, the deepest where a match holds another
     (``四、评价结论及建议`` holds ``（三）改进建议``: only the latter answers)."""
     spans = []
     for section in sections:
-        inner = _most_specific(section.children, title)
+        inner = _most_specific(prepared, section.children, title)
         if inner:
             spans += inner
-        elif title.search(simplified(section.title)):
+        elif title.search(_heading(prepared, section)):
             spans.append((section.start, section.body_end))
     return spans
+
+
+def _heading(prepared: Prepared, section: Section) -> str:
+    """A section's heading line in simplified characters: its title, after a number
+    that holds none of the words a heading is known by."""
+    return prepared.words[section.start : section.end]
 
 
 # A point of a list: （一） (1) 1、 1. 一是 ①
@@ -298,8 +304,8 @@ def listed_points(prepared: Prepared, kind: RecordKind) -> list[tuple[int, int]]
     ]
     text = prepared.document.text
     points: list[tuple[int, int]] = []
-    for section in _named(prepared.sections, kind.sections):
-        if any(other.search(simplified(section.title)) for other in others):
+    for section in _named(prepared, prepared.sections, kind.sections):
+        if any(other.search(_heading(prepared, section)) for other in others):
             return []
         lines = _lines(text, [(section.end, section.body_end)])
         # An opening line that announces the list (主要存在以下问题：) is no point.
@@ -315,20 +321,23 @@ def listed_points(prepared: Prepared, kind: RecordKind) -> list[tuple[int, int]]
     return points
 
 
-def _named(sections: list[Section], title: re.Pattern[str]) -> list[Section]:
+def _named(prepared: Prepared, sections: list[Section], title: re.Pattern[str]) -> list[Section]:
     """The outermost sections whose heading matches `title`."""
     found = []
     for section in sections:
-        if title.search(simplified(section.title)):
+        if title.search(_heading(prepared, section)):
             found.append(section)
         else:
-            found += _named(section.children, title)
+            found += _named(prepared, section.children, title)
     return found
 
 
-def _answers(line: str, kind: RecordKind) -> bool:
-    return bool(kind.lines and kind.lines.search(simplified(line))) and (
-        not kind.numbers or bool(find_measures(line))
+def _answers(prepared: Prepared, lines: list[tuple[int, int]], kind: RecordKind) -> bool:
+    """Whether lines name a record type's fields and, where it is one of figures,
+    hold a figure."""
+    words = "\n".join(prepared.words[start:end] for start, end in lines)
+    return bool(kind.lines and kind.lines.search(words)) and (
+        not kind.numbers or any(prepared.measures_in(*line) for line in lines)
     )
 
 
@@ -350,11 +359,11 @@ def _lines(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return lines
 
 
-def _packed(text: str, spans: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
+def _packed(prepared: Prepared, spans: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
     groups: list[list[tuple[int, int]]] = []
     tokens = 0
     for span in spans:
-        cost = estimate_tokens(text[span[0] : span[1]])
+        cost = prepared.tokens.count(*span)
         if not groups or tokens + cost > _MAX_FOCUS_TOKENS:
             groups.append([])
             tokens = 0

@@ -21,7 +21,7 @@ from jixiao.records import (
 )
 from jixiao.structure import Prepared
 from jixiao.structure.labels import column_field, form_field
-from jixiao.structure.numbers import parse_quantity
+from jixiao.structure.numbers import Quantity
 from jixiao.structure.sections import flatten
 from jixiao.structure.tables import BudgetLine, Form, Indicator, Table
 
@@ -47,9 +47,8 @@ def _indicator(record: Indicator, text: str) -> IndicatorRecord:
         start, end = record.spans[role]
         return Fact(value=value, raw=text[start:end], start=start, end=end)
 
-    def number_fact(role: str) -> Fact | None:
+    def number_fact(role: str, quantity: Quantity | None) -> Fact | None:
         cell = record.cells.get(role)
-        quantity = parse_quantity(cell.text) if cell else None
         if cell is None or quantity is None:
             return None
         return quantity_fact(replace(quantity, start=cell.start, end=cell.end), "score")
@@ -66,8 +65,8 @@ def _indicator(record: Indicator, text: str) -> IndicatorRecord:
         actual=cell_fact("actual", record.actual),
         actual_value=actual.value if actual else None,
         actual_unit=actual.unit if actual else None,
-        weight=number_fact("weight"),
-        score=number_fact("score"),
+        weight=number_fact("weight", record.weight_quantity),
+        score=number_fact("score", record.score_quantity),
         note=record.note,
     )
 
@@ -207,10 +206,7 @@ def project_tables(tables: list[Table], text: str) -> tuple[list[Project], list[
             project.actual = project.actual or facts.get("total_expenditure")
             project.execution_rate = project.execution_rate or facts.get("execution_rate")
         if table.total is not None and project.self_score is None:
-            quantity = parse_quantity(table.total.text)
-            if quantity is not None:
-                located = replace(quantity, start=table.total.start, end=table.total.end)
-                project.self_score = quantity_fact(located, "score")
+            project.self_score = quantity_fact(table.total, "score")
     return projects, of_table
 
 

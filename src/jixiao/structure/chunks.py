@@ -93,11 +93,13 @@ class Chunk:
 
 
 class _Chunker:
-    def __init__(self, text: str, tables: Sequence[Table], budget: int) -> None:
+    def __init__(
+        self, text: str, tables: Sequence[Table], budget: int, counter: TokenCounter
+    ) -> None:
         self.text = text
         self.tables = tables
         self.budget = budget
-        self.counter = TokenCounter(text)
+        self.counter = counter
         self.holes = sorted((table.start, table.end) for table in tables)
         self.chunks: list[Chunk] = []
 
@@ -256,9 +258,11 @@ def build_chunks(
     sections: Sequence[Section],
     tables: Sequence[Table],
     budget: int = DEFAULT_CHUNK_TOKENS,
+    counter: TokenCounter | None = None,
 ) -> list[Chunk]:
-    """The chunks of a document, in document order."""
-    chunker = _Chunker(text, tables, budget)
+    """The chunks of a document, in document order; `counter` counts the tokens
+    of `text` where one is built already."""
+    chunker = _Chunker(text, tables, budget, counter or TokenCounter(text))
     first = sections[0].start if sections else len(text)
     chunker.emit_text(chunker.spans(0, first), [], [])
     chunker.pack(sections, [])

@@ -24,7 +24,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 from jixiao.document import Cell, Grid
@@ -95,7 +95,15 @@ def read_flattened(text: str, regions: Sequence[UnreadRegion]) -> Flattened:
         read, left = _read_region(text, region)
         grids += read
         unread += left
-    return Flattened(grids, unread)
+    return Flattened(grids, [_titled(text, region) for region in unread])
+
+
+def _titled(text: str, region: UnreadRegion) -> UnreadRegion:
+    """The region with the column fields its row of titles names: the row that
+    stands apart from it, or its first line."""
+    line_end = text.find("\n", region.start, region.end)
+    start, end = region.titles or (region.start, region.end if line_end < 0 else line_end)
+    return replace(region, fields=title_fields(text[start:end]))
 
 
 # --- the region's lines and its tables ----------------------------------------

@@ -13,6 +13,8 @@ keeps heading numbers (``十二、``), ``一是`` and ``三公`` out.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import lru_cache
@@ -199,15 +201,17 @@ NOT_A_MEASURE = re.compile(
 )
 
 
-def find_measures(text: str) -> list[Quantity]:
-    """The quantities of `text` that measure something: not a date, year, 文号,
-    page, telephone, list or table number."""
+def find_measures(text: str, quantities: Sequence[Quantity]) -> list[Quantity]:
+    """Of the quantities found in `text`, those that measure something: not a
+    date, year, 文号, page, telephone, list or table number."""
     taken = [match.span() for match in NOT_A_MEASURE.finditer(text)]
-    return [
-        quantity
-        for quantity in find_quantities(text)
-        if not any(start <= quantity.start < end for start, end in taken)
-    ]
+    starts = [start for start, _ in taken]
+
+    def is_taken(quantity: Quantity) -> bool:
+        index = bisect_right(starts, quantity.start) - 1
+        return index >= 0 and quantity.start < taken[index][1]
+
+    return [quantity for quantity in quantities if not is_taken(quantity)]
 
 
 # Table cells repeat (`2`, `100%`, `-`) and every stage asks again.

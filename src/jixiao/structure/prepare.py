@@ -4,13 +4,17 @@ strings them together in their one order."""
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass, field
+from operator import attrgetter
 from pathlib import Path
 
 from jixiao.document import Document, Grid
 from jixiao.read import load
 from jixiao.read.normalise import normalise
-from jixiao.structure.chunks import DEFAULT_CHUNK_TOKENS, Chunk, build_chunks
+from jixiao.structure.chunks import DEFAULT_CHUNK_TOKENS, Chunk, TokenCounter, build_chunks
+from jixiao.structure.labels import same_length_simplified
+from jixiao.structure.numbers import Quantity, find_measures, find_quantities
 from jixiao.structure.sections import Section, build_sections
 from jixiao.structure.segment import UnreadRegion
 from jixiao.structure.tables import Table, build_tables, find_grids, unread_cells
@@ -24,11 +28,28 @@ class Prepared:
     sections: list[Section]
     tables: list[Table]
     chunks: list[Chunk]
+    # The text with its words in simplified characters, every offset kept: where
+    # words are looked for, so that a report in traditional characters reads like
+    # any other.
+    words: str
+    # Every quantity of the text, in order, and those of them that measure
+    # something (not a date, year, 文号, page or list number).
+    quantities: list[Quantity]
+    measures: list[Quantity]
+    # The tokens of any stretch of the text, as the chunks were weighed.
+    tokens: TokenCounter
     # Stretches holding figures that no table reader took: regions that read like a
     # table but no layout cut, tables of no known kind, columns no vocabulary names.
     unread: list[UnreadRegion] = field(default_factory=list)
     # The grids the tables were read from: a record keeps them for its checks.
     grids: list[Grid] = field(default_factory=list)
+
+    def measures_in(self, start: int, end: int) -> list[Quantity]:
+        """The measures that begin in ``text[start:end]``."""
+        at = attrgetter("start")
+        return self.measures[
+            bisect_left(self.measures, start, key=at) : bisect_left(self.measures, end, key=at)
+        ]
 
     def to_json(self) -> dict:
         document = self.document
@@ -61,13 +82,25 @@ def prepare(
 
         loaded = read_pages(loaded)
     document = normalise(loaded)
+    text = document.text
     grids, unread_regions = find_grids(document)
     tables = build_tables(grids)
-    sections = build_sections(document.text, skip=[(grid.start, grid.end) for grid in grids])
-    chunks = build_chunks(document.text, sections, tables, chunk_tokens)
+    sections = build_sections(text, skip=[(grid.start, grid.end) for grid in grids])
+    tokens = TokenCounter(text)
+    chunks = build_chunks(text, sections, tables, chunk_tokens, tokens)
+    quantities = find_quantities(text)
     unread = unread_regions + [
         UnreadRegion(start, end, reason) for start, end, reason in unread_cells(tables)
     ]
     return Prepared(
-        document, sections, tables, chunks, sorted(unread, key=lambda r: r.start), grids
+        document,
+        sections,
+        tables,
+        chunks,
+        words=same_length_simplified(text),
+        quantities=quantities,
+        measures=find_measures(text, quantities),
+        tokens=tokens,
+        unread=sorted(unread, key=lambda r: r.start),
+        grids=grids,
     )

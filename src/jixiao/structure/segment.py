@@ -56,6 +56,9 @@ class UnreadRegion:
     # The row of column titles that says what the region's cells are, where it
     # stands apart from the region (rows of a table read but for these).
     titles: tuple[int, int] | None = None
+    # The column fields that row names (else the region's first line), for a
+    # region no layout could cut.
+    fields: frozenset[str] = frozenset()
 
 
 @dataclass

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from typing import Literal
 
@@ -67,15 +67,23 @@ class Indicator:
     level3: str
     target: str | None
     actual: str | None
-    weight: float | None
-    score: float | None
     note: str | None
     target_quantity: Quantity | None = None
     actual_quantity: Quantity | None = None
+    weight_quantity: Quantity | None = None
+    score_quantity: Quantity | None = None
     cells: dict[str, Cell] = field(default_factory=dict)
     # Where each figure stands: a target composed of 指标性质, 指标值 and 单位
     # columns spans all three cells.
     spans: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    @property
+    def weight(self) -> float | None:
+        return self.weight_quantity.value if self.weight_quantity else None
+
+    @property
+    def score(self) -> float | None:
+        return self.score_quantity.value if self.score_quantity else None
 
     def to_json(self) -> dict:
         def quantity(q: Quantity | None) -> tuple:
@@ -143,8 +151,9 @@ class Table:
     # The header block of the project table this table is part of (项目名称 …),
     # shared by every table of that grid; None outside project tables.
     form: Form | None = None
-    # The row that states the table's total score (总分 | 100 | 92.5), its figure.
-    total: Cell | None = None
+    # The figure of the row that states the table's total score (总分 | 100 | 92.5),
+    # at its cell.
+    total: Quantity | None = None
 
     @property
     def columns(self) -> list[str | None]:
@@ -161,7 +170,7 @@ class Table:
             "header": self.header,
             "columns": self.columns,
             "project": self.form.cells["project_name"].text if self.form else None,
-            "total": self.total.text if self.total else None,
+            "total": self.total.raw if self.total else None,
             "rows": [[cell.text for cell in row] for row in self.rows],
             "records": [record.to_json() for record in records],
         }
@@ -325,12 +334,16 @@ def _is_total(row: Sequence[Cell]) -> bool:
     return form_field(_label(row)) == "total_score"
 
 
-def _stated_total(body: Sequence[Sequence[Cell]]) -> Cell | None:
+def _stated_total(body: Sequence[Sequence[Cell]]) -> Quantity | None:
     """The figure of the row stating the table's total (总分 | 100 | 92.5): its
     last, the score after the weight."""
     for row in body:
         if _is_total(row):
-            figures = [cell for cell in row if _is_number(cell)]
+            figures = [
+                replace(quantity, start=cell.start, end=cell.end)
+                for cell in row
+                if (quantity := parse_quantity(cell.text)) is not None
+            ]
             return figures[-1] if figures else None
     return None
 
@@ -540,11 +553,8 @@ def _clean_label(cell: Cell | None) -> str | None:
     return _NUMBERED_NAME.sub("", _SCORE_SUFFIX.sub("", cell.text)).strip() or None
 
 
-def _number(cell: Cell | None) -> float | None:
-    if cell is None:
-        return None
-    quantity = parse_quantity(cell.text)
-    return quantity.value if quantity else None
+def _quantity(cell: Cell | None) -> Quantity | None:
+    return parse_quantity(cell.text) if cell is not None else None
 
 
 def read_indicators(
@@ -633,12 +643,12 @@ def _indicator(
         level3=_clean_label(level3) or level3.text,
         target=target_text,
         actual=actual_text,
-        weight=_number(at("weight")),
-        score=_number(at("score")),
         note=note.text if note is not None and note.text else None,
         spans=spans,
         target_quantity=parse_quantity(target_text) if target_text else None,
         actual_quantity=parse_quantity(actual_text) if actual_text else None,
+        weight_quantity=_quantity(at("weight")),
+        score_quantity=_quantity(at("score")),
         cells=cells,
     )
 
