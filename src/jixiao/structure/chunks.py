@@ -47,7 +47,14 @@ class TokenCounter:
     chunking weighs the same stretches of text many times over."""
 
     def __init__(self, text: str) -> None:
+        self._text = text
         self._totals = list(accumulate(map(_cost, text), initial=0.0))
+
+    def __reduce__(self) -> tuple[type[TokenCounter], tuple[str]]:
+        # Sent to another process as its text, which the prepared report sends
+        # anyway (pickle writes one object once): the totals, a float a
+        # character, are quicker to make again than to send.
+        return TokenCounter, (self._text,)
 
     def count(self, start: int, end: int) -> int:
         """Tokens in ``text[start:end]``, rounded up, plus one for safety."""
