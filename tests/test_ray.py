@@ -103,11 +103,11 @@ def test_the_cluster_stores_the_records_the_local_batch_does(cluster, db_url, lo
 
 
 def test_a_retried_task_finds_its_report_stored_and_stores_it_no_more(cluster, tmp_path):
-    """A worker that died after its commit: Ray runs the task again, which finds
-    the record and returns it, leaving one copy."""
+    """A finisher that died after its commit: Ray runs the call again, which
+    finds the record and returns it, leaving one copy."""
     import ray
 
-    from jixiao.batch.cluster import _finish, _Job, _limiter_actor
+    from jixiao.batch.cluster import _finisher_actor, _Job, _limiter_actor
     from jixiao.batch.limiter import Limits
     from jixiao.structure import prepare
 
@@ -127,7 +127,7 @@ def test_a_retried_task_finds_its_report_stored_and_stores_it_no_more(cluster, t
         mode="replay",
         limiter=_limiter_actor.remote(Limits(), 60.0),
     )
-    retried = ray.get(_finish.remote(job, (prepare(SAMPLES[0]), None, 0.0)))
+    retried = ray.get(_finisher_actor.remote().finish.remote(job, (prepare(SAMPLES[0]), None, 0.0)))
     assert retried.status == "done"
     assert retried.report.model_dump() == first.report.model_dump()
     with store.session() as session:

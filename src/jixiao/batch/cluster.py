@@ -2,17 +2,20 @@
 and stored by Ray tasks on whichever node has room; the driver lists the files,
 sends each one's bytes, and follows the outcomes.
 
-A report is two tasks. The first reads it (OCR included) on one CPU; the second
-asks the model, runs the checks and stores the record, holding a quarter of a
-CPU, since it mostly waits on the endpoint: a node keeps its cores busy reading
-other reports meanwhile. Every model request of every worker first asks one
+A report is read (OCR included) by a task holding one CPU, then finished (the
+model asked, the checks run, the record stored) by a finisher: an actor on each
+node whose threads each finish one report, as the batch on one machine does.
+Finishing mostly waits on the endpoint, so a node's cores read other reports
+meanwhile, and its waiting reports share one process instead of each starting
+a Python process of its own. Every model request of every worker first asks one
 actor holding the endpoint's limits (batch/limiter.py).
 
-A task whose worker or node dies is run again elsewhere (Ray's task retries; a
-lost reading is rebuilt from its inputs). The second task stores its report in
-one transaction under the (sha256, run) key, and looks for it first: a task that
-died after its commit finds its record there, so each report is stored once, and
-whole.
+A reading whose worker or node dies is run again elsewhere (Ray's task retries;
+a lost reading is rebuilt from its inputs), and a finisher whose node dies is
+started again elsewhere, the reports it held finished there. A report is stored
+in one transaction under the (sha256, run) key, looked for first: a finisher
+that died after its commit finds its record there, so each report is stored
+once, and whole.
 
 The store must be one every node reaches (PostgreSQL); SQLite serves a cluster
 on one machine only.
@@ -23,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -31,6 +35,7 @@ from pathlib import Path
 
 import ray
 from ray.exceptions import RayError
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 from sqlalchemy.engine import make_url
 
 from jixiao.batch.ingest import (
@@ -49,9 +54,6 @@ from jixiao.extract.llm import ModelClient, Settings
 from jixiao.store import Store
 from jixiao.structure import Prepared, prepare
 
-# A report asking the model holds this share of a CPU: four wait on the endpoint
-# for each core, which reads other reports meanwhile.
-MODEL_CPUS = 0.25
 # Runs of a task beyond its first when its worker or node dies.
 RETRIES = 3
 
@@ -86,16 +88,31 @@ def _read(path: Path, data: bytes) -> _Reading:
         return None, failure_message(path, failure), time.perf_counter() - started
 
 
-@ray.remote(num_cpus=MODEL_CPUS, max_retries=RETRIES)
+class _Finisher:
+    """Finishes reports, one a thread: they wait on the endpoint, and their CPU
+    (the checks, the store) is little. It holds no CPU of Ray's, which go to
+    readings."""
+
+    def finish(self, job: _Job, reading: _Reading) -> Outcome:
+        return _finish(job, reading)
+
+
+_finisher_actor = ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=RETRIES)(_Finisher)
+
+
 def _finish(job: _Job, reading: _Reading) -> Outcome:
     started = time.perf_counter()
     prepared, error, read_seconds = reading
-    store = _store(job.db_url)
+    # A fresh finisher's threads all start at once: one opens the store (whose
+    # schema check is no place for two) and the client, the others wait.
+    with _opening:
+        store = _store(job.db_url)
+        shared = _client(job.settings, job.use_cache, job.limiter)
     stored = store.stored_record(job.run_id, job.sha256)
     if stored is not None:
-        # An earlier run of this task stored the report, then its worker died.
+        # An earlier run stored the report, then its finisher died.
         return Outcome(job.path, "done", report=stored, seconds=read_seconds)
-    client = _client(job.settings, job.use_cache, job.limiter).for_report()
+    client = shared.for_report()
     report = None
     if prepared is not None:
         try:
@@ -105,6 +122,9 @@ def _finish(job: _Job, reading: _Reading) -> Outcome:
     seconds = read_seconds + time.perf_counter() - started
     finished = _Finished(job.path, job.sha256, prepared, report, client.log or [], error, seconds)
     return save_finished(store, job.run_id, finished)
+
+
+_opening = threading.Lock()
 
 
 @functools.cache
@@ -208,6 +228,8 @@ class RayBatch(Batch):
         self.address = address
         self.limits = limits or Limits(concurrency=client.settings.concurrency)
         self.limiter: ray.actor.ActorHandle | None = None
+        self.finishers: list[ray.actor.ActorHandle] = []
+        self.submitted = 0
 
     def run(self, files: list[Path], on_outcome: Callable[[Outcome], None]) -> None:
         done = self.store.ingested(self.run_id)
@@ -243,7 +265,24 @@ class RayBatch(Batch):
         cpus = int(ray.cluster_resources().get("CPU", 1))
         # Enough reports in flight to keep every core reading and every call slot
         # busy; no more, so that the driver's memory stays flat.
-        return 2 * max(cpus, self.client.settings.concurrency)
+        window = 2 * max(cpus, self.client.settings.concurrency)
+        # A finisher on each node that reads, where its readings are; another
+        # node takes it over if that one dies. Cassettes patch the process's
+        # HTTP for one report at a time: with them, a finisher finishes one.
+        threads = 1 if self.cassettes else window
+        nodes = [
+            node["NodeID"]
+            for node in ray.nodes()
+            if node["Alive"] and node["Resources"].get("CPU", 0) >= 1
+        ]
+        self.finishers = [
+            _finisher_actor.options(
+                max_concurrency=threads,
+                scheduling_strategy=NodeAffinitySchedulingStrategy(node, soft=True),
+            ).remote()
+            for node in nodes
+        ] or [_finisher_actor.options(max_concurrency=threads).remote()]
+        return window
 
     def _submit(self, path: Path, sha256: str, data: bytes) -> ray.ObjectRef:
         job = _Job(
@@ -257,7 +296,9 @@ class RayBatch(Batch):
             mode=self.mode,
             limiter=self.limiter,
         )
-        return _finish.remote(job, _read.remote(path, data))
+        finisher = self.finishers[self.submitted % len(self.finishers)]
+        self.submitted += 1
+        return finisher.finish.remote(job, _read.remote(path, data))
 
     def _follow(self, running: dict[ray.ObjectRef, tuple[Path, str]], on_outcome: Callable) -> None:
         ready, _ = ray.wait(list(running), num_returns=1)
