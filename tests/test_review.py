@@ -1024,7 +1024,8 @@ def test_messages_from_python_are_translated(store):
 def test_a_refusal_puts_the_typed_text_in_escaped():
     from markupsafe import Markup
 
-    from jixiao.review.i18n import M_, template_callables
+    from jixiao.messages import M_
+    from jixiao.review.i18n import template_callables
 
     hostile = "<script>alert(1)</script>"
     for language in ("zh_CN", "en"):

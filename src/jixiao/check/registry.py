@@ -117,13 +117,13 @@ def _guessed_sections(text: str, tables: Sequence[Table]) -> list[SectionSpan]:
     ]
 
 
-def rejected_facts(report: Report, results: Sequence[Check]) -> dict[str, str]:
-    """The facts that `hallucination` verdicts take out of the record, with why.
-    A reviewer's word stands: a confirmed or corrected fact (a value the reviewer
-    entered, say) keeps its place, and the check still says why."""
+def rejected_facts(report: Report, results: Sequence[Check]) -> dict[str, Check]:
+    """The facts that `hallucination` verdicts take out of the record, with the
+    verdict that says why. A reviewer's word stands: a confirmed or corrected fact
+    (a value the reviewer entered, say) keeps its place, and the check still says why."""
     facts = dict(facts_of(report))
     return {
-        path: result.message
+        path: result
         for result in results
         if result.status == "hallucination"
         for path in result.facts
@@ -165,7 +165,10 @@ def run_checks(report: Report, tables: Sequence[Table] | None = None) -> list[Ch
                 fact.note = result.message
     # Last item first, so that taking one out leaves the paths of the others right.
     for path in sorted(dropped, key=path_order, reverse=True):
-        report.rejected.append(Rejected(path=path, raw=facts[path].raw, reason=dropped[path]))
+        why = dropped[path]
+        report.rejected.append(
+            Rejected(path=path, raw=facts[path].raw, reason=why.message, template=why.template)
+        )
         drop_fact(report, path)
     report.checks = results
     return results

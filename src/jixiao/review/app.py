@@ -35,17 +35,10 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy import select
 
 from jixiao.errors import JixiaoError
+from jixiao.messages import M_, N_, Message
 from jixiao.review import actions
 from jixiao.review.dashboard import dashboard
-from jixiao.review.i18n import (
-    LANG_COOKIE,
-    LANGUAGES,
-    M_,
-    N_,
-    Message,
-    negotiate,
-    template_callables,
-)
+from jixiao.review.i18n import LANG_COOKIE, LANGUAGES, negotiate, template_callables
 from jixiao.review.views import (
     DONE,
     KINDS,

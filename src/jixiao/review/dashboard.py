@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, case, desc, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from jixiao.review.i18n import LABELS, M_, N_, Message, translate
+from jixiao.messages import M_, N_, Message
+from jixiao.review.i18n import LABELS, translate
 from jixiao.review.views import KINDS, MEASURES, STATES, Filters
 from jixiao.store import models
 

@@ -15,9 +15,9 @@ from urllib.parse import urlencode
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
+from jixiao.messages import M_, Message
 from jixiao.records import Check, Rejected, Report, facts_of
 from jixiao.review.actions import last_reviews
-from jixiao.review.i18n import M_, Message
 from jixiao.store import models
 from jixiao.store.current import FLAGGED, as_stored
 from jixiao.store.summary import VERDICT_COLUMNS
