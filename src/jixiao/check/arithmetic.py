@@ -46,11 +46,12 @@ def _sum_check(
     if abs(added - total.value) <= tolerance:
         return [_check(check_id, "pass", M_(_AGREE, **said), paths)]
     if other_parts and added < total.value:
+        rest = f"{_plain(total.value - added)}{unit}"
         message = M_(
             "%(label)s: %(arithmetic)s, stated %(stated)s: %(others)s may make up the"
             " %(rest)s, but nothing shows them",
             others=other_parts,
-            rest=f"{_plain(total.value - added)}{unit}",
+            rest=rest,
             **said,
         )
         return [_check(check_id, "unverifiable", message, paths)]
@@ -400,9 +401,10 @@ def _breakdown(whole: Figure, parts: list[Figure]) -> list[Check]:
             )
             return [_check("text.breakdown", "pass", message, paths[: count + 1])]
     added = sum((f.value for f in parts), Decimal(0))
+    arithmetic = " + ".join(str(f) for f in parts) + f" = {_plain(added / 10**4)}万元"
     message = M_(
         "其中: %(arithmetic)s, but the sentence states %(stated)s",
-        arithmetic=" + ".join(str(f) for f in parts) + f" = {_plain(added / 10**4)}万元",
+        arithmetic=arithmetic,
         stated=str(whole),
     )
     return [_check("text.breakdown", "source_inconsistency", message, paths)]
@@ -655,13 +657,14 @@ def check_sentence_rates(context: Context) -> list[Check]:
             ):
                 computed = spent.value / total.value * 100
                 if abs(computed - share.value) <= share.tolerance + Decimal("0.01"):
+                    ratio = f"{computed:.2f}%"
                     message = M_(
                         "execution rate %(stated)s is %(spent)s ÷ %(total)s = %(computed)s,"
                         " a share of the total spending, not spending ÷ budget",
                         stated=str(share),
                         spent=str(spent),
                         total=str(total),
-                        computed=f"{computed:.2f}%",
+                        computed=ratio,
                     )
                     paths = [spent.path, total.path, share.path]
                     results.append(

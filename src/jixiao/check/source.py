@@ -194,12 +194,13 @@ def check_ocr_confidence(context: Context) -> list[Check]:
         paths = [path for path, start, end in spans if start < reading.end and reading.start < end]
         if paths:
             read = context.text[reading.start : reading.end]
+            confidence = f"{reading.confidence:.2f}"
             message = M_(
                 "OCR read “%(read)s” on page %(page)s with confidence %(confidence)s:"
                 " compare it with the scan",
                 read=read,
                 page=reading.page,
-                confidence=f"{reading.confidence:.2f}",
+                confidence=confidence,
             )
             results.append(
                 _check("ocr_low_confidence", "unverifiable", message, list(dict.fromkeys(paths)))

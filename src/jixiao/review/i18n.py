@@ -94,7 +94,20 @@ def template_callables(language: str) -> dict[str, Any]:
         """A stored value's word (a status, a state, an action), translated."""
         return "" if value is None else catalog.gettext(LABELS.get(value, value))
 
-    return {"gettext": gettext, "ngettext": ngettext, "_": gettext, "t": t, "label": label}
+    def said(english: str, template: Message | dict[str, Any] | None) -> Markup | str:
+        """What the pipeline stored in English (a check's message, a rejection's
+        reason), from its template in the reader's language; its English as it
+        is where it was stored without one."""
+        return english if template is None else t(Message.model_validate(template))
+
+    return {
+        "gettext": gettext,
+        "ngettext": ngettext,
+        "_": gettext,
+        "t": t,
+        "label": label,
+        "said": said,
+    }
 
 
 def translate(language: str, message: Message | str) -> str:
