@@ -23,7 +23,7 @@ from jixiao.extract.llm import ModelClient, Settings
 from jixiao.messages import M_
 from jixiao.records import Check, DocumentInfo, Fact, Rejected, Report
 from jixiao.review import actions
-from jixiao.review.app import CSRF_COOKIE, REVIEWER_COOKIE, create_app
+from jixiao.review.app import CSP, CSRF_COOKIE, REVIEWER_COOKIE, create_app
 from jixiao.store import Store, models
 from jixiao.store.current import REVIEWER_REJECTED
 
@@ -1129,6 +1129,50 @@ def test_document_text_inside_a_translated_message_is_escaped(store):
     old = client.get(f"/reports/{document_id(store, 'e' * 64)}?lang=zh_CN").text
     assert '<div class="message">&lt;b&gt;bold&lt;/b&gt; 1 + 1 = 3</div>' in old
     assert "“&lt;i&gt;优&lt;/i&gt;”: &lt;u&gt;not in the source&lt;/u&gt;</li>" in old
+
+
+def test_the_error_pages_speak_the_readers_language(store, monkeypatch):
+    """The token's refusal (401), an address that is no page (404), a method an
+    address does not take (405) and a fault of the server's own (500) are pages
+    in the reader's language, with the headers of every page."""
+    client = TestClient(create_app(store, token=TOKEN))
+    refused = client.get("/reports/1")
+    assert refused.status_code == 401 and '<html lang="zh-CN">' in refused.text
+    assert "<h1>需要访问令牌</h1>" in refused.text
+    assert "以 <code>?token=…</code> 结尾" in refused.text and "needs its token" not in refused.text
+    assert refused.headers["Content-Security-Policy"] == CSP
+    english = client.get("/reports/1?lang=en")
+    assert english.status_code == 401 and "needs its token" in english.text
+    assert "需要访问令牌" not in english.text
+    assert "needs its token" in client.get("/").text  # the choice is remembered
+
+    client = TestClient(create_app(store), raise_server_exceptions=False)
+    client.cookies.set(REVIEWER_COOKIE, quote("王芳"))
+    for path, status, chinese, english in (
+        ("/nowhere", 404, "此地址没有页面。", "There is no page at this address."),
+        ("/static/nothing.js", 404, "此地址没有页面。", "There is no page at this address."),
+        (
+            "/bulk",
+            405,
+            "此地址不接受这类请求。",
+            "This address does not take that kind of request.",
+        ),
+    ):
+        page = client.get(f"{path}?lang=zh_CN")
+        assert page.status_code == status and chinese in page.text, path
+        assert page.headers["Content-Security-Policy"] == CSP
+        assert english in client.get(f"{path}?lang=en").text
+    assert client.get("/bulk").headers["allow"] == "POST"
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr("jixiao.review.app.dashboard", broken)
+    page = client.get("/dashboard?lang=zh_CN")
+    assert page.status_code == 500 and "<h1>服务器出错</h1>" in page.text
+    assert "the database went away" not in page.text
+    assert page.headers["Content-Security-Policy"] == CSP
+    assert "Something went wrong" in client.get("/dashboard?lang=en").text
 
 
 def test_every_message_has_a_chinese_translation():
