@@ -35,6 +35,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy import select
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from jixiao.check import CHECK_NAMES
 from jixiao.errors import JixiaoError
 from jixiao.messages import M_, N_, Message
 from jixiao.review import actions
@@ -287,6 +288,7 @@ def create_app(store: Store, token: str | None = None) -> FastAPI:
             confirmed=confirmed,
             assigned=assigned,
             filters=filters,
+            check_name=CHECK_NAMES.get(filters.check),
             sort=sort,
             sorts=SORTS,
             verdicts=VERDICTS,
