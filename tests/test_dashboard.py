@@ -12,12 +12,14 @@ from collections import Counter
 from itertools import pairwise
 from pathlib import Path
 
+from conftest import ROOT
 from fastapi.testclient import TestClient
 
 # The review tests' fixtures: `records`, the samples' records replayed once, and
 # `store`, a database of them and a hostile report, on SQLite and PostgreSQL.
 from test_review import hostile, records, reviewer, store  # noqa: F401
 
+from jixiao.check import CHECK_NAMES
 from jixiao.records import Region
 from jixiao.review.app import create_app
 from jixiao.review.dashboard import DISTRIBUTIONS
@@ -104,9 +106,32 @@ def test_a_check_bar_opens_the_reports_failing_that_check_that_way(store, record
         )
     }
     assert expected and set(re.findall(r'<div class="path">([^<]+)</div>', page)) == expected
-    assert "failing the check <code>text.execution_rate</code>" in page
+    assert "failing the check “stated execution rate” (<code>text.execution_rate</code>)" in page
     # The filter stays with the queue's own.
     assert 'name="check" value="text.execution_rate"' in page
+
+
+def test_the_checks_failed_most_are_named_in_the_readers_language(store, records):  # noqa: F811
+    client = reviewer(create_app(store), "王芳")
+    labels = charts(client)["checks"]["labels"]
+    assert "stated execution rate · source inconsistency" in labels
+    assert "the figure at its place in the source" not in " ".join(labels)
+    client.get("/dashboard?lang=zh_CN")
+    labels = charts(client)["checks"]["labels"]
+    assert "文中所述预算执行率 · 源数据不一致" in labels
+    assert "预算执行率（总支出 ÷ 全年预算） · 源数据不一致" in labels
+    page = client.get("/?check=text.execution_rate&verdict=source_inconsistency").text
+    assert "未通过核查“文中所述预算执行率”（<code>text.execution_rate</code>）" in page
+
+
+def test_every_check_has_a_name():
+    """Each id a check gives its verdicts (the literal first argument of the
+    functions that make them) is named for the pages."""
+    source = "".join(path.read_text() for path in (ROOT / "src/jixiao/check").glob("*.py"))
+    given = set(re.findall(r'_check\(\s*"([\w.]+)"', source)) | set(
+        re.findall(r'_(?:sum|ratio)_check\(\s*(?:context,\s*)?"([\w.]+)"', source)
+    )
+    assert len(given) > 15 and given == set(CHECK_NAMES)
 
 
 def test_names_from_documents_reach_the_charts_as_text(db_url):

@@ -123,6 +123,7 @@ def test_reviews_show_in_the_export(database, tmp_path):
         "path": "indicators[1].score",
         "raw": rejected.raw,
         "reason": REVIEWER_REJECTED,
+        "template": {"text": REVIEWER_REJECTED, "params": {}},
     } in record["rejected"]
 
     export(

@@ -20,9 +20,10 @@ from jixiao.batch import run_one
 from jixiao.cli import app as cli
 from jixiao.export import exported_reports
 from jixiao.extract.llm import ModelClient, Settings
+from jixiao.messages import M_
 from jixiao.records import Check, DocumentInfo, Fact, Rejected, Report
 from jixiao.review import actions
-from jixiao.review.app import CSRF_COOKIE, REVIEWER_COOKIE, create_app
+from jixiao.review.app import CSP, CSRF_COOKIE, REVIEWER_COOKIE, create_app
 from jixiao.store import Store, models
 from jixiao.store.current import REVIEWER_REJECTED
 
@@ -1024,7 +1025,7 @@ def test_messages_from_python_are_translated(store):
 def test_a_refusal_puts_the_typed_text_in_escaped():
     from markupsafe import Markup
 
-    from jixiao.review.i18n import M_, template_callables
+    from jixiao.review.i18n import template_callables
 
     hostile = "<script>alert(1)</script>"
     for language in ("zh_CN", "en"):
@@ -1037,6 +1038,141 @@ def test_a_refusal_puts_the_typed_text_in_escaped():
     )
     # str() of a message, as the CLI and the logs see it, stays English.
     assert str(M_("There is no fact %(id)s.", id=3)) == "There is no fact 3."
+
+
+def chinese_reviewer(app) -> TestClient:
+    client = TestClient(app)
+    client.cookies.set(REVIEWER_COOKIE, quote("王芳"))
+    return client
+
+
+def test_check_messages_and_rejections_speak_the_readers_language(store, records):
+    """A verdict, a rejection and the note a verdict left on a fact come in Chinese
+    by default and in English with ?lang=en, from the templates stored with them;
+    the figures in them are the source's and the arithmetic's, as they were."""
+    client = chinese_reviewer(create_app(store))
+    document = document_id(store, records["002"].document.sha256)
+    figures = "15,333,580.16 (15333580.16元) ÷ 15,333,580.16 (15333580.16元) = 100.00%"
+    english = f"total ÷ full-year budget: {figures}, but the source states 99.7%"
+    assert english in [check.message for check in records["002"].checks]
+    chinese = f"总支出 ÷ 全年预算：{figures}，但原文为 99.7%"
+
+    page = client.get(f"/reports/{document}").text
+    assert f'<div class="message">{chinese}</div>' in page
+    assert f'<div class="note">{chinese}</div>' in page  # the flagged figures' note
+    assert "<code>budget.execution_rate</code> “96.25%”: 原文中没有</li>" in page
+    assert english not in page and "not in the source" not in page
+
+    page = client.get(f"/reports/{document}?lang=en").text
+    assert f'<div class="message">{english}</div>' in page
+    assert f'<div class="note">{english}</div>' in page
+    assert "<code>budget.execution_rate</code> “96.25%”: not in the source</li>" in page
+    assert chinese not in page and "原文中没有" not in page
+
+    # The export and the CLI keep the English.
+    (exported,) = [e for e in exported_reports(store) if e.key == records["002"].document.sha256]
+    assert english in [check.message for check in exported.report.checks]
+
+
+def test_what_the_checks_raise_and_resolve_speaks_the_readers_language(store, records):
+    client = chinese_reviewer(create_app(store))
+    document = document_id(store, records["001"].document.sha256)
+    page = correct(client, store, document, "budget.total_expenditure", "1944.47")
+    banner = page.text[page.text.index('id="rechecked"') :]
+    banner = banner[: banner.index("</div>")]
+    assert (
+        '新出现： <span class="badge">源数据不一致</span> <code>budget.total_parts</code>'
+        " 基本支出 + 项目支出 = 总支出：" in banner
+    )
+    assert "，但原文为 1944.47" in banner and "but the source states" not in banner
+
+
+def test_document_text_inside_a_translated_message_is_escaped(store):
+    """A template's values are put in after translation, escaped; a verdict stored
+    before verdicts kept their templates shows its English, escaped too."""
+    text = "总支出<script>alert(1)</script>万元\n"
+    raw = "<script>alert(1)</script>"
+    start = text.index(raw)
+    message = M_("“%(raw)s” holds no single figure", raw=raw)
+    report = Report(
+        document=DocumentInfo(
+            path="evil/figure.txt",
+            sha256="f" * 64,
+            format="txt",
+            encoding="utf-8",
+            chars=len(text),
+            text=text,
+        ),
+        checks=[
+            Check(
+                id="grounding",
+                status="hallucination",
+                message=str(message),
+                template=message,
+                facts=[f"text@{start}"],
+            )
+        ],
+        rejected=[Rejected.because("budget.total_expenditure", raw, message)],
+    )
+    run = store.run_id("review-test", "model", "http://model", {}, {})
+    store.save(run, Path(report.document.path), report, [], [], 0.0)
+    client = chinese_reviewer(create_app(store))
+    escaped = "&lt;script&gt;alert(1)&lt;/script&gt;"
+    for language, said in (
+        ("zh_CN", f"“{escaped}”中没有唯一的数字"),
+        ("en", f"“{escaped}” holds no single figure"),
+    ):
+        page = client.get(f"/reports/{document_id(store, 'f' * 64)}?lang={language}").text
+        assert "<script>alert" not in page
+        assert f'<div class="message">{said}</div>' in page
+        assert f"“{escaped}”: {said}</li>" in page
+    old = client.get(f"/reports/{document_id(store, 'e' * 64)}?lang=zh_CN").text
+    assert '<div class="message">&lt;b&gt;bold&lt;/b&gt; 1 + 1 = 3</div>' in old
+    assert "“&lt;i&gt;优&lt;/i&gt;”: &lt;u&gt;not in the source&lt;/u&gt;</li>" in old
+
+
+def test_the_error_pages_speak_the_readers_language(store, monkeypatch):
+    """The token's refusal (401), an address that is no page (404), a method an
+    address does not take (405) and a fault of the server's own (500) are pages
+    in the reader's language, with the headers of every page."""
+    client = TestClient(create_app(store, token=TOKEN))
+    refused = client.get("/reports/1")
+    assert refused.status_code == 401 and '<html lang="zh-CN">' in refused.text
+    assert "<h1>需要访问令牌</h1>" in refused.text
+    assert "以 <code>?token=…</code> 结尾" in refused.text and "needs its token" not in refused.text
+    assert refused.headers["Content-Security-Policy"] == CSP
+    english = client.get("/reports/1?lang=en")
+    assert english.status_code == 401 and "needs its token" in english.text
+    assert "需要访问令牌" not in english.text
+    assert "needs its token" in client.get("/").text  # the choice is remembered
+
+    client = TestClient(create_app(store), raise_server_exceptions=False)
+    client.cookies.set(REVIEWER_COOKIE, quote("王芳"))
+    for path, status, chinese, english in (
+        ("/nowhere", 404, "此地址没有页面。", "There is no page at this address."),
+        ("/static/nothing.js", 404, "此地址没有页面。", "There is no page at this address."),
+        (
+            "/bulk",
+            405,
+            "此地址不接受这类请求。",
+            "This address does not take that kind of request.",
+        ),
+    ):
+        page = client.get(f"{path}?lang=zh_CN")
+        assert page.status_code == status and chinese in page.text, path
+        assert page.headers["Content-Security-Policy"] == CSP
+        assert english in client.get(f"{path}?lang=en").text
+    assert client.get("/bulk").headers["allow"] == "POST"
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr("jixiao.review.app.dashboard", broken)
+    page = client.get("/dashboard?lang=zh_CN")
+    assert page.status_code == 500 and "<h1>服务器出错</h1>" in page.text
+    assert "the database went away" not in page.text
+    assert page.headers["Content-Security-Policy"] == CSP
+    assert "Something went wrong" in client.get("/dashboard?lang=en").text
 
 
 def test_every_message_has_a_chinese_translation():
@@ -1055,23 +1191,31 @@ def test_every_message_has_a_chinese_translation():
 
 def test_the_catalog_in_the_code_and_templates_is_the_po_and_the_mo_is_compiled():
     """`make i18n` was run: every message the code and the templates mark is in
-    the .po, none is left over, and the .mo says what the .po says."""
+    the .po, none is left over, and the .mo says what the .po says. The code and
+    templates are those babel.cfg names, as for `make i18n`."""
     import gettext
 
     from babel.messages.extract import extract_from_dir
+    from babel.messages.frontend import parse_mapping_cfg
     from babel.messages.pofile import read_po
 
     with (LOCALE / "messages.po").open("rb") as file:
         catalog = read_po(file)
+    with (ROOT / "babel.cfg").open(encoding="utf-8") as file:
+        method_map, options_map = parse_mapping_cfg(file)
     marked = {
         message[2] if isinstance(message[2], str) else message[2][0]
         for message in extract_from_dir(
-            ROOT / "src/jixiao/review",
-            method_map=[("**.py", "python"), ("templates/**.html", "jinja2")],
-            options_map={"templates/**.html": {"trimmed": "true"}},
+            ROOT / "src",
+            method_map=[(pattern.removeprefix("src/"), method) for pattern, method in method_map],
+            options_map={
+                pattern.removeprefix("src/"): options for pattern, options in options_map.items()
+            },
             keywords={"N_": None, "M_": None, "_": None, "gettext": None, "ngettext": (1, 2)},
         )
     }
+    # The pipeline's messages, shown on the pages, are in the catalog too.
+    assert {"not in the source", "%(label)s: %(arithmetic)s = %(stated)s"} <= marked
     known = {message.id if isinstance(message.id, str) else message.id[0] for message in catalog}
     known.discard("")
     assert marked == known

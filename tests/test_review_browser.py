@@ -226,9 +226,12 @@ def test_review_a_report_in_the_browser(page, server, database, tmp_path):
     assert record["budget"]["total_expenditure"]["value"] == 6113400
     assert record["budget"]["total_expenditure"]["status"] == "corrected"
     assert record["indicators"][1]["score"] is None
-    assert {"path": "indicators[1].score", "raw": "10", "reason": REVIEWER_REJECTED} in record[
-        "rejected"
-    ]
+    assert {
+        "path": "indicators[1].score",
+        "raw": "10",
+        "reason": REVIEWER_REJECTED,
+        "template": {"text": REVIEWER_REJECTED, "params": {}},
+    } in record["rejected"]
 
 
 def test_a_correction_that_fails_a_check_shows_on_the_page_and_in_the_export(

@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from jixiao.document import Cell, Grid
+from jixiao.messages import Message
 
 SCHEMA_VERSION = "2"
 
@@ -233,12 +234,20 @@ class Check(BaseModel):
     status: CheckStatus
     message: str
     facts: list[str] = Field(default_factory=list)
+    # `message`'s words and values apart, for the review pages to show in the
+    # reader's language; None in records made before verdicts kept them.
+    template: Message | None = None
 
 
 class Rejected(BaseModel):
     path: str
     raw: str | None
     reason: str
+    template: Message | None = None  # `reason`'s words and values apart, as a check's
+
+    @classmethod
+    def because(cls, path: str, raw: str | None, reason: Message) -> Rejected:
+        return cls(path=path, raw=raw, reason=str(reason), template=reason)
 
 
 class Usage(BaseModel):

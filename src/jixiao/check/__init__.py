@@ -23,7 +23,14 @@ list of checks in the order they run, with what their verdicts do.
 """
 
 from jixiao.check.base import clause_before
-from jixiao.check.registry import evaluate_checks, run_checks
+from jixiao.check.registry import CHECK_NAMES, evaluate_checks, run_checks
 from jixiao.check.source import FIELD_LABELS, addresses_the_model
 
-__all__ = ["FIELD_LABELS", "addresses_the_model", "clause_before", "evaluate_checks", "run_checks"]
+__all__ = [
+    "CHECK_NAMES",
+    "FIELD_LABELS",
+    "addresses_the_model",
+    "clause_before",
+    "evaluate_checks",
+    "run_checks",
+]

@@ -13,6 +13,7 @@ import cn2an
 
 from jixiao.check.base import Context, Figure, _check, _plain, clause_before, figure
 from jixiao.check.source import FIELD_CONTEXT
+from jixiao.messages import M_, N_, Message, Value
 from jixiao.records import Check, Fact, facts_of
 from jixiao.structure.numbers import find_quantities, parse_quantity
 from jixiao.structure.tables import BudgetLine
@@ -25,8 +26,8 @@ def _sum_check(
     check_id: str,
     parts: list[str],
     whole: str,
-    label: str,
-    other_parts: str | None = None,
+    label: Message,
+    other_parts: Message | None = None,
 ) -> list[Check]:
     """`parts` add up to `whole`. Where the whole may hold parts the record has
     no field for (`other_parts` names them), parts short of the whole are no
@@ -41,34 +42,32 @@ def _sum_check(
     unit = total.fact.unit or ""
     arithmetic = " + ".join(str(f) for f in known) + f" = {_plain(added)}{unit}"
     paths = [*parts, whole]
+    said: dict[str, Value] = {"label": label, "arithmetic": arithmetic, "stated": str(total)}
     if abs(added - total.value) <= tolerance:
-        return [_check(check_id, "pass", f"{label}: {arithmetic} = {total}", paths)]
+        return [_check(check_id, "pass", M_(_AGREE, **said), paths)]
     if other_parts and added < total.value:
-        message = (
-            f"{label}: {arithmetic}, stated {total}: {other_parts} may make up the "
-            f"{_plain(total.value - added)}{unit}, but nothing shows them"
+        rest = f"{_plain(total.value - added)}{unit}"
+        message = M_(
+            "%(label)s: %(arithmetic)s, stated %(stated)s: %(others)s may make up the"
+            " %(rest)s, but nothing shows them",
+            others=other_parts,
+            rest=rest,
+            **said,
         )
         return [_check(check_id, "unverifiable", message, paths)]
     if any(
         abs(added * slip - total.value) <= tolerance * slip + total.tolerance
         for slip in _UNIT_SLIPS
     ):
-        return [
-            _check(
-                check_id,
-                "unit_anomaly",
-                f"{label}: {arithmetic}, stated {total}: a unit ×10⁴ off",
-                paths,
-            )
-        ]
-    return [
-        _check(
-            check_id,
-            "source_inconsistency",
-            f"{label}: {arithmetic}, but the source states {total}",
-            paths,
-        )
-    ]
+        return [_check(check_id, "unit_anomaly", M_(_UNIT_OFF, **said), paths)]
+    return [_check(check_id, "source_inconsistency", M_(_DISAGREE, **said), paths)]
+
+
+# The verdicts of arithmetic on figures: `label` says what was computed,
+# `arithmetic` how, and `stated` what the source states instead.
+_AGREE = N_("%(label)s: %(arithmetic)s = %(stated)s")
+_UNIT_OFF = N_("%(label)s: %(arithmetic)s, stated %(stated)s: a unit ×10⁴ off")
+_DISAGREE = N_("%(label)s: %(arithmetic)s, but the source states %(stated)s")
 
 
 def check_budget_identities(context: Context) -> list[Check]:
@@ -78,16 +77,16 @@ def check_budget_identities(context: Context) -> list[Check]:
         "budget.basic_parts",
         ["budget.personnel_expenditure", "budget.public_expenditure"],
         "budget.basic_expenditure",
-        "personnel + public = basic",
+        M_("personnel + public = basic"),
         # Some sources count 对个人和家庭的补助 apart from both.
-        other_parts="other basic spending (对个人和家庭的补助 …)",
+        other_parts=M_("other basic spending (对个人和家庭的补助 …)"),
     )
     results += _sum_check(
         context,
         "budget.total_parts",
         ["budget.basic_expenditure", "budget.project_expenditure"],
         "budget.total_expenditure",
-        "basic + project = total",
+        M_("basic + project = total"),
     )
     spent, budget, rate = (
         context.figure(f"budget.{name}")
@@ -95,35 +94,33 @@ def check_budget_identities(context: Context) -> list[Check]:
     )
     if spent and budget and rate and budget.value:
         results.append(
-            _ratio_check("budget.execution_rate", spent, budget, rate, "total ÷ full-year budget")
+            _ratio_check(
+                "budget.execution_rate", spent, budget, rate, M_("total ÷ full-year budget")
+            )
         )
     return results
 
 
-def _ratio_check(check_id: str, part: Figure, whole: Figure, share: Figure, label: str) -> Check:
+def _ratio_check(
+    check_id: str, part: Figure, whole: Figure, share: Figure, label: Message | str
+) -> Check:
     computed = part.value / whole.value * 100
     # The rounding of both figures, carried into the ratio, plus the share's own.
     tolerance = share.tolerance + computed * (
         part.tolerance / max(part.value, Decimal("1e-9")) + whole.tolerance / whole.value
     )
-    arithmetic = f"{part} ÷ {whole} = {computed:.2f}%"
+    said: dict[str, Value] = {
+        "label": label,
+        "arithmetic": f"{part} ÷ {whole} = {computed:.2f}%",
+        "stated": str(share),
+    }
     paths = [part.path, whole.path, share.path]
     if abs(computed - share.value) <= tolerance:
-        return _check(check_id, "pass", f"{label}: {arithmetic} = {share}", paths)
+        return _check(check_id, "pass", M_(_AGREE, **said), paths)
     for slip in _UNIT_SLIPS:
         if abs(computed * slip - share.value) <= tolerance * slip:
-            return _check(
-                check_id,
-                "unit_anomaly",
-                f"{label}: {arithmetic}, stated {share}: a unit ×10⁴ off",
-                paths,
-            )
-    return _check(
-        check_id,
-        "source_inconsistency",
-        f"{label}: {arithmetic}, but the source states {share}",
-        paths,
-    )
+            return _check(check_id, "unit_anomaly", M_(_UNIT_OFF, **said), paths)
+    return _check(check_id, "source_inconsistency", M_(_DISAGREE, **said), paths)
 
 
 _SHARE = re.compile(
@@ -143,7 +140,9 @@ def check_stated_shares(context: Context) -> list[Check]:
             share = _quantity_at(match.group("share"), sentence.start() + match.start("share"))
             if part is None or whole is None or not whole.value:
                 continue
-            results.append(_ratio_check("text.stated_share", part, whole, share, "stated share"))
+            results.append(
+                _ratio_check("text.stated_share", part, whole, share, M_("stated share"))
+            )
     authorized, actual = context.figure("staffing.authorized"), context.figure("staffing.actual")
     control = re.search(r"人员控制率\s*(?:为)?\s*(\d+(?:\.\d+)?%)", text)
     if authorized and actual and control and authorized.value:
@@ -271,11 +270,21 @@ def check_budget_tables(context: Context) -> list[Check]:
                 continue
             added = sum((q.number for q in values), Decimal(0))
             tolerance = sum((q.tolerance for q in values), stated.tolerance)
-            message = f"{column}: {len(values)} rows add up to {_plain(added)}"
-            status = "pass" if abs(added - stated.number) <= tolerance else "source_inconsistency"
-            message += (
-                f" = {stated.raw}" if status == "pass" else f", but the table states {stated.raw}"
-            )
+            said: dict[str, Value] = {
+                "column": column,
+                "rows": len(values),
+                "sum": _plain(added),
+                "stated": stated.raw,
+            }
+            if abs(added - stated.number) <= tolerance:
+                status = "pass"
+                message = M_("%(column)s: %(rows)s rows add up to %(sum)s = %(stated)s", **said)
+            else:
+                status = "source_inconsistency"
+                message = M_(
+                    "%(column)s: %(rows)s rows add up to %(sum)s, but the table states %(stated)s",
+                    **said,
+                )
             results.append(
                 _check("table.column_total", status, message, [f"text@{total.cells[column].start}"])
             )
@@ -299,7 +308,12 @@ def check_unit_slips(context: Context) -> list[Check]:
         for known in money:
             tolerance = known.tolerance + quantity.tolerance * 10**4
             if abs(slipped - known.value) <= tolerance and known.fact.start != quantity.start:
-                message = f"“{quantity.raw}” is {known} ({known.path}) read in 万元: the source's unit is off"
+                message = M_(
+                    "“%(raw)s” is %(known)s (%(path)s) read in 万元: the source's unit is off",
+                    raw=quantity.raw,
+                    known=str(known),
+                    path=known.path,
+                )
                 results.append(
                     _check("unit.text", "unit_anomaly", message, [f"text@{quantity.start}"])
                 )
@@ -314,10 +328,14 @@ def check_unit_slips(context: Context) -> list[Check]:
         ]
         huge = [c for c in cells if parse_quantity(c.text).number * multiplier > largest * 100]  # type: ignore[union-attr]
         if huge:
-            message = (
-                f"the table at {table.start} is headed 单位：{table.unit}, but {huge[0].text} {table.unit} "
-                f"would be more than 100 times the report's largest figure ({_plain(largest)}元): "
-                "its figures read as 元"
+            message = M_(
+                "the table at %(start)s is headed 单位：%(unit)s, but %(cell)s %(unit)s would be"
+                " more than 100 times the report's largest figure (%(largest)s元):"
+                " its figures read as 元",
+                start=table.start,
+                unit=table.unit,
+                cell=huge[0].text,
+                largest=_plain(largest),
             )
             results.append(_check("unit.table", "unit_anomaly", message, [f"text@{huge[0].start}"]))
     return results
@@ -376,15 +394,19 @@ def _breakdown(whole: Figure, parts: list[Figure]) -> list[Check]:
         run = parts[:count]
         added = sum((f.value for f in run), Decimal(0))
         if abs(added - whole.value) <= sum((f.tolerance for f in run), whole.tolerance):
-            arithmetic = " + ".join(str(f) for f in run)
-            return [
-                _check(
-                    "text.breakdown", "pass", f"其中: {arithmetic} = {whole}", paths[: count + 1]
-                )
-            ]
+            message = M_(
+                "其中: %(arithmetic)s = %(stated)s",
+                arithmetic=" + ".join(str(f) for f in run),
+                stated=str(whole),
+            )
+            return [_check("text.breakdown", "pass", message, paths[: count + 1])]
     added = sum((f.value for f in parts), Decimal(0))
     arithmetic = " + ".join(str(f) for f in parts) + f" = {_plain(added / 10**4)}万元"
-    message = f"其中: {arithmetic}, but the sentence states {whole}"
+    message = M_(
+        "其中: %(arithmetic)s, but the sentence states %(stated)s",
+        arithmetic=arithmetic,
+        stated=str(whole),
+    )
     return [_check("text.breakdown", "source_inconsistency", message, paths)]
 
 
@@ -435,13 +457,17 @@ def check_stated_twice(context: Context) -> list[Check]:
                 None,
             )
             paths = [path, other.path]
+            said: dict[str, Value] = {"path": path, "known": str(known), "other": str(other)}
             if through is not None:
-                message = (
-                    f"{path}: {known} and {other} differ by {through}, which the source states"
+                message = M_(
+                    "%(path)s: %(known)s and %(other)s differ by %(through)s,"
+                    " which the source states",
+                    through=str(through),
+                    **said,
                 )
                 results.append(_check("text.stated_twice", "pass", message, paths))
             else:
-                message = f"{path} is {known}, but the source also states {other}"
+                message = M_("%(path)s is %(known)s, but the source also states %(other)s", **said)
                 results.append(_check("text.stated_twice", "source_inconsistency", message, paths))
     return results
 
@@ -492,16 +518,22 @@ def check_project_totals(context: Context) -> list[Check]:
 def _project_sum(role: str, figures: list[Figure], stated: Figure) -> list[Check]:
     added = sum((f.value for f in figures), Decimal(0))
     tolerance = sum((f.tolerance for f in figures), stated.tolerance)
-    arithmetic = " + ".join(str(f) for f in figures) + f" = {_plain(added / 10**4)}万元"
     paths = [f.path for f in figures]
-    label = f"the {len(figures)} projects' {role}"
+    label = (
+        M_("the %(count)s projects' budget", count=len(figures))
+        if role == "budget"
+        else M_("the %(count)s projects' actual", count=len(figures))
+    )
+    said: dict[str, Value] = {
+        "label": label,
+        "arithmetic": " + ".join(str(f) for f in figures) + f" = {_plain(added / 10**4)}万元",
+        "stated": str(stated),
+    }
     if abs(added - stated.value) <= tolerance:
-        return [_check("projects.total", "pass", f"{label}: {arithmetic} = {stated}", paths)]
+        return [_check("projects.total", "pass", M_(_AGREE, **said), paths)]
     if any(abs(added - stated.value * slip) <= tolerance * slip for slip in _UNIT_SLIPS):
-        message = f"{label}: {arithmetic}, stated {stated}: a unit ×10⁴ off"
-        return [_check("projects.total", "unit_anomaly", message, paths)]
-    message = f"{label}: {arithmetic}, but the source states {stated}"
-    return [_check("projects.total", "source_inconsistency", message, paths)]
+        return [_check("projects.total", "unit_anomaly", M_(_UNIT_OFF, **said), paths)]
+    return [_check("projects.total", "source_inconsistency", M_(_DISAGREE, **said), paths)]
 
 
 _EXPRESSION = re.compile(
@@ -523,14 +555,17 @@ def check_expressions(context: Context) -> list[Check]:
         value = Decimal(stated.rstrip("%"))
         decimals = len(stated.rstrip("%").partition(".")[2])
         tolerance = Decimal(5).scaleb(-decimals - 1) + abs(computed) * Decimal("0.005")
-        message = f"{expression} = {_plain(round(computed, decimals + 2))}{'%' if percent else ''}"
+        said: dict[str, Value] = {
+            "expression": expression,
+            "computed": f"{_plain(round(computed, decimals + 2))}{'%' if percent else ''}",
+            "stated": stated,
+        }
         start = match.start()
         if abs(computed - value) <= tolerance:
-            results.append(
-                _check("text.expression", "pass", f"{message} = {stated}", [f"text@{start}"])
-            )
+            message = M_("%(expression)s = %(computed)s = %(stated)s", **said)
+            results.append(_check("text.expression", "pass", message, [f"text@{start}"]))
         else:
-            message = f"{message}, but the source writes {stated}"
+            message = M_("%(expression)s = %(computed)s, but the source writes %(stated)s", **said)
             results.append(
                 _check("text.expression", "source_inconsistency", message, [f"text@{start}"])
             )
@@ -611,7 +646,7 @@ def check_sentence_rates(context: Context) -> list[Check]:
             share = _quantity_at(rate.group("rate"), offset + rate.start("rate"))
             if spent is not None and budget is not None and budget.value:
                 check = _ratio_check(
-                    "text.execution_rate", spent, budget, share, "stated execution rate"
+                    "text.execution_rate", spent, budget, share, M_("stated execution rate")
                 )
                 results.append(check)
             elif (
@@ -622,9 +657,14 @@ def check_sentence_rates(context: Context) -> list[Check]:
             ):
                 computed = spent.value / total.value * 100
                 if abs(computed - share.value) <= share.tolerance + Decimal("0.01"):
-                    message = (
-                        f"execution rate {share} is {spent} ÷ {total} = {computed:.2f}%, "
-                        "a share of the total spending, not spending ÷ budget"
+                    ratio = f"{computed:.2f}%"
+                    message = M_(
+                        "execution rate %(stated)s is %(spent)s ÷ %(total)s = %(computed)s,"
+                        " a share of the total spending, not spending ÷ budget",
+                        stated=str(share),
+                        spent=str(spent),
+                        total=str(total),
+                        computed=ratio,
                     )
                     paths = [spent.path, total.path, share.path]
                     results.append(

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
 
+from jixiao.messages import Message
 from jixiao.records import Check, Fact, Report, SectionSpan, get
 from jixiao.structure.labels import same_length_simplified
 from jixiao.structure.numbers import Quantity, find_quantities, parse_quantity
@@ -91,8 +92,8 @@ def clause_before(text: str, position: int) -> str:
     return clause if clause.strip() else before[-30:]
 
 
-def _check(check_id: str, status: str, message: str, facts: list[str]) -> Check:
-    return Check(id=check_id, status=status, message=message, facts=facts)  # type: ignore[arg-type]
+def _check(check_id: str, status: str, message: Message, facts: list[str]) -> Check:
+    return Check(id=check_id, status=status, message=str(message), template=message, facts=facts)  # type: ignore[arg-type]
 
 
 def _plain(value: Decimal) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from jixiao.check.base import Context, _check, _plain, figure
+from jixiao.messages import M_, N_, Value
 from jixiao.records import Check
 from jixiao.structure.tables import Table
 
@@ -26,7 +27,12 @@ def check_indicators(context: Context) -> list[Check]:
                 _check(
                     "indicator.score_le_weight",
                     "source_inconsistency",
-                    f"{row.level3}: score {score} above its weight {weight}",
+                    M_(
+                        "%(indicator)s: score %(score)s above its weight %(weight)s",
+                        indicator=str(row.level3),
+                        score=str(score),
+                        weight=str(weight),
+                    ),
                     [score.path, weight.path],
                 )
             )
@@ -34,27 +40,45 @@ def check_indicators(context: Context) -> list[Check]:
     if stated is None or not report.indicators:
         return results
     paths = ["self_score", "indicators[*].score"]
-    listed = f"the indicator scores add up to {_plain(scores)} of a weight of {_plain(weights)}"
+    listed: dict[str, Value] = {
+        "scores": _plain(scores),
+        "weights": _plain(weights),
+        "stated": str(stated),
+    }
     if abs(scores - stated.value) <= Decimal("0.05"):
-        return [*results, _check("indicator.self_score", "pass", f"{listed} = {stated}", paths)]
+        message = M_(
+            "the indicator scores add up to %(scores)s of a weight of %(weights)s = %(stated)s",
+            **listed,
+        )
+        return [*results, _check("indicator.self_score", "pass", message, paths)]
     elsewhere = _scored_elsewhere(context.tables)
     for label, extra in elsewhere:
         if abs(scores + extra - stated.value) <= Decimal("0.05"):
-            message = f"{listed}; with {label} scored {_plain(extra)} elsewhere: {_plain(scores + extra)} = {stated}"
+            message = M_(
+                "the indicator scores add up to %(scores)s of a weight of %(weights)s;"
+                " with %(label)s scored %(extra)s elsewhere: %(total)s = %(stated)s",
+                label=label,
+                extra=_plain(extra),
+                total=_plain(scores + extra),
+                **listed,
+            )
             return [*results, _check("indicator.self_score", "pass", message, paths)]
     missing = Decimal(100) - weights
     if missing > 0 and abs(stated.value - scores) <= missing:
-        message = f"{listed}, self-score {stated}: the {_plain(missing)} points not listed may explain it, but nothing shows them"
+        message = M_(
+            "the indicator scores add up to %(scores)s of a weight of %(weights)s,"
+            " self-score %(stated)s: the %(missing)s points not listed may explain it,"
+            " but nothing shows them",
+            missing=_plain(missing),
+            **listed,
+        )
         return [*results, _check("indicator.self_score", "unverifiable", message, paths)]
-    return [
-        *results,
-        _check(
-            "indicator.self_score",
-            "source_inconsistency",
-            f"{listed}, but the self-score is {stated}",
-            paths,
-        ),
-    ]
+    message = M_(
+        "the indicator scores add up to %(scores)s of a weight of %(weights)s,"
+        " but the self-score is %(stated)s",
+        **listed,
+    )
+    return [*results, _check("indicator.self_score", "source_inconsistency", message, paths)]
 
 
 def _scored_elsewhere(tables: list[Table]) -> list[tuple[str, Decimal]]:
@@ -88,14 +112,27 @@ def check_indicator_cells(context: Context) -> list[Check]:
             if candidates or context.table_at(fact.start) is not None:
                 if (fact.start, fact.end) in [c.spans.get(role) for c in candidates]:
                     continue
-                message = f"“{fact.raw}” is not in the {role} cell of the row “{record.level3}”"
+                message = M_(_NOT_IN_CELL[role], raw=fact.raw, row=str(record.level3))
             elif record.level3 and record.level3 in _line_of(context.text, fact.start):
                 continue
             else:
-                message = f"“{fact.raw}” is not on a line of the row “{record.level3}”"
+                message = M_(
+                    "“%(raw)s” is not on a line of the row “%(row)s”",
+                    raw=fact.raw,
+                    row=str(record.level3),
+                )
             path = f"indicators[{index}].{role}"
             results.append(_check("indicator.cell", "hallucination", message, [path]))
     return results
+
+
+# A sentence for each cell, so that each translates whole.
+_NOT_IN_CELL = {
+    "target": N_("“%(raw)s” is not in the target cell of the row “%(row)s”"),
+    "actual": N_("“%(raw)s” is not in the actual cell of the row “%(row)s”"),
+    "weight": N_("“%(raw)s” is not in the weight cell of the row “%(row)s”"),
+    "score": N_("“%(raw)s” is not in the score cell of the row “%(row)s”"),
+}
 
 
 def _line_of(text: str, position: int) -> str:

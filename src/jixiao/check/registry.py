@@ -25,6 +25,7 @@ from jixiao.check.source import (
     check_ocr_confidence,
     check_title_block,
 )
+from jixiao.messages import N_
 from jixiao.records import (
     Check,
     Fact,
@@ -65,6 +66,33 @@ CONSISTENCY_CHECKS: list[Callable[[Context], list[Check]]] = [
     check_project_totals,
     check_ocr_confidence,
 ]
+
+
+# What each check looks at, by the id its verdicts carry: how the review pages
+# name a check (the dashboard's checks failed most), in the reader's language.
+CHECK_NAMES = {
+    "grounding.injection": N_("no figure from a line addressing the model"),
+    "indicator.cell": N_("an indicator's figures in its own row"),
+    "grounding.label": N_("the source's label names the field"),
+    "grounding.doc_number": N_("the report's own 文号"),
+    "grounding": N_("the figure at its place in the source"),
+    "budget.basic_parts": N_("personnel + public = basic"),
+    "budget.total_parts": N_("basic + project = total"),
+    "budget.execution_rate": N_("budget execution rate (total ÷ full-year budget)"),
+    "text.stated_share": N_("stated share"),
+    "staffing.control_rate": N_("staff control rate (人员控制率)"),
+    "indicator.score_le_weight": N_("an indicator's score within its weight"),
+    "indicator.self_score": N_("the indicator scores and the self-score"),
+    "table.column_total": N_("a table's column total"),
+    "unit.text": N_("the unit of an amount in the text"),
+    "unit.table": N_("the unit of a table"),
+    "text.breakdown": N_("the parts after 其中"),
+    "text.expression": N_("a calculation the source writes out"),
+    "text.execution_rate": N_("stated execution rate"),
+    "text.stated_twice": N_("a figure stated twice"),
+    "projects.total": N_("the projects' total"),
+    "ocr_low_confidence": N_("text OCR was unsure of"),
+}
 
 
 def evaluate_checks(report: Report, tables: Sequence[Table] | None = None) -> list[Check]:
@@ -117,13 +145,13 @@ def _guessed_sections(text: str, tables: Sequence[Table]) -> list[SectionSpan]:
     ]
 
 
-def rejected_facts(report: Report, results: Sequence[Check]) -> dict[str, str]:
-    """The facts that `hallucination` verdicts take out of the record, with why.
-    A reviewer's word stands: a confirmed or corrected fact (a value the reviewer
-    entered, say) keeps its place, and the check still says why."""
+def rejected_facts(report: Report, results: Sequence[Check]) -> dict[str, Check]:
+    """The facts that `hallucination` verdicts take out of the record, with the
+    verdict that says why. A reviewer's word stands: a confirmed or corrected fact
+    (a value the reviewer entered, say) keeps its place, and the check still says why."""
     facts = dict(facts_of(report))
     return {
-        path: result.message
+        path: result
         for result in results
         if result.status == "hallucination"
         for path in result.facts
@@ -165,7 +193,10 @@ def run_checks(report: Report, tables: Sequence[Table] | None = None) -> list[Ch
                 fact.note = result.message
     # Last item first, so that taking one out leaves the paths of the others right.
     for path in sorted(dropped, key=path_order, reverse=True):
-        report.rejected.append(Rejected(path=path, raw=facts[path].raw, reason=dropped[path]))
+        why = dropped[path]
+        report.rejected.append(
+            Rejected(path=path, raw=facts[path].raw, reason=why.message, template=why.template)
+        )
         drop_fact(report, path)
     report.checks = results
     return results

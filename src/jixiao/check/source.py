@@ -8,6 +8,7 @@ import re
 from decimal import Decimal
 
 from jixiao.check.base import Context, _check, _quantity, clause_before
+from jixiao.messages import M_
 from jixiao.records import Check, Fact, IndicatorRecord, facts_of, get
 from jixiao.structure.labels import simplified, without_glosses
 from jixiao.structure.tables import Indicator
@@ -22,7 +23,12 @@ def check_grounding(context: Context) -> list[Check]:
                 _check(
                     "grounding",
                     "hallucination",
-                    f"“{fact.raw}” is not at {fact.start}–{fact.end} in the source",
+                    M_(
+                        "“%(raw)s” is not at %(start)s–%(end)s in the source",
+                        raw=fact.raw,
+                        start=fact.start,
+                        end=fact.end,
+                    ),
                     [path],
                 )
             )
@@ -31,9 +37,8 @@ def check_grounding(context: Context) -> list[Check]:
             continue
         written = _quantity(fact.raw)
         if written is None:
-            results.append(
-                _check("grounding", "hallucination", f"“{fact.raw}” holds no single figure", [path])
-            )
+            message = M_("“%(raw)s” holds no single figure", raw=fact.raw)
+            results.append(_check("grounding", "hallucination", message, [path]))
             continue
         value = Decimal(str(fact.value))
         # A written unit fixes the value; a bare sum of money takes its table's unit.
@@ -46,7 +51,7 @@ def check_grounding(context: Context) -> list[Check]:
                 _check(
                     "grounding",
                     "hallucination",
-                    f"{fact.value} is not what “{fact.raw}” says",
+                    M_("%(value)s is not what “%(raw)s” says", value=str(fact.value), raw=fact.raw),
                     [path],
                 )
             )
@@ -89,7 +94,12 @@ def check_labels(context: Context) -> list[Check]:
         # A mirror's page is in traditional characters, pinyin after some of them.
         label, surroundings = without_glosses(label), without_glosses(surroundings)
         if not re.search(pattern, label) or (wider and not re.search(wider, surroundings)):
-            message = f"the source labels “{fact.raw}” as “{label.strip()[-20:]}”, not as {path}"
+            message = M_(
+                "the source labels “%(raw)s” as “%(label)s”, not as %(path)s",
+                raw=fact.raw,
+                label=label.strip()[-20:],
+                path=path,
+            )
             results.append(_check("grounding.label", "hallucination", message, [path]))
     return results
 
@@ -104,10 +114,9 @@ def check_title_block(context: Context) -> list[Check]:
     end = text.find("\n", fact.end)
     line = text[text.rfind("\n", 0, fact.start) + 1 : end if end >= 0 else len(text)]
     if line.strip() == fact.raw.strip():
-        return [
-            _check("grounding.doc_number", "pass", f"“{fact.raw}” heads the report", ["doc_number"])
-        ]
-    message = f"“{fact.raw}” is cited inside a sentence, not this report's own 文号"
+        message = M_("“%(raw)s” heads the report", raw=fact.raw)
+        return [_check("grounding.doc_number", "pass", message, ["doc_number"])]
+    message = M_("“%(raw)s” is cited inside a sentence, not this report's own 文号", raw=fact.raw)
     return [_check("grounding.doc_number", "hallucination", message, ["doc_number"])]
 
 
@@ -153,7 +162,10 @@ def check_injection(context: Context) -> list[Check]:
     results = []
     for path, fact in facts_of(context.report):
         if any(start <= fact.start < end for start, end in lines):
-            message = f"“{fact.raw}” stands in a line that addresses the model (prompt injection)"
+            message = M_(
+                "“%(raw)s” stands in a line that addresses the model (prompt injection)",
+                raw=fact.raw,
+            )
             results.append(_check("grounding.injection", "hallucination", message, [path]))
     return results
 
@@ -182,9 +194,13 @@ def check_ocr_confidence(context: Context) -> list[Check]:
         paths = [path for path, start, end in spans if start < reading.end and reading.start < end]
         if paths:
             read = context.text[reading.start : reading.end]
-            message = (
-                f"OCR read “{read}” on page {reading.page} with confidence "
-                f"{reading.confidence:.2f}: compare it with the scan"
+            confidence = f"{reading.confidence:.2f}"
+            message = M_(
+                "OCR read “%(read)s” on page %(page)s with confidence %(confidence)s:"
+                " compare it with the scan",
+                read=read,
+                page=reading.page,
+                confidence=confidence,
             )
             results.append(
                 _check("ocr_low_confidence", "unverifiable", message, list(dict.fromkeys(paths)))

@@ -54,6 +54,7 @@ from jixiao.extract.tablefacts import (
     from_tables,
     indicator_records,
 )
+from jixiao.messages import M_
 from jixiao.records import (
     Fact,
     IndicatorRecord,
@@ -283,12 +284,12 @@ def _asked(client: ModelClient, request: Request, report: Report) -> list[_Answe
         rest = request.spans[len(lead) :]
         if len(rest) < 2:
             reason = (
-                "a line longer than the model's context"
+                M_("a line longer than the model's context")
                 if isinstance(error, ContextTooLong)
-                else f"{error}, on lines that cannot be split"
+                else M_("%(error)s, on lines that cannot be split", error=str(error))
             )
             with _COUNTING:
-                report.rejected.append(Rejected(path=request.kind.name, raw=None, reason=reason))
+                report.rejected.append(Rejected.because(request.kind.name, None, reason))
             return []
         half = len(rest) // 2
         text = report.document.text
@@ -303,9 +304,9 @@ def _asked(client: ModelClient, request: Request, report: Report) -> list[_Answe
         report.usage.prompt_tokens += answer.prompt_tokens
         report.usage.completion_tokens += answer.completion_tokens
     if answer.data is None:
-        reason = f"no usable answer: {answer.error}"
+        reason = M_("no usable answer: %(error)s", error=str(answer.error))
         with _COUNTING:
-            report.rejected.append(Rejected(path=request.kind.name, raw=None, reason=reason))
+            report.rejected.append(Rejected.because(request.kind.name, None, reason))
         return []
     return [_Answered(request.kind, request.spans, request.text, answer.data)]
 

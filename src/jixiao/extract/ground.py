@@ -14,6 +14,7 @@ from jixiao.check import (
 )
 from jixiao.extract.align import find_date, locate_in
 from jixiao.extract.route import Request
+from jixiao.messages import M_, N_, Message
 from jixiao.records import (
     Fact,
     Rejected,
@@ -36,16 +37,16 @@ class Grounding:
         # The request and the answer each model-read field came from, for a re-ask.
         self.sources: dict[str, tuple[Request, dict]] = {}
 
-    def reject(self, path: str, raw: str | None, reason: str) -> None:
+    def reject(self, path: str, raw: str | None, reason: Message) -> None:
         with _COUNTING:
-            self.report.rejected.append(Rejected(path=path, raw=raw, reason=reason))
+            self.report.rejected.append(Rejected.because(path, raw, reason))
 
     def text_fact(self, path: str, raw: str | None, spans: list[tuple[int, int]]) -> Fact | None:
         if raw is None or not str(raw).strip():
             return None
         found = locate_in(str(raw), self.text, self.prepared.words, spans)
         if found is None:
-            self.reject(path, str(raw), "not in the source")
+            self.reject(path, str(raw), M_("not in the source"))
             return None
         start, end = found
         return Fact(
@@ -63,17 +64,29 @@ class Grounding:
         label_pattern = re.compile(label) if label else None
         found = locate_in(str(raw), self.text, self.prepared.words, spans, label_pattern)
         if found is None:
-            self.reject(path, str(raw), "not in the source")
+            self.reject(path, str(raw), M_("not in the source"))
             return None
         quantities = find_quantities(self.text[found[0] : found[1]])
         if len(quantities) != 1:
-            self.reject(path, str(raw), "not one figure" if quantities else "no figure in it")
+            self.reject(
+                path, str(raw), M_("not one figure") if quantities else M_("no figure in it")
+            )
             return None
         quantity = _with_following_unit(self.text, quantities[0], found[0])
         fact = quantity_fact(quantity, expect)
         if fact is None:
-            self.reject(path, quantity.raw, f"not a {expect} figure")
+            self.reject(path, quantity.raw, M_(_NOT_A[expect]))
         return fact
+
+
+# A sentence for each kind of figure, so that each translates whole.
+_NOT_A = {
+    "money": N_("not a money figure"),
+    "percent": N_("not a percent figure"),
+    "count": N_("not a count figure"),
+    "score": N_("not a score figure"),
+    "year": N_("not a year figure"),
+}
 
 
 def _with_following_unit(text: str, quantity: Quantity, offset: int) -> Quantity:
@@ -127,11 +140,11 @@ def _date_fact(grounding: Grounding, path: str, raw: str, spans) -> Fact | None:
         return None
     found = find_date(fact.raw)
     if found is None:
-        grounding.reject(path, raw, "not a date")
+        grounding.reject(path, raw, M_("not a date"))
         return None
     value, match = found
     if value is None:
-        grounding.reject(path, raw, "not a plausible date")
+        grounding.reject(path, raw, M_("not a plausible date"))
         return None
     start = fact.start + match.start()
     return Fact(value=value, raw=match.group(), start=start, end=start + len(match.group()))

@@ -32,8 +32,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from jixiao.errors import JixiaoError
 from jixiao.extract import FIELD_KINDS, find_date, quantity_fact
+from jixiao.messages import M_, N_, Message
 from jixiao.records import Fact, Report
-from jixiao.review.i18n import M_, N_, Message
 from jixiao.store import Store, models
 from jixiao.store.current import recheck
 from jixiao.store.summary import refresh

@@ -33,19 +33,14 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy import select
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from jixiao.check import CHECK_NAMES
 from jixiao.errors import JixiaoError
+from jixiao.messages import M_, N_, Message
 from jixiao.review import actions
 from jixiao.review.dashboard import dashboard
-from jixiao.review.i18n import (
-    LANG_COOKIE,
-    LANGUAGES,
-    M_,
-    N_,
-    Message,
-    negotiate,
-    template_callables,
-)
+from jixiao.review.i18n import LANG_COOKIE, LANGUAGES, negotiate, template_callables
 from jixiao.review.views import (
     DONE,
     KINDS,
@@ -79,6 +74,12 @@ _HEADERS = {
     "Cache-Control": "no-store",
 }
 _NAME = re.compile(r"[^\x00-\x1f\x7f]{1,64}")
+# What the routing and the static files refuse, by status: the title and the message.
+_HTTP_ERRORS = {
+    400: (N_("Refused"), N_("The request was incomplete or damaged: reload the page.")),
+    404: (N_("Not found"), N_("There is no page at this address.")),
+    405: (N_("Refused"), N_("This address does not take that kind of request.")),
+}
 
 
 class PageError(JixiaoError):
@@ -161,7 +162,8 @@ def create_app(store: Store, token: str | None = None) -> FastAPI:
         other = "en" if language != "en" else "zh_CN"
         switch = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
         context |= {
-            "csrf": request.state.csrf,
+            # None on the pages of a request the token refused: they hold no form.
+            "csrf": getattr(request.state, "csrf", None),
             "reviewer": _reviewer(request),
             "html_lang": LANGUAGES[language],
             "language": language,
@@ -176,7 +178,7 @@ def create_app(store: Store, token: str | None = None) -> FastAPI:
         request.state.language = negotiate(
             asked, request.cookies.get(LANG_COOKIE), request.headers.get("accept-language")
         )
-        response = _admit(request, token)
+        response = _admit(request, token, lambda: page(request, "token.html", 401))
         if response is None:
             fresh = not re.fullmatch(r"[\w-]{43}", request.cookies.get(CSRF_COOKIE, ""))
             request.state.csrf = (
@@ -185,8 +187,8 @@ def create_app(store: Store, token: str | None = None) -> FastAPI:
             response = await call_next(request)
             if fresh:
                 _cookie(response, request, CSRF_COOKIE, request.state.csrf)
-            if asked is not None and asked.replace("-", "_") in LANGUAGES:
-                _cookie(response, request, LANG_COOKIE, request.state.language, days=365)
+        if asked is not None and asked.replace("-", "_") in LANGUAGES:
+            _cookie(response, request, LANG_COOKIE, request.state.language, days=365)
         response.headers.update(_HEADERS)
         return response
 
@@ -196,14 +198,35 @@ def create_app(store: Store, token: str | None = None) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def malformed(request: Request, error: RequestValidationError) -> HTMLResponse:
-        return await refused(
+        return await refused(request, PageError(400, *_HTTP_ERRORS[400]))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> HTMLResponse:
+        """What the routing and the static files refuse (no such page, a method
+        an address does not take), as a page in the reader's language."""
+        title, message = _HTTP_ERRORS.get(error.status_code, _HTTP_ERRORS[400])
+        response = await refused(request, PageError(error.status_code, title, message))
+        response.headers.update(error.headers or {})
+        return response
+
+    @app.exception_handler(500)
+    async def failed(request: Request, error: Exception) -> HTMLResponse:
+        """A fault of the server's own: the exception goes on to the log, the
+        reviewer gets a page that says so. It is answered outside `guard`, so the
+        page takes the headers here."""
+        response = await refused(
             request,
             PageError(
-                400,
-                N_("Refused"),
-                N_("The request was incomplete or damaged: reload the page."),
+                500,
+                N_("Something went wrong"),
+                N_(
+                    "The server could not answer this request. Reload the page; if it fails"
+                    " again, tell whoever runs the server (its log says why)."
+                ),
             ),
         )
+        response.headers.update(_HEADERS)
+        return response
 
     def change(path: str):
         """A route that changes anything: it takes the CSRF check first."""
@@ -265,6 +288,7 @@ def create_app(store: Store, token: str | None = None) -> FastAPI:
             confirmed=confirmed,
             assigned=assigned,
             filters=filters,
+            check_name=CHECK_NAMES.get(filters.check),
             sort=sort,
             sorts=SORTS,
             verdicts=VERDICTS,
@@ -466,8 +490,9 @@ def _back(store: Store, fact_id: int | None) -> str:
         return f"/reports/{fact.document_id}#fact-{fact.id}" if fact else "/"
 
 
-def _admit(request: Request, token: str | None) -> Response | None:
-    """None when the request may go on; else the answer to it."""
+def _admit(request: Request, token: str | None, denied: Callable[[], Response]) -> Response | None:
+    """None when the request may go on; else the answer to it (`denied`'s page
+    where the token is missing or wrong)."""
     if token is None:
         return None
     given = request.query_params.get("token")
@@ -481,12 +506,7 @@ def _admit(request: Request, token: str | None) -> Response | None:
     bearer = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
     if given is None and (_same(request.cookies.get(TOKEN_COOKIE), token) or _same(bearer, token)):
         return None
-    return HTMLResponse(
-        "<!doctype html><meta charset=utf-8><title>Token needed</title>"
-        "<p>This review server needs its token: open the address <code>jixiao review</code>"
-        " printed when it started (it ends in <code>?token=…</code>), or ask whoever runs it.",
-        status_code=401,
-    )
+    return denied()
 
 
 def _number(text: str) -> float | None:

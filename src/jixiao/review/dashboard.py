@@ -13,7 +13,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, case, desc, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from jixiao.review.i18n import LABELS, M_, N_, Message, translate
+from jixiao.check import CHECK_NAMES
+from jixiao.messages import M_, N_, Message
+from jixiao.review.i18n import LABELS, translate
 from jixiao.review.views import KINDS, MEASURES, STATES, Filters
 from jixiao.store import models
 
@@ -207,7 +209,7 @@ def _failed_checks(session: Session) -> Chart:
         Bar(
             M_(
                 "%(check)s · %(verdict)s",
-                check=check_id,
+                check=M_(CHECK_NAMES[check_id]) if check_id in CHECK_NAMES else check_id,
                 verdict=M_(LABELS.get(status, status)),
             ),
             count,

@@ -9,45 +9,27 @@ stay English.
   trans block are escaped like any other (autoescape stays on);
 - in Python: ``N_("…")`` marks a text translated where it is shown, and
   ``M_("… %(name)s …", name=…)`` a text with values put in after translation
-  (a `Message`, shown by the templates' ``t()``).
+  (a `Message`, `jixiao.messages`, shown by the templates' ``t()``): the
+  pages' own, and those the pipeline stores with its checks' verdicts and its
+  rejections, whose English the record keeps.
 """
 
 from __future__ import annotations
 
 import gettext as _gettext
-from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from markupsafe import Markup
 
+from jixiao.messages import N_, Message
+
 LOCALE = Path(__file__).parent / "locale"
 DOMAIN = "messages"
 DEFAULT = "zh_CN"
 LANGUAGES = {"zh_CN": "zh-CN", "en": "en"}  # ours → HTML's lang
 LANG_COOKIE = "jixiao_lang"
-
-
-def N_(text: str) -> str:
-    """Marks `text` for the catalog; it is translated where it is shown."""
-    return text
-
-
-@dataclass(frozen=True)
-class Message:
-    """A text with values: the English message id, and what goes into it."""
-
-    text: str
-    params: dict[str, Any] = field(default_factory=dict)
-
-    def __str__(self) -> str:
-        return self.text % self.params
-
-
-def M_(text: str, **params: Any) -> Message:
-    """Marks `text` for the catalog, with the values put into its translation."""
-    return Message(text, params)
 
 
 @cache
@@ -112,7 +94,20 @@ def template_callables(language: str) -> dict[str, Any]:
         """A stored value's word (a status, a state, an action), translated."""
         return "" if value is None else catalog.gettext(LABELS.get(value, value))
 
-    return {"gettext": gettext, "ngettext": ngettext, "_": gettext, "t": t, "label": label}
+    def said(english: str, template: Message | dict[str, Any] | None) -> Markup | str:
+        """What the pipeline stored in English (a check's message, a rejection's
+        reason), from its template in the reader's language; its English as it
+        is where it was stored without one."""
+        return english if template is None else t(Message.model_validate(template))
+
+    return {
+        "gettext": gettext,
+        "ngettext": ngettext,
+        "_": gettext,
+        "t": t,
+        "label": label,
+        "said": said,
+    }
 
 
 def translate(language: str, message: Message | str) -> str:

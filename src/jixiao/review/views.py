@@ -15,9 +15,9 @@ from urllib.parse import urlencode
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
+from jixiao.messages import M_, Message
 from jixiao.records import Check, Rejected, Report, facts_of
 from jixiao.review.actions import last_reviews
-from jixiao.review.i18n import M_, Message
 from jixiao.store import models
 from jixiao.store.current import FLAGGED, as_stored
 from jixiao.store.summary import VERDICT_COLUMNS
@@ -240,6 +240,8 @@ class FactView:
     label: str
     last: models.Review | None
     next_id: int | None = None
+    # The note in parts, each with the template of the check that wrote it, if one did.
+    note: list[tuple[str, Message | None]] = field(default_factory=list)
 
     @property
     def state(self) -> str:
@@ -341,11 +343,12 @@ def report_view(session: Session, document_id: int) -> ReportView | None:
     last = last_reviews(session, [row.id for row in rows.values()])
     groups: dict[str, Group] = {}
     ordered: list[FactView] = []
+    templates = {check.message: check.template for check in report.checks if check.template}
     for path, _ in facts_of(report):
         row = rows.get(path)
         if row is None:
             continue
-        view = FactView(row, _label(path), last.get(row.id))
+        view = FactView(row, _label(path), last.get(row.id), note=_note(row.note, templates))
         ordered.append(view)
         top = re.match(r"[a-z_]+", path).group()  # type: ignore[union-attr]
         key = _GROUPS.get(top, top)
@@ -458,6 +461,21 @@ def rechecked(session: Session, document_id: int, event_id: int | None) -> model
     if event is None or event.document_id != document_id or event.action != "recheck":
         return None
     return event
+
+
+def _note(note: str | None, templates: dict[str, Message]) -> list[tuple[str, Message | None]]:
+    """A fact's note in parts, each with its template where a check's message is
+    what it says: the checks write the message of the verdict that flags a fact
+    as its note, and add an OCR doubt to it after "; " (`jixiao.check.registry`).
+    A note no check wrote (a reviewer's correction) is one part, without."""
+    if not note:
+        return []
+    if note in templates:
+        return [(note, templates[note])]
+    parts = note.split("; ")
+    if all(part in templates for part in parts):
+        return [(part, templates[part]) for part in parts]
+    return [(note, None)]
 
 
 def _label(path: str) -> str:

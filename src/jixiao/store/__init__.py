@@ -28,7 +28,7 @@ from jixiao.errors import JixiaoError
 from jixiao.extract.llm import CallLog
 from jixiao.records import Report, facts_of
 from jixiao.store import models
-from jixiao.store.current import current, skeleton
+from jixiao.store.current import check_row, current, skeleton
 from jixiao.store.summary import refresh
 from jixiao.structure.chunks import Chunk
 
@@ -214,12 +214,7 @@ class Store:
                 for position, chunk in enumerate(chunks)
             ]
             document.calls = [models.Call(**asdict(call)) for call in calls]
-            document.checks = [
-                models.Check(
-                    check_id=check.id, status=check.status, message=check.message, facts=check.facts
-                )
-                for check in report.checks
-            ]
+            document.checks = [check_row(check) for check in report.checks]
             session.add(document)
             session.flush()  # the chunks' ids, for the facts that point at them
             document.facts = [

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jixiao.check import run_checks
+from jixiao.messages import M_, N_, Message
 from jixiao.records import (
     Check,
     Fact,
@@ -34,7 +35,7 @@ from jixiao.records import (
 from jixiao.store import models
 from jixiao.structure.numbers import parse_quantity
 
-REVIEWER_REJECTED = "rejected by a reviewer"
+REVIEWER_REJECTED = N_("rejected by a reviewer")
 # Statuses the checks give (and take back); a reviewer's are never changed by them.
 FLAGGED = ("source_inconsistent", "unit_anomaly")
 
@@ -160,9 +161,26 @@ def _rows(session: Session, document: models.Document) -> list[models.Fact]:
 def _checks(session: Session, document: models.Document) -> list[Check]:
     query = select(models.Check).where(models.Check.document_id == document.id)
     return [
-        Check(id=row.check_id, status=row.status, message=row.message, facts=row.facts)  # type: ignore[arg-type]
+        Check(
+            id=row.check_id,
+            status=row.status,  # type: ignore[arg-type]
+            message=row.message,
+            facts=row.facts,
+            template=None if row.template is None else Message.model_validate(row.template),
+        )
         for row in session.scalars(query.order_by(models.Check.id))
     ]
+
+
+def check_row(check: Check) -> models.Check:
+    """The row that stores a check's verdict."""
+    return models.Check(
+        check_id=check.id,
+        status=check.status,
+        message=check.message,
+        facts=check.facts,
+        template=None if check.template is None else check.template.model_dump(mode="json"),
+    )
 
 
 def _originals(session: Session, rows: Sequence[models.Fact]) -> dict[int, dict[str, Any]]:
@@ -187,7 +205,7 @@ def _reviewed(report: Report, rows: Sequence[models.Fact], keep: set[str]) -> Cu
     dropped: list[str] = []
     for row in rows:
         if row.review == "rejected":
-            report.rejected.append(Rejected(path=row.path, raw=row.raw, reason=REVIEWER_REJECTED))
+            report.rejected.append(Rejected.because(row.path, row.raw, M_(REVIEWER_REJECTED)))
             dropped.append(row.path)
             continue
         if keep and row.status not in keep:
@@ -269,29 +287,27 @@ def recheck(session: Session, document: models.Document) -> Changes:
             row.status, row.note = fact.status, fact.note
     for check in old:
         session.delete(check)
-    session.add_all(
-        models.Check(
-            document_id=document.id,
-            check_id=result.id,
-            status=result.status,
-            message=result.message,
-            facts=result.facts,
-        )
-        for result in results
-    )
-    return _changes(old, results)
+    new = [check_row(result) for result in results]
+    for check in new:
+        check.document_id = document.id
+    session.add_all(new)
+    return _changes(old, new)
 
 
-def _changes(old: Sequence[models.Check], new: Sequence[Check]) -> Changes:
-    def failing(checks: Iterable[tuple[str, str, str, list[str]]]) -> dict[tuple, dict]:
+def _changes(old: Sequence[models.Check], new: Sequence[models.Check]) -> Changes:
+    def failing(checks: Iterable[models.Check]) -> dict[tuple, dict]:
         return {
-            (check_id, status, tuple(facts)): {"id": check_id, "status": status, "message": text}
-            for check_id, status, text, facts in checks
-            if status != "pass"
+            (check.check_id, check.status, tuple(check.facts)): {
+                "id": check.check_id,
+                "status": check.status,
+                "message": check.message,
+                "template": check.template,
+            }
+            for check in checks
+            if check.status != "pass"
         }
 
-    before = failing((c.check_id, c.status, c.message, c.facts) for c in old)
-    after = failing((c.id, c.status, c.message, c.facts) for c in new)
+    before, after = failing(old), failing(new)
     return Changes(
         resolved=[item for key, item in before.items() if key not in after],
         raised=[item for key, item in after.items() if key not in before],

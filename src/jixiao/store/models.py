@@ -139,6 +139,9 @@ class Check(Base):
     status: Mapped[str] = mapped_column(String(24))
     message: Mapped[str] = mapped_column(Text)
     facts: Mapped[list[Any]]
+    # The message's words and values apart (`jixiao.records.Check.template`), for
+    # the review pages to translate; NULL in rows stored before.
+    template: Mapped[dict[str, Any] | None]
 
 
 class Review(Base):
