@@ -153,10 +153,12 @@ def test_one_rate_limit_holds_every_worker(cluster, tmp_path):
     times = sorted(at for at, _ in server.requests)
     gaps = sorted(later - earlier for earlier, later in itertools.pairwise(times))
     assert len(times) >= 20
-    # Spaced when granted; a loaded machine may delay one request's sending by
-    # some tens of milliseconds, which shortens one gap and lengthens the next.
+    # Spaced when granted; a loaded machine may delay a request's sending (a
+    # worker's thread waiting its turn), which lands it beside the next one
+    # granted: 11 in a 2-second window as granted, and one sent late. Unlimited, 4
+    # calls in flight of 0.05 s would be some 80.
     assert gaps[len(gaps) // 2] >= 0.19
-    assert max(bisect.bisect_left(times, at + 2.0) - i for i, at in enumerate(times)) <= 11
+    assert max(bisect.bisect_left(times, at + 2.0) - i for i, at in enumerate(times)) <= 12
     store.close()
 
 
