@@ -218,3 +218,27 @@ def test_the_command_runs_on_the_cluster(cluster, tmp_path):
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
         f"{path.stem}.json" for path in SAMPLES[:2]
     ]
+
+
+def test_the_slots_of_a_node_that_died_are_given_back_at_once(monkeypatch):
+    """A caller on a node that died never releases its slot; the limiter gives it
+    back when others wait, instead of after its lease of minutes."""
+    import asyncio
+
+    _ray()
+    from jixiao.batch import cluster
+    from jixiao.batch.limiter import Limits
+
+    limiter = cluster._LimiterActor(Limits(concurrency=1), lease=600.0)
+    monkeypatch.setattr(
+        cluster.ray,
+        "nodes",
+        lambda: [{"NodeID": "here", "Alive": True}, {"NodeID": "gone", "Alive": False}],
+    )
+
+    async def two_callers() -> int:
+        await limiter.acquire(100, "gone")
+        return await asyncio.wait_for(limiter.acquire(100, "here"), timeout=5)
+
+    assert asyncio.run(two_callers()) > 0
+    assert list(limiter.holders.values()) == ["here"]
