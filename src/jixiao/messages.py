@@ -8,7 +8,7 @@ reader's language (`jixiao.review.i18n`), from the same words and values:
 - ``M_("… %(name)s …", name=…)`` a `Message`: the words, with its values apart,
   put in after translation. A value that is a `Message` itself (a label) is
   translated too; any other is put in as it is. So a figure goes in as the
-  text it was written as (``"818.93万元"``, ``"91.11%"``), never as a number a
+  text it was written as (``"1,234.50万元"``, ``"87.60%"``), never as a number a
   translation could write differently, and text from a document as the text.
 
 ``make i18n`` extracts what N_() and M_() mark anywhere in the package
