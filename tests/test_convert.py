@@ -358,6 +358,19 @@ def test_a_conversion_stopped_by_ctrl_c_takes_libreoffice_with_it(tmp_path):
     assert not any(map(_alive, launched))
 
 
+def test_ctrl_c_while_libreoffice_starts_is_raised_once_its_id_is_known():
+    """The window the test above hits only on a busy machine: Ctrl-C between
+    LibreOffice's start and `Popen` returning its id."""
+    before = signal.getsignal(signal.SIGINT)
+    went_on = []
+    with pytest.raises(KeyboardInterrupt), converting._ctrl_c_held():
+        signal.raise_signal(signal.SIGINT)
+        time.sleep(0.01)  # where Python would have raised it
+        went_on.append(True)
+    assert went_on == [True]
+    assert signal.getsignal(signal.SIGINT) is before
+
+
 def test_a_conversion_that_makes_nothing_says_what_libreoffice_said(tmp_path, monkeypatch):
     program = _program(
         tmp_path / "soffice", "echo 'Error: source file could not be loaded' >&2\nexit 0\n"

@@ -25,10 +25,14 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import zipfile
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
+from types import FrameType
 
 from jixiao.document import Format, Loaded
 from jixiao.read.base import LoadError
@@ -184,25 +188,26 @@ def _run(path: Path, command: list[str], work: Path) -> str:
     scratch = str(work / "tmp")
     env = os.environ | {"TMPDIR": scratch, "TMP": scratch, "TEMP": scratch}
     log = work / "soffice.log"
+    process: subprocess.Popen[bytes] | None = None
     with log.open("wb") as output:
         try:
-            process = subprocess.Popen(
-                command,
-                stdin=subprocess.DEVNULL,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                cwd=work,
-                env=env,
-                start_new_session=True,
-            )
+            with _ctrl_c_held():
+                process = subprocess.Popen(
+                    command,
+                    stdin=subprocess.DEVNULL,
+                    stdout=output,
+                    stderr=subprocess.STDOUT,
+                    cwd=work,
+                    env=env,
+                    start_new_session=True,
+                )
+            process.wait(timeout)
         except OSError as error:
             raise LoadError(
                 path,
                 f"LibreOffice ({command[0]}) could not be started ({error.strerror})",
                 f"check its installation, or set {SOFFICE_ENV} to a working soffice",
             ) from error
-        try:
-            process.wait(timeout)
         except subprocess.TimeoutExpired:
             raise LoadError(
                 path,
@@ -213,9 +218,33 @@ def _run(path: Path, command: list[str], work: Path) -> str:
         finally:
             # At the time limit, and when jixiao itself is stopped (Ctrl-C does
             # not reach LibreOffice's own session).
-            if process.returncode is None:
+            if process is not None and process.returncode is None:
                 _kill_group(process)
     return _last_line(log.read_text(encoding="utf-8", errors="replace"))
+
+
+@contextmanager
+def _ctrl_c_held() -> Iterator[None]:
+    """Ctrl-C put off until the block ends. Arriving while `Popen` starts the
+    program, after it runs but before its id is known, it would leave it
+    running with no one to stop it."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # Python raises KeyboardInterrupt in the main thread only
+        return
+    pressed: list[FrameType | None] = []
+    previous = signal.signal(signal.SIGINT, lambda _number, frame: pressed.append(frame))
+    try:
+        yield
+    finally:
+        # None: a handler set outside Python, which cannot be put back; Python's default then.
+        signal.signal(
+            signal.SIGINT, previous if previous is not None else signal.default_int_handler
+        )
+        if pressed:
+            if callable(previous):
+                previous(signal.SIGINT, pressed[0])
+            else:
+                signal.raise_signal(signal.SIGINT)
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:
