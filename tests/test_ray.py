@@ -4,7 +4,6 @@ one limiter for every worker; no key in Ray's files."""
 
 from __future__ import annotations
 
-import bisect
 import itertools
 import os
 import sys
@@ -155,10 +154,10 @@ def test_one_rate_limit_holds_every_worker(cluster, tmp_path):
     assert len(times) >= 20
     # Spaced when granted; a loaded machine may delay a request's sending (a
     # worker's thread waiting its turn), which lands it beside the next one
-    # granted: 11 in a 2-second window as granted, and one sent late. Unlimited, 4
-    # calls in flight of 0.05 s would be some 80.
+    # granted, but cannot shorten the whole run by more than the first one's
+    # delay. Unlimited, 4 calls in flight of 0.05 s would be some 80 a second.
     assert gaps[len(gaps) // 2] >= 0.19
-    assert max(bisect.bisect_left(times, at + 2.0) - i for i, at in enumerate(times)) <= 12
+    assert times[-1] - times[0] >= 0.2 * (len(times) - 1) - 0.5
     store.close()
 
 

@@ -93,13 +93,16 @@ def _read(path: Path, data: bytes) -> _Reading:
 class _Finisher:
     """Finishes reports, one a thread: they wait on the endpoint, and their CPU
     (the checks, the store) is little. It holds no CPU of Ray's, which go to
-    readings."""
+    readings, but a byte of memory: Ray places an actor that asks for nothing on
+    any node, whichever it was asked to stand on (ray-project/ray#25344)."""
 
     def finish(self, job: _Job, reading: _Reading) -> Outcome:
         return _finish(job, reading)
 
 
-_finisher_actor = ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=RETRIES)(_Finisher)
+_finisher_actor = ray.remote(num_cpus=0, memory=1, max_restarts=-1, max_task_retries=RETRIES)(
+    _Finisher
+)
 
 
 def _finish(job: _Job, reading: _Reading) -> Outcome:
@@ -147,8 +150,10 @@ class _LimiterActor:
     """The cluster's one limiter. A caller waits inside `acquire`, so that waiting
     costs no round trips. The slots of callers on a node that died are given
     back as soon as others wait for one: their lease would keep them for
-    minutes, the cluster's calls in flight cut by as many. Restarted after its
-    own node dies, it starts afresh, and the slots it had leased are forgotten."""
+    minutes, the cluster's calls in flight cut by as many. It stands on the head
+    node, as Ray Train's state actor does: elsewhere, a worker node's death
+    would restart it afresh, the spacing of the requests it let through and
+    the hold-offs of 429s forgotten, and the next requests refused."""
 
     def __init__(self, limits: Limits, lease: float) -> None:
         self.limiter = RateLimiter(limits, lease)
@@ -187,7 +192,11 @@ class _LimiterActor:
 
 # Wrapped here rather than decorated, so that the class keeps its own type.
 _limiter_actor = ray.remote(
-    num_cpus=0, max_restarts=-1, max_task_retries=-1, max_concurrency=10_000
+    num_cpus=0,
+    resources={"node:__internal_head__": 0.001},
+    max_restarts=-1,
+    max_task_retries=-1,
+    max_concurrency=10_000,
 )(_LimiterActor)
 
 
