@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, get_args
+from typing import TYPE_CHECKING, Annotated, Any, get_args
 
 import typer
 from rich.console import Console
@@ -20,6 +20,7 @@ from rich.progress import (
 )
 from rich.table import Table as RichTable
 from rich.tree import Tree
+from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
 from jixiao.check import run_checks
 from jixiao.errors import JixiaoError
@@ -35,13 +36,48 @@ from jixiao.structure.sections import Section
 # for the `jixiao` script is this one: kept light, a worker costs some 40 MB,
 # not 150.
 if TYPE_CHECKING:
+    from typer._click import Context as ClickContext
+
     from jixiao.batch import Batch, Outcome
     from jixiao.extract.cassettes import CassetteMode
     from jixiao.extract.llm import ModelClient
     from jixiao.store import Store
 
+
+class _Argument(TyperArgument):
+    def display_type_rich(self, ctx: ClickContext) -> str | None:
+        return None  # its name and its help say what it takes
+
+
+def _flag(option: TyperOption | None) -> TyperOption | None:
+    if option is not None:
+        option.metavar = ""  # a flag takes nothing
+    return option
+
+
+class _Command(TyperCommand):
+    """Help that says what each parameter takes in words, not in Python types:
+    typer shows `<bool>` beside its own --help and `<list[Path]>` beside every
+    argument, and has no setting for either."""
+
+    def get_help_option(self, ctx: ClickContext) -> TyperOption | None:
+        return _flag(super().get_help_option(ctx))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if type(param) is TyperArgument:
+                param.__class__ = _Argument
+
+
+class _Group(TyperGroup):
+    def get_help_option(self, ctx: ClickContext) -> TyperOption | None:
+        return _flag(super().get_help_option(ctx))
+
+
 app = typer.Typer(
     help="Turn budget-performance self-evaluation reports (绩效自评报告) into verified records.",
+    cls=_Group,
     no_args_is_help=True,
     add_completion=False,
 )
@@ -78,7 +114,7 @@ def main(
     """jixiao: budget-performance reports in, verified records out."""
 
 
-@app.command()
+@app.command(cls=_Command)
 def inspect(
     files: Annotated[
         list[Path], typer.Argument(help="Reports to inspect, in any format jixiao reads.")
@@ -225,7 +261,7 @@ def _client(
     return client, replay or record, "record" if record else "replay"
 
 
-@app.command()
+@app.command(cls=_Command)
 def extract(
     file: Annotated[Path, typer.Argument(help="The report.")],
     replay: _Replay = None,
@@ -258,7 +294,7 @@ _Db = Annotated[
 ]
 
 
-@app.command()
+@app.command(cls=_Command)
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Report files, folders or glob patterns.")],
     db: _Db = None,
@@ -550,7 +586,7 @@ class Tally:
         return summary
 
 
-@app.command()
+@app.command(cls=_Command)
 def export(
     out: Annotated[
         Path,
@@ -615,7 +651,7 @@ def export(
     console.print(f"{count} reports written to {escape(str(out))} ({format})")
 
 
-@app.command()
+@app.command(cls=_Command)
 def review(
     db: _Db = None,
     host: Annotated[
@@ -672,7 +708,7 @@ def review(
         store.close()
 
 
-@app.command("datasette-metadata")
+@app.command("datasette-metadata", cls=_Command)
 def datasette_metadata(db: _Db = None) -> None:
     """Print the Datasette metadata for a SQLite database: its views named in
     Chinese and English. `datasette DB -m metadata.json` then serves them."""
@@ -690,7 +726,7 @@ def datasette_metadata(db: _Db = None) -> None:
         store.close()
 
 
-@app.command()
+@app.command(cls=_Command)
 def check(
     records: Annotated[
         list[Path],
@@ -747,7 +783,7 @@ def check(
         raise typer.Exit(code=1)
 
 
-@app.command("eval")
+@app.command("eval", cls=_Command)
 def eval_(
     folders: Annotated[
         list[Path] | None,
@@ -805,11 +841,11 @@ def eval_(
             console.print(f"  {escape(miss)}")
 
 
-gold = typer.Typer(help="Gold files made of reviewers' work.", no_args_is_help=True)
+gold = typer.Typer(help="Gold files made of reviewers' work.", cls=_Group, no_args_is_help=True)
 app.add_typer(gold, name="gold")
 
 
-@gold.command("export")
+@gold.command("export", cls=_Command)
 def gold_export(
     out: Annotated[
         Path, typer.Option(metavar="DIR", help="The folder to write the gold files into.")
