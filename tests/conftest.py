@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from jixiao.messages import M_
 from jixiao.records import DocumentInfo, Fact, IndicatorRecord, Project, Report, Unread
 from jixiao.store import database_url
 from jixiao.structure import Prepared, prepare
@@ -181,11 +182,12 @@ def project_report(sha256: str = "b" * 64) -> Report:
             ),
         ],
         unread=[
-            Unread(
-                start=text.index("=87"),
-                end=text.index("=87") + 3,
-                reason="the column “<b>偏差</b>”, which no vocabulary names",
+            Unread.because(
+                text.index("=87"),
+                text.index("=87") + 3,
+                M_("the column “%(title)s”, which no vocabulary names", title="<b>偏差</b>"),
             ),
+            # As stored before stretches kept their reason's words apart.
             Unread(start=len(text) - 2, end=len(text) - 1, reason="a column no vocabulary names"),
         ],
     )

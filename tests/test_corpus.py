@@ -138,7 +138,7 @@ def test_each_row_no_reading_tells_apart_is_named_unread_and_asked_of_the_model(
         if gold["family"] != "run_together":
             continue
         found = {comparable(row["level3"]) for row in record["indicators"]}
-        unread = [r for r in record["unread"] if r["reason"] == ROW_NOT_TOLD_APART]
+        unread = [r for r in record["unread"] if r["reason"] == str(ROW_NOT_TOLD_APART)]
         asked = [r for r in route(prepared) if r.kind.name == "table"]
         text = prepared.document.text
         for row in gold["indicators"]:

@@ -7,7 +7,12 @@ from __future__ import annotations
 from jixiao.extract import from_tables, route
 from jixiao.structure import prepare
 from jixiao.structure.flattened import ROW_NOT_TOLD_APART, read_flattened
-from jixiao.structure.segment import TABULAR_TEXT, find_text_grids, find_unread_regions
+from jixiao.structure.segment import (
+    FIGURES_IN_A_ROW,
+    TABULAR_TEXT,
+    find_text_grids,
+    find_unread_regions,
+)
 from jixiao.structure.tables import Table, build_tables
 
 
@@ -161,7 +166,7 @@ def test_a_region_no_titles_head_stays_unread_as_it_was():
     found = read_flattened(text, find_unread_regions(text, find_text_grids(text)))
     assert not found.grids
     assert all(region.reason != ROW_NOT_TOLD_APART for region in found.unread)
-    assert all(region.reason in (TABULAR_TEXT, "figures in a row") for region in found.unread)
+    assert all(region.reason in (TABULAR_TEXT, FIGURES_IN_A_ROW) for region in found.unread)
 
 
 def test_a_funds_table_run_together_belongs_to_the_project_its_form_names(tmp_path):

@@ -745,6 +745,20 @@ def test_the_kind_and_what_nothing_read_show_on_the_report_page(invented):
     assert "报告类型" not in response.text and 'id="unread"' not in response.text
 
 
+def test_what_nothing_read_says_why_in_the_readers_language(invented):
+    """The reason a stretch went unread, from the words kept with it; one stored
+    without them says its English. The column title in it is the document's text."""
+    report = project_report()
+    document = document_id(invented, report.document.sha256)
+    client = chinese_reviewer(create_app(invented))
+    page = client.get(f"/reports/{document}").text
+    said = "“&lt;b&gt;偏差&lt;/b&gt;”列，词表中没有此列名"
+    assert f"</a> {said}</li>" in page
+    assert f'title="流水线未读取：{said}"' in page
+    assert "</a> a column no vocabulary names</li>" in page
+    assert "which no vocabulary names" not in page and "<b>偏差</b>" not in page
+
+
 def test_project_facts_are_shown_and_reviewed_like_any_other(invented):
     client = reviewer(create_app(invented), "王芳")
     document = document_id(invented, "b" * 64)

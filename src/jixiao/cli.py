@@ -201,7 +201,7 @@ def _show(prepared: Prepared) -> None:
     for region in prepared.unread:
         first_line = text[region.start : region.end].split("\n", 1)[0][:60]
         console.print(
-            f"[yellow]unread[/yellow] {region.start}–{region.end}: {escape(region.reason)}"
+            f"[yellow]unread[/yellow] {region.start}–{region.end}: {escape(str(region.reason))}"
             f"  [dim]{escape(first_line)}[/dim]"
         )
     tokens = sum(chunk.tokens for chunk in prepared.chunks)

@@ -227,6 +227,11 @@ class Unread(BaseModel):
     start: int
     end: int
     reason: str
+    template: Message | None = None  # `reason`'s words and values apart, as a check's
+
+    @classmethod
+    def because(cls, start: int, end: int, reason: Message) -> Unread:
+        return cls(start=start, end=end, reason=str(reason), template=reason)
 
 
 class Check(BaseModel):

@@ -203,7 +203,7 @@ def unread_figures(
     # (表: 3712人; 文: 为3712名困难群众发放), was read there.
     held = {q.number for q in quantities if is_covered(q) and _distinctive(q)}
     return [
-        Unread(start=quantity.start, end=quantity.end, reason=FIGURES_NOT_READ)
+        Unread.because(quantity.start, quantity.end, FIGURES_NOT_READ)
         for quantity in quantities
         if not is_covered(quantity) and not (_distinctive(quantity) and quantity.number in held)
     ]
@@ -214,7 +214,9 @@ def _distinctive(quantity: Quantity) -> bool:
     return quantity.decimals > 0 or abs(quantity.number) >= 100
 
 
-FIGURES_NOT_READ = "figures no reader took: neither a table nor a question to the model held them"
+FIGURES_NOT_READ = M_(
+    "figures no reader took: neither a table nor a question to the model held them"
+)
 
 
 def _reask_hallucinations(

@@ -313,8 +313,7 @@ def from_tables(prepared: Prepared) -> Report:
     report.kind = report_kind(prepared)
     report.indicators = indicator_records(prepared.tables, text, of_table)
     report.unread = [
-        Unread(start=region.start, end=region.end, reason=region.reason)
-        for region in prepared.unread
+        Unread.because(region.start, region.end, region.reason) for region in prepared.unread
     ]
     for name, fact in budget_facts(prepared.tables).items():
         setattr(report.budget, name, fact)

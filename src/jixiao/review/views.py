@@ -532,7 +532,11 @@ def segments(report: Report, facts: Sequence[FactView], anchors: Iterable[int]) 
         for reading in report.document.ocr_low_confidence
     ]
     unread = [
-        (stretch.start, stretch.end, M_("not read by the pipeline: %(why)s", why=stretch.reason))
+        (
+            stretch.start,
+            stretch.end,
+            M_("not read by the pipeline: %(why)s", why=stretch.template or stretch.reason),
+        )
         for stretch in report.unread
     ]
     anchors = {offset for offset in anchors if 0 <= offset < len(text)}

@@ -28,6 +28,7 @@ from dataclasses import dataclass, replace
 from functools import cache
 
 from jixiao.document import Cell, Grid
+from jixiao.messages import M_
 from jixiao.structure.labels import (
     FORM_VALUES,
     column_field,
@@ -44,7 +45,7 @@ from jixiao.structure.labels import (
 from jixiao.structure.segment import UnreadRegion
 
 # Why a row of such a table was left to the model.
-ROW_NOT_TOLD_APART = "a row of a table with no separator, read more than one way or none"
+ROW_NOT_TOLD_APART = M_("a row of a table with no separator, read more than one way or none")
 
 _COMPARATORS = "≥≤=<>≧≦＞＜≠"
 _NUMBER = r"(?:0|[1-9]\d{0,2}(?:,\d{3})+|[1-9]\d*)(?:\.\d+)?"

@@ -64,7 +64,7 @@ class Prepared:
             "tables": [table.to_json() for table in self.tables],
             "chunks": [chunk.to_json() for chunk in self.chunks],
             "unread": [
-                {"start": region.start, "end": region.end, "reason": region.reason}
+                {"start": region.start, "end": region.end, "reason": str(region.reason)}
                 for region in self.unread
             ],
         }

@@ -26,6 +26,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from jixiao.document import Cell, Grid
+from jixiao.messages import M_, Message
 from jixiao.structure.labels import (
     column_field,
     form_field,
@@ -43,7 +44,8 @@ _LIST_ITEM = re.compile(r"^\s*(\d{1,2}|[一二三四五六七八九十]{1,3})\s*
 
 # Why a region of column titles and figures was not cut into cells: the model
 # reads such a region instead.
-TABULAR_TEXT = "column titles in a row that no layout could cut into cells"
+TABULAR_TEXT = M_("column titles in a row that no layout could cut into cells")
+FIGURES_IN_A_ROW = M_("figures in a row")
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,7 @@ class UnreadRegion:
 
     start: int
     end: int
-    reason: str
+    reason: Message
     # The row of column titles that says what the region's cells are, where it
     # stands apart from the region (rows of a table read but for these).
     titles: tuple[int, int] | None = None
@@ -503,7 +505,7 @@ def _is_prose(line: str) -> bool:
     return ends_sentence or marks * 20 > len(line) or (len(line) < 60 and marks > 1)
 
 
-def _tabular(line: str) -> str | None:
+def _tabular(line: str) -> Message | None:
     """Why a line reads like part of a table, or None: prose (a sentence with
     its commas) does not, however many titles or figures it names."""
     if not line.strip():
@@ -516,7 +518,7 @@ def _tabular(line: str) -> str | None:
     if len(title_fields(line) - {"group", "serial"}) >= 3:
         return TABULAR_TEXT
     if len(find_quantities(line)) >= 4:
-        return "figures in a row"
+        return FIGURES_IN_A_ROW
     return None
 
 
@@ -560,7 +562,7 @@ def find_unread_regions(text: str, grids: list[Grid]) -> list[UnreadRegion]:
     return regions
 
 
-def _row_of(line: str) -> str | None:
+def _row_of(line: str) -> Message | None:
     """Whether a line under a row of titles is a row of its table: a figure, and
     no sentence ended."""
     if "。" in line or looks_like_heading(line) or not find_quantities(line):

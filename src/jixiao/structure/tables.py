@@ -19,6 +19,7 @@ from itertools import pairwise
 from typing import Literal
 
 from jixiao.document import Cell, Document, Grid
+from jixiao.messages import M_, Message
 from jixiao.structure.flattened import read_flattened
 from jixiao.structure.labels import (
     FORM_VALUES,
@@ -293,10 +294,10 @@ def _segments(grid: Grid) -> list[Table]:
     return tables
 
 
-UNKNOWN_TABLE = "a table of no known kind"
+UNKNOWN_TABLE = M_("a table of no known kind")
 
 
-def unread_cells(tables: Sequence[Table]) -> list[tuple[int, int, str]]:
+def unread_cells(tables: Sequence[Table]) -> list[tuple[int, int, Message]]:
     """Spans of table figures nothing reads: the figures of a table of no known kind
     (a project's header block aside, whose figures the funds rows repeat), and
     those under an indicator column no vocabulary names."""
@@ -321,7 +322,10 @@ def unread_cells(tables: Sequence[Table]) -> list[tuple[int, int, str]]:
                     if column < len(row) and _is_number(row[column])
                 ]
                 if figures:
-                    reason = f"the column “{table.header[column]}”, which no vocabulary names"
+                    reason = M_(
+                        "the column “%(title)s”, which no vocabulary names",
+                        title=table.header[column],
+                    )
                     spans.append((figures[0].start, figures[-1].end, reason))
     return spans
 
