@@ -21,7 +21,7 @@ from jixiao.cli import app as cli
 from jixiao.export import exported_reports
 from jixiao.extract.llm import ModelClient, Settings
 from jixiao.messages import M_
-from jixiao.records import Check, DocumentInfo, Fact, Rejected, Report
+from jixiao.records import Check, DocumentInfo, Fact, Rejected, Report, facts_of
 from jixiao.review import actions
 from jixiao.review.app import CSP, CSRF_COOKIE, REVIEWER_COOKIE, create_app
 from jixiao.store import Store, models
@@ -1241,3 +1241,58 @@ def test_the_catalog_in_the_code_and_templates_is_the_po_and_the_mo_is_compiled(
             assert compiled.ngettext(message.id[0], message.id[1], 1) == message.string[0]
         else:
             assert compiled.gettext(message.id) == message.string
+
+
+def test_a_report_ingested_again_keeps_its_reviews_where_the_run_read_it_alike(store, records):
+    """A run with another model makes a new ingestion, which the queue and the
+    export follow. What reviewers did to the one before stands where the new run
+    extracted what they saw; a figure it read differently waits for a person."""
+    report = records["001"]
+    earlier = document_id(store, report.document.sha256)
+    paths = [path for path, item in facts_of(report) if path.startswith(("budget.", "staffing."))]
+    kept, rejected, changed = [p for p in paths if p != "budget.total_expenditure"][:3]
+    for path, act in ((kept, actions.confirm), (rejected, actions.reject)):
+        act(store, fact(store, earlier, path).id, fact(store, earlier, path).version, "王芳")
+    actions.confirm(
+        store, fact(store, earlier, changed).id, fact(store, earlier, changed).version, "王芳"
+    )
+    target = fact(store, earlier, "budget.total_expenditure")
+    actions.correct(store, target.id, target.version, "李明", "1944.47", entered=False)
+    corrected = fact(store, earlier, "budget.total_expenditure")
+
+    again = report.model_copy(deep=True)
+    other = dict(facts_of(again))[changed]
+    other.value = other.value + 1  # the new model read this one otherwise
+    run = store.run_id("review-test-again", "another-model", "http://model", {}, {})
+    store.save(run, Path(report.document.path), again, [], [], 0.0)
+    with store.session() as session:
+        later = session.scalar(
+            select(func.max(models.Document.id)).where(
+                models.Document.sha256 == report.document.sha256
+            )
+        )
+    assert later != earlier
+
+    assert fact(store, later, kept).review == "confirmed"
+    assert fact(store, later, rejected).review == "rejected"
+    assert fact(store, later, changed).review == "unreviewed"
+    now = fact(store, later, "budget.total_expenditure")
+    assert (now.review, now.value, now.raw, now.start) == (
+        "corrected",
+        corrected.value,
+        corrected.raw,
+        corrected.start,
+    )
+    # The checks ran on the corrected figure, as after the correction itself.
+    assert checks(store, later)["budget.total_parts"] == "source_inconsistency"
+    assert checks(store, earlier)["budget.total_parts"] == "source_inconsistency"
+    carried = [r for r in reviews(store) if r.fact_id in {fact(store, later, p).id for p in paths}]
+    assert sorted((r.reviewer, r.action) for r in carried) == [
+        ("李明", "correct"),
+        ("王芳", "confirm"),
+        ("王芳", "reject"),
+    ]
+    page = chinese_reviewer(create_app(store)).get(f"/reports/{later}").text
+    assert f"沿用入库记录 #{earlier} 的审核：3 项" in page
+    (exported,) = [e for e in exported_reports(store) if e.key == report.document.sha256]
+    assert dict(facts_of(exported.report))["budget.total_expenditure"].value == corrected.value

@@ -35,13 +35,12 @@ from jixiao.extract import FIELD_KINDS, find_date, quantity_fact
 from jixiao.messages import M_, N_, Message
 from jixiao.records import Fact, Report
 from jixiao.store import Store, models
+from jixiao.store.carry import snapshot
 from jixiao.store.current import recheck
 from jixiao.store.summary import refresh
 from jixiao.structure.numbers import UNITS, Quantity, find_quantities, parse_quantity
 
 # What a review changes, and so what `Review.before` and `after` hold.
-SNAPSHOT = ("value", "unit", "raw", "start", "end", "status", "note", "review", "version")
-
 # How the pipeline reads each field: the model-read fields as `extract` routes
 # them, and the fields of list items as it builds them.
 _KINDS = {
@@ -108,10 +107,6 @@ class NotFound(ReviewError):
 def field_kind(path: str) -> str:
     """``money``, ``percent``, ``count``, ``score``, ``year``, ``date`` or ``text``."""
     return _KINDS[re.sub(r"\[\d+\]", "[]", path)]
-
-
-def snapshot(fact: models.Fact) -> dict[str, Any]:
-    return {name: getattr(fact, name) for name in SNAPSHOT}
 
 
 def apply(

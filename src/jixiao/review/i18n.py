@@ -151,6 +151,7 @@ LABELS = {
     "done": N_("done"),
     "reopen": N_("opened again"),
     "recheck": N_("checks run again"),
+    "carry": N_("carried over"),
     "open": N_("open"),
     "risk": N_("risk"),
     "year": N_("year"),

@@ -439,6 +439,11 @@ def history(session: Session, document_id: int) -> list[HistoryItem]:
             "done": M_("marked done"),
             "reopen": M_("opened again"),
             "recheck": after(detail),
+            "carry": M_(
+                "reviews carried over from its ingestion #%(earlier)s: %(facts)s facts",
+                earlier=detail.get("from"),
+                facts=detail.get("facts"),
+            ),
         }.get(event.action, event.action)
         items.append(
             HistoryItem(

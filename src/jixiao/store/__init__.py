@@ -28,6 +28,7 @@ from jixiao.errors import JixiaoError
 from jixiao.extract.llm import CallLog
 from jixiao.records import Report, facts_of
 from jixiao.store import models
+from jixiao.store.carry import carry_reviews
 from jixiao.store.current import check_row, current, skeleton
 from jixiao.store.summary import refresh
 from jixiao.structure.chunks import Chunk
@@ -233,6 +234,7 @@ class Store:
                 for fact_path, fact in facts_of(report)
             ]
             session.flush()
+            carry_reviews(session, document)
             refresh(session, document)
             return document.id
 
