@@ -60,14 +60,14 @@ class _Command(TyperCommand):
     typer shows `<bool>` beside its own --help and `<list[Path]>` beside every
     argument, and has no setting for either."""
 
-    def get_help_option(self, ctx: ClickContext) -> TyperOption | None:
-        return _flag(super().get_help_option(ctx))
-
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for param in self.params:
             if type(param) is TyperArgument:
                 param.__class__ = _Argument
+
+    def get_help_option(self, ctx: ClickContext) -> TyperOption | None:
+        return _flag(super().get_help_option(ctx))
 
 
 class _Group(TyperGroup):

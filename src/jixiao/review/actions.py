@@ -35,12 +35,11 @@ from jixiao.extract import FIELD_KINDS, find_date, quantity_fact
 from jixiao.messages import M_, N_, Message
 from jixiao.records import Fact, Report
 from jixiao.store import Store, models
-from jixiao.store.carry import snapshot
 from jixiao.store.current import recheck
+from jixiao.store.reviewing import audit, confirmed, corrected, event, rejected, snapshot
 from jixiao.store.summary import refresh
 from jixiao.structure.numbers import UNITS, Quantity, find_quantities, parse_quantity
 
-# What a review changes, and so what `Review.before` and `after` hold.
 # How the pipeline reads each field: the model-read fields as `extract` routes
 # them, and the fields of list items as it builds them.
 _KINDS = {
@@ -130,16 +129,7 @@ def apply(
         session.flush()  # the guarded UPDATE: it bumps the version the review records
     except StaleDataError:
         raise Conflict([fact_id]) from None
-    session.add(
-        models.Review(
-            fact_id=fact_id,
-            reviewer=reviewer,
-            at=datetime.now(UTC),
-            action=action,
-            before=before,
-            after=snapshot(fact),
-        )
-    )
+    audit(session, fact, reviewer, action, before)
 
 
 @dataclass
@@ -175,39 +165,15 @@ def _act(
         return Acted(fact, rechecked)
 
 
-def event(
-    session: Session, document_id: int, reviewer: str, action: str, detail: dict[str, Any]
-) -> models.Event:
-    """Record what a reviewer did to a report as a whole."""
-    row = models.Event(
-        document_id=document_id,
-        reviewer=reviewer,
-        at=datetime.now(UTC),
-        action=action,
-        detail=detail,
-    )
-    session.add(row)
-    session.flush()  # its id, for the page that shows it
-    return row
-
-
-def _confirmed(fact: models.Fact) -> None:
-    fact.status = fact.review = "confirmed"
-
-
-def _rejected(fact: models.Fact) -> None:
-    fact.review = "rejected"
-
-
 def confirm(store: Store, fact_id: int, seen: int, reviewer: str) -> Acted:
     """The fact is right as it stands."""
-    return _act(store, fact_id, seen, reviewer, "confirm", lambda _session, _fact: _confirmed)
+    return _act(store, fact_id, seen, reviewer, "confirm", lambda _session, _fact: confirmed)
 
 
 def reject(store: Store, fact_id: int, seen: int, reviewer: str) -> Acted:
     """The fact is wrong and nothing in the source is right for it: an export
     leaves it out and lists it under `rejected`."""
-    return _act(store, fact_id, seen, reviewer, "reject", lambda _session, _fact: _rejected)
+    return _act(store, fact_id, seen, reviewer, "reject", lambda _session, _fact: rejected)
 
 
 def correct(
@@ -223,14 +189,7 @@ def correct(
         )
         assert record is not None  # a fact's document, which holds the record, exists
         fields = correction(fact, typed, record["document"]["text"], reviewer, entered)
-
-        def corrected(fact: models.Fact) -> None:
-            for name, value in fields.items():
-                setattr(fact, name, value)
-            fact.number = fact.value if isinstance(fact.value, int | float) else None
-            fact.status = fact.review = "corrected"
-
-        return corrected
+        return lambda fact: corrected(fact, fields)
 
     return _act(store, fact_id, seen, reviewer, "correct", change)
 
@@ -257,7 +216,7 @@ def confirm_verified(store: Store, document_id: int, seen: dict[int, int], revie
         if changed:
             raise Conflict(changed)
         for fact in facts:
-            apply(session, fact, seen[fact.id], reviewer, "confirm", _confirmed)
+            apply(session, fact, seen[fact.id], reviewer, "confirm", confirmed)
         refresh(session, session.get_one(models.Document, document_id))
         return len(facts)
 
@@ -282,7 +241,7 @@ def confirm_verified_of(store: Store, document_ids: Iterable[int], reviewer: str
             .order_by(models.Fact.id)
         ).all()
         for fact in facts:
-            apply(session, fact, fact.version, reviewer, "confirm", _confirmed)
+            apply(session, fact, fact.version, reviewer, "confirm", confirmed)
         for document in _documents(session, ids):
             refresh(session, document)
         return len(facts)

@@ -11,7 +11,6 @@ they came from.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -19,17 +18,12 @@ from sqlalchemy.orm import Session
 
 from jixiao.store import models
 from jixiao.store.current import recheck
+from jixiao.store.reviewing import audit, confirmed, corrected, event, rejected, snapshot
 
-# What a review row keeps of a fact, before and after.
-SNAPSHOT = ("value", "unit", "raw", "start", "end", "status", "note", "review", "version")
 # What makes two extractions of a fact the same: the figure and where it stands.
 _SAME = ("value", "unit", "raw", "start", "end")
 # The pipeline, as who did what an event records.
 PIPELINE = "jixiao"
-
-
-def snapshot(fact: models.Fact) -> dict[str, Any]:
-    return {name: getattr(fact, name) for name in SNAPSHOT}
 
 
 def carry_reviews(session: Session, document: models.Document) -> int:
@@ -61,31 +55,14 @@ def carry_reviews(session: Session, document: models.Document) -> int:
         before = snapshot(fact)
         _apply(fact, old, action)
         session.flush()  # the version the review row records
-        session.add(
-            models.Review(
-                fact_id=fact.id,
-                reviewer=review.reviewer,
-                at=datetime.now(UTC),
-                action=action,
-                before=before,
-                after=snapshot(fact),
-            )
-        )
+        audit(session, fact, review.reviewer, action, before)
         carried.append(action)
     if not carried:
         return 0
     detail: dict[str, Any] = {"from": earlier, "facts": len(carried)}
     if {"correct", "reject"} & set(carried):
         detail |= recheck(session, document).as_json()
-    session.add(
-        models.Event(
-            document_id=document.id,
-            reviewer=PIPELINE,
-            at=datetime.now(UTC),
-            action="carry",
-            detail=detail,
-        )
-    )
+    event(session, document.id, PIPELINE, "carry", detail)
     return len(carried)
 
 
@@ -106,11 +83,8 @@ def _same(fact: models.Fact, seen: dict[str, Any]) -> bool:
 
 def _apply(fact: models.Fact, old: models.Fact, action: str) -> None:
     if action == "reject":
-        fact.review = "rejected"
+        rejected(fact)
     elif action == "confirm":
-        fact.status = fact.review = "confirmed"
+        confirmed(fact)
     else:
-        for name in ("value", "unit", "raw", "start", "end", "note"):
-            setattr(fact, name, getattr(old, name))
-        fact.number = fact.value if isinstance(fact.value, int | float) else None
-        fact.status = fact.review = "corrected"
+        corrected(fact, {name: getattr(old, name) for name in _SAME + ("note",)})
